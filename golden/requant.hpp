@@ -1,0 +1,48 @@
+// Dyadic requantization (I-ViT fixedpoint_mul + batch_frexp): out = round(z * m / 2^e), then clamp.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "golden/intmath.hpp"
+#include "golden/tensor.hpp"
+
+namespace qtsim::golden {
+
+// A multiplier m in [2^30, 2^31) and a right shift e, so that m / 2^e approximates a scale ratio.
+struct Dyadic {
+  int64_t m = 1;
+  int e = 0;
+  bool operator==(const Dyadic& o) const { return m == o.m && e == o.e; }
+};
+
+// Host-side derivation: frexp of the float64 ratio, mantissa rounded half up to 31 bits, e = 31 - exponent.
+Dyadic dyadic_from_ratio(double ratio);
+// r = double(s_in) / double(s_out), as the authors' batch_frexp computes it.
+Dyadic dyadic_from_scales(double s_in, float s_out);
+
+inline int64_t requant_value(int64_t z, Dyadic d, Rounding r) {
+  return round_shift(static_cast<__int128>(z) * d.m, d.e, r);
+}
+
+inline int64_t requant_clamp(int64_t v, int bits) { return clamps_at(bits) ? clamp_signed(v, bits) : v; }
+
+// Multipliers over the last axis: one (per tensor), or one per `group` consecutive channels
+// (group 1: per channel).
+struct Requant {
+  std::vector<Dyadic> mult;
+  int group = 1;
+  int bits = 8;
+  Rounding rounding = Rounding::half_even;
+
+  const Dyadic& at_channel(int64_t c) const {
+    return mult.size() == 1 ? mult[0] : mult[static_cast<size_t>(c / group)];
+  }
+  void check(int64_t channels) const;  // throws std::invalid_argument naming the mismatch
+};
+
+ITensor requant(const ITensor& z, const Requant& q);
+
+// Residual form: both terms rounded separately with their own multipliers, summed, then clamped once.
+ITensor requant_add(const ITensor& z, const Requant& qz, const ITensor& identity, const std::vector<Dyadic>& mid);
+
+}  // namespace qtsim::golden

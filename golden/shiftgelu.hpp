@@ -1,0 +1,26 @@
+// ShiftGELU (I-ViT IntGELU): x * sigmoid(1.702 x), the sigmoid from the shift exponential.
+#pragma once
+#include "golden/shift_exp.hpp"
+#include "golden/tensor.hpp"
+
+namespace qtsim::golden {
+
+struct ShiftGeluParams {
+  float scale = 1.0f;  // scale of the int8 input
+  Numerator numerator = Numerator::pow2_31;
+  static constexpr int n = 23;
+  // Sigmoid input scale fl32(s * 1.702): a host constant.
+  float sigmoid_scale() const { return scale * 1.702f; }
+  void check() const;
+};
+
+struct ShiftGeluTaps {
+  ITensor sigmoid;  // in [0, 128], scale 2^-7
+};
+
+// One token (row of channels): out[j] = x[j] * sigmoid_int[j]; output scale s * 2^-7.
+void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int64_t* out, int64_t* sigmoid = nullptr);
+
+ITensor shiftgelu(const ITensor& x, const ShiftGeluParams& p, ShiftGeluTaps* taps = nullptr);
+
+}  // namespace qtsim::golden
