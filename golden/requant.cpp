@@ -7,8 +7,12 @@
 namespace qtsim::golden {
 
 Dyadic dyadic_from_ratio(double ratio) {
-  if (!(ratio > 0) || !std::isfinite(ratio))
-    throw std::invalid_argument("requant scale ratio must be positive and finite, got " + std::to_string(ratio));
+  if (ratio == 0 || !std::isfinite(ratio))
+    throw std::invalid_argument("requant scale ratio must be non-zero and finite, got " + std::to_string(ratio));
+  if (ratio < 0) {  // negative per-channel scales (LayerNorm gamma < 0): frexp keeps the sign in the mantissa
+    const Dyadic d = dyadic_from_ratio(-ratio);
+    return {-d.m, d.e};
+  }
   int ex = 0;
   const double f = std::frexp(ratio, &ex);  // f in [0.5, 1)
   // f * 2^31 is exact in double; adding 0.5 is exact too (its ulp is at most 2^-22), so this is

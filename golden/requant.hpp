@@ -8,14 +8,16 @@
 
 namespace qtsim::golden {
 
-// A multiplier m in [2^30, 2^31) and a right shift e, so that m / 2^e approximates a scale ratio.
+// A multiplier |m| in [2^30, 2^31) and a right shift e, so that m / 2^e approximates a scale ratio
+// (negative for a negative ratio, as a LayerNorm channel with gamma < 0 has).
 struct Dyadic {
   int64_t m = 1;
   int e = 0;
   bool operator==(const Dyadic& o) const { return m == o.m && e == o.e; }
 };
 
-// Host-side derivation: frexp of the float64 ratio, mantissa rounded half up to 31 bits, e = 31 - exponent.
+// Host-side derivation: frexp of the float64 ratio, mantissa rounded half up (away from zero) to 31 bits,
+// e = 31 - exponent.
 Dyadic dyadic_from_ratio(double ratio);
 // r = double(s_in) / double(s_out), as the authors' batch_frexp computes it.
 Dyadic dyadic_from_scales(double s_in, float s_out);
