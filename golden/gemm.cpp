@@ -128,7 +128,7 @@ ITensor gemm(const ITensor& a, const ITensor& b, const std::vector<int64_t>& bia
     throw std::invalid_argument("gemm K mismatch: A " + shape_str(a.shape) + ", B " + shape_str(b.shape));
   if (!bias.empty() && static_cast<int64_t>(bias.size()) != n)
     throw std::invalid_argument("gemm bias has " + std::to_string(bias.size()) + " values for N=" + std::to_string(n));
-  const std::vector<int32_t> bias32 = narrow<int32_t>(bias.data(), static_cast<int64_t>(bias.size()), sint(32), "gemm bias");
+  const std::vector<int32_t> bias32 = narrow<int32_t>(bias.data(), static_cast<int64_t>(bias.size()), int_type(32), "gemm bias");
   const std::vector<int8_t> b8 = narrow<int8_t>(b.data.data(), b.size(), b_type, "gemm B");
   std::vector<int32_t> c(static_cast<size_t>(m * n));
   gemm_typed(a, 0, b8, 0, bias.empty() ? nullptr : bias32.data(), m, k, n, a_type, c.data());

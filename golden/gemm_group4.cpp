@@ -50,7 +50,7 @@ ITensor gemm_group4(const ITensor& a, const GroupInt4Weights& w, const Group4Con
   if (a.last() != w.k) throw std::invalid_argument("group gemm K mismatch: A " + shape_str(a.shape) + ", K=" + std::to_string(w.k));
   if (!bias.empty() && static_cast<int64_t>(bias.size()) != w.n) throw std::invalid_argument("group gemm bias size");
   const int64_t m = a.rows(), g = w.groups(), gs = w.group;
-  const std::vector<int64_t> codes = unpack_nibbles(w.packed, w.n * w.k, uint(4));
+  const std::vector<int64_t> codes = unpack_nibbles(w.packed, w.n * w.k, uint_type(4));
   Shape os = a.shape;
   os.back() = w.n;
   ITensor out(os);

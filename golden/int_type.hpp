@@ -24,7 +24,7 @@ struct IntType {
   bool operator==(const IntType& o) const { return bits == o.bits && is_signed == o.is_signed; }
 };
 
-inline IntType sint(int bits) { return {bits, true}; }
-inline IntType uint(int bits) { return {bits, false}; }
+inline IntType int_type(int bits) { return {bits, true}; }
+inline IntType uint_type(int bits) { return {bits, false}; }
 
 }  // namespace qtsim::golden

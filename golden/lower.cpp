@@ -53,9 +53,9 @@ struct Builder {
     if (o.group > 0) {
       GroupInt4Weights gw = quantize_group_int4(w, o.group);
       const Group4Consts c = group4_consts(gw);
-      tensor(wname, {n, k}, uint(4), {});
+      tensor(wname, {n, k}, uint_type(4), {});
       p.group4_consts[wname] = std::move(gw);
-      tensor(acc, acc_shape, sint(64), {});
+      tensor(acc, acc_shape, int_type(64), {});
       op(OpKind::gemm_group4, name, {in}, {acc}).weight = wname;
       p.ops.back().bias = quantize_bias(b, s_in, c.s_max);
       for (int64_t j = 0; j < n; ++j) {
@@ -66,14 +66,14 @@ struct Builder {
     } else {
       const std::vector<float> sw = weight_scales(w, o.w_bits);
       p.consts[wname] = quantize_weight(w, sw, o.w_bits);
-      tensor(wname, {n, k}, sint(o.w_bits), sw);
+      tensor(wname, {n, k}, int_type(o.w_bits), sw);
       for (int64_t j = 0; j < n; ++j) acc_scale.push_back(s_in * sw[static_cast<size_t>(j)]);
-      tensor(acc, acc_shape, sint(32), acc_scale);
+      tensor(acc, acc_shape, int_type(32), acc_scale);
       op(OpKind::gemm, name, {in}, {acc}).weight = wname;
       p.ops.back().bias = quantize_bias(b, s_in, sw);
       for (float s : acc_scale) mult.push_back(dyadic_from_scales(s, s_out));
     }
-    tensor(out, acc_shape, sint(out_bits), {s_out});
+    tensor(out, acc_shape, int_type(out_bits), {s_out});
     op(OpKind::requant, name + "_rq", {acc}, {out}).rq = rq(std::move(mult), out_bits);
   }
 
@@ -87,17 +87,17 @@ struct Builder {
     lp.beta = b;
     lp.numerator = o.numerator;
     const std::vector<float> os = ilayernorm_out_scale(lp, shape.back());
-    tensor(name, shape, sint(32), os);
+    tensor(name, shape, int_type(32), os);
     op(OpKind::ilayernorm, name, {in}, {name}).ilayernorm = lp;
     std::vector<Dyadic> mult;
     for (float s : os) mult.push_back(dyadic_from_scales(s, s_out));
-    tensor(out, shape, sint(8), {s_out});
+    tensor(out, shape, int_type(8), {s_out});
     op(OpKind::requant, name + "_rq", {name}, {out}).rq = rq(std::move(mult), 8);
   }
 
   // Residual: two dyadic terms rounded separately, summed, clamped to int16.
   void residual(const std::string& name, const std::string& a, float sa, const std::string& id, float sid, float s_out) {
-    tensor(name, p.info(a).shape, sint(16), {s_out});
+    tensor(name, p.info(a).shape, int_type(16), {s_out});
     Op& x = op(OpKind::add_requant, name, {a, id}, {name});
     x.rq = rq({dyadic_from_scales(sa, s_out)}, 16);
     x.rq_identity = {dyadic_from_scales(sid, s_out)};
@@ -114,38 +114,38 @@ Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calib
   Program p;
   p.name = d.model + "_encoder";
   Builder b{p, o};
-  b.tensor("x", {t, dim}, sint(16), {s[s_x]});
+  b.tensor("x", {t, dim}, int_type(16), {s[s_x]});
   p.inputs = {"x"};
 
   b.layernorm("ln1", "x", w.ln1_g, w.ln1_b, "a1", s[s_a1]);
   b.linear("qkv", "a1", s[s_a1], w.qkv_w, w.qkv_b, "qkv", s[s_qkv], 8);
-  b.tensor("q", {h, t, hd}, sint(8), {s[s_qkv]});
-  b.tensor("k", {h, t, hd}, sint(8), {s[s_qkv]});
-  b.tensor("vt", {h, hd, t}, sint(8), {s[s_qkv]});
+  b.tensor("q", {h, t, hd}, int_type(8), {s[s_qkv]});
+  b.tensor("k", {h, t, hd}, int_type(8), {s[s_qkv]});
+  b.tensor("vt", {h, hd, t}, int_type(8), {s[s_qkv]});
   b.op(OpKind::split_heads, "split_heads", {"qkv"}, {"q", "k", "vt"}).heads = h;
 
   // head_dim^-0.5 is folded into the float scale of q @ k^T, as in I-ViT.
   const float s_qk = s[s_qkv] * s[s_qkv] * static_cast<float>(1.0 / std::sqrt(static_cast<double>(hd)));
-  b.tensor("scores_acc", {h, t, t}, sint(32), {s_qk});
+  b.tensor("scores_acc", {h, t, t}, int_type(32), {s_qk});
   b.op(OpKind::bmm_nt, "qk", {"q", "k"}, {"scores_acc"});
-  b.tensor("scores", {h, t, t}, sint(8), {s[s_scores]});
+  b.tensor("scores", {h, t, t}, int_type(8), {s[s_scores]});
   b.op(OpKind::requant, "qk_rq", {"scores_acc"}, {"scores"}).rq = b.rq({dyadic_from_scales(s_qk, s[s_scores])}, 8);
-  b.tensor("probs", {h, t, t}, uint(16), {1.0f / 32768.0f});
+  b.tensor("probs", {h, t, t}, uint_type(16), {1.0f / 32768.0f});
   Op& sm = b.op(OpKind::shiftmax, "softmax", {"scores"}, {"probs"});
   sm.shiftmax.scale = s[s_scores];
   sm.shiftmax.out_bits = 16;
   sm.shiftmax.numerator = o.numerator;
 
-  b.tensor("ctx_h", {h, t, hd}, sint(8), {s[s_ctx]});
+  b.tensor("ctx_h", {h, t, hd}, int_type(8), {s[s_ctx]});
   if (o.logsqrt2) {
     const float delta = cal.probs_max;
     const int S = 1 << (o.logsqrt2_bits - 1);
-    b.tensor("codes", {h, t, t}, sint(8), {});
+    b.tensor("codes", {h, t, t}, int_type(8), {});
     Op& c = b.op(OpKind::logsqrt2_codes, "logsqrt2", {"probs"}, {"codes"});
     c.vec = logsqrt2_thresholds(delta, o.logsqrt2_bits);
     c.bits = o.logsqrt2_bits;
-    b.tensor("sv_even", {h, t, hd}, sint(32), {});
-    b.tensor("sv_odd", {h, t, hd}, sint(32), {});
+    b.tensor("sv_even", {h, t, hd}, int_type(32), {});
+    b.tensor("sv_odd", {h, t, hd}, int_type(32), {});
     b.op(OpKind::logsqrt2_attn_v, "sv", {"codes", "vt"}, {"sv_even", "sv_odd"}).bits = o.logsqrt2_bits;
     const double unit = static_cast<double>(delta) * s[s_qkv] * std::ldexp(1.0, -S);
     Op& r = b.op(OpKind::add_requant, "sv_rq", {"sv_even", "sv_odd"}, {"ctx_h"});
@@ -153,11 +153,11 @@ Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calib
     r.rq_identity = {dyadic_from_scales(unit * std::sqrt(2.0), s[s_ctx])};
   } else {
     const float s_sv = s[s_qkv] / 32768.0f;
-    b.tensor("ctx_acc", {h, t, hd}, sint(32), {s_sv});
+    b.tensor("ctx_acc", {h, t, hd}, int_type(32), {s_sv});
     b.op(OpKind::bmm_nt, "sv", {"probs", "vt"}, {"ctx_acc"});
     b.op(OpKind::requant, "sv_rq", {"ctx_acc"}, {"ctx_h"}).rq = b.rq({dyadic_from_scales(s_sv, s[s_ctx])}, 8);
   }
-  b.tensor("ctx", {t, dim}, sint(8), {s[s_ctx]});
+  b.tensor("ctx", {t, dim}, int_type(8), {s[s_ctx]});
   b.op(OpKind::merge_heads, "merge_heads", {"ctx_h"}, {"ctx"});
 
   b.linear("proj", "ctx", s[s_ctx], w.proj_w, w.proj_b, "proj", s[s_proj], 16);
@@ -166,11 +166,11 @@ Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calib
   b.layernorm("ln2", "x2", w.ln2_g, w.ln2_b, "a2", s[s_a2]);
   b.linear("fc1", "a2", s[s_a2], w.fc1_w, w.fc1_b, "fc1", s[s_fc1], 8);
   const float s_gelu = s[s_fc1] / 128.0f;
-  b.tensor("gelu", {t, d.mlp}, sint(16), {s_gelu});
+  b.tensor("gelu", {t, d.mlp}, int_type(16), {s_gelu});
   Op& g = b.op(OpKind::shiftgelu, "gelu", {"fc1"}, {"gelu"});
   g.shiftgelu.scale = s[s_fc1];
   g.shiftgelu.numerator = o.numerator;
-  b.tensor("a3", {t, d.mlp}, sint(8), {s[s_a3]});
+  b.tensor("a3", {t, d.mlp}, int_type(8), {s[s_a3]});
   b.op(OpKind::requant, "gelu_rq", {"gelu"}, {"a3"}).rq = b.rq({dyadic_from_scales(s_gelu, s[s_a3])}, 8);
   b.linear("fc2", "a3", s[s_a3], w.fc2_w, w.fc2_b, "fc2", s[s_fc2], 16);
   b.residual("out", "fc2", s[s_fc2], "x2", s[s_x2], s[s_out]);
@@ -206,9 +206,9 @@ Lowered lower_gemm(int64_t m, int64_t k, int64_t n, uint64_t seed) {
     return v;
   };
   const float s_a = 1.0f / 64, s_w = 1.0f / 128;
-  p.tensors["a"] = {{m, k}, sint(8), {s_a}};
-  p.tensors["w"] = {{n, k}, sint(8), {s_w}};
-  p.tensors["acc"] = {{m, n}, sint(32), {s_a * s_w}};
+  p.tensors["a"] = {{m, k}, int_type(8), {s_a}};
+  p.tensors["w"] = {{n, k}, int_type(8), {s_w}};
+  p.tensors["acc"] = {{m, n}, int_type(32), {s_a * s_w}};
   p.consts["w"] = ITensor({n, k}, int_draws(n * k, -128, 127));
   l.inputs["a"] = ITensor({m, k}, int_draws(m * k, -128, 127));
   p.inputs = {"a"};
@@ -221,11 +221,11 @@ Lowered lower_gemm(int64_t m, int64_t k, int64_t n, uint64_t seed) {
   g.bias = int_draws(n, -4096, 4096);
   p.ops.push_back(g);
   // Output scale from the accumulators' actual range (calibration on the one input).
-  const ITensor acc = gemm(l.inputs["a"], p.consts["w"], g.bias, sint(8), sint(8));
+  const ITensor acc = gemm(l.inputs["a"], p.consts["w"], g.bias, int_type(8), int_type(8));
   int64_t mx = 1;
   for (int64_t v : acc.data) mx = std::max(mx, std::abs(v));
   const float s_out = static_cast<float>(mx) * s_a * s_w / 127.0f;
-  p.tensors["out"] = {{m, n}, sint(8), {s_out}};
+  p.tensors["out"] = {{m, n}, int_type(8), {s_out}};
   Op r;
   r.kind = OpKind::requant;
   r.name = "requant";

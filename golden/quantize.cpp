@@ -110,7 +110,7 @@ GroupInt4Weights quantize_group_int4(const FTensor& w, int64_t group) {
         codes[static_cast<size_t>(r * g.k + j * group + t)] =
             clamp_to(static_cast<int64_t>(rne(p[t] / scale) + zero), 0, 15);
     }
-  g.packed = pack_nibbles(codes, uint(4));
+  g.packed = pack_nibbles(codes, uint_type(4));
   return g;
 }
 
@@ -121,7 +121,7 @@ void merge_lora_into_zeros(GroupInt4Weights& w, const FTensor& ba, float alpha_o
 }
 
 FTensor dequantize_group_int4(const GroupInt4Weights& w) {
-  const std::vector<int64_t> codes = unpack_nibbles(w.packed, w.n * w.k, uint(4));
+  const std::vector<int64_t> codes = unpack_nibbles(w.packed, w.n * w.k, uint_type(4));
   FTensor out({w.n, w.k});
   for (int64_t r = 0; r < w.n; ++r)
     for (int64_t j = 0; j < w.k; ++j) {

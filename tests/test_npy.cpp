@@ -1,0 +1,61 @@
+// .npy round trips for every dtype, and clear errors for malformed files.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+
+#include "golden/npy.hpp"
+
+using namespace qtsim::golden;
+
+namespace {
+std::string tmp(const std::string& name) { return std::string("/tmp/qtsim_test_") + name; }
+void write_raw(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
+}  // namespace
+
+TEST_CASE("npy integer round trip in every integer dtype", "[golden][npy]") {
+  const ITensor t({2, 3}, {-5, 0, 7, 100, -100, 1});
+  for (DType d : {DType::i8, DType::i16, DType::i32, DType::i64}) {
+    save_npy(tmp("i.npy"), t, d);
+    const NpyArray a = read_npy(tmp("i.npy"));
+    CHECK(a.dtype == d);
+    CHECK(npy_to_int(a, "t").data == t.data);
+    CHECK(npy_to_int(a, "t").shape == t.shape);
+  }
+  const ITensor u({3}, {0, 200, 255});
+  for (DType d : {DType::u8, DType::u16, DType::u32}) {
+    save_npy(tmp("u.npy"), u, d);
+    CHECK(load_npy_int(tmp("u.npy")).data == u.data);
+  }
+  CHECK_THROWS_WITH(save_npy(tmp("bad.npy"), ITensor({1}, {300}), DType::i8), Catch::Contains("does not fit int8"));
+  std::ifstream leftover(tmp("bad.npy"));
+  CHECK(!leftover.good());  // nothing half-written
+}
+
+TEST_CASE("npy float round trip and scalars", "[golden][npy]") {
+  const FTensor f({4}, {0.5f, -1.25f, 3e-8f, 1e30f});
+  save_npy(tmp("f.npy"), f);
+  CHECK(load_npy_float(tmp("f.npy")).data == f.data);
+  save_npy(tmp("s.npy"), ITensor({}, {42}));
+  CHECK(load_npy_int(tmp("s.npy")).shape.empty());
+  CHECK(load_npy_int(tmp("s.npy")).data == std::vector<int64_t>{42});
+  CHECK_THROWS_WITH(load_npy_int(tmp("f.npy")), Catch::Contains("expected an integer array"));
+}
+
+TEST_CASE("malformed npy files give errors that name the file and the reason", "[golden][npy]") {
+  CHECK_THROWS_WITH(read_npy(tmp("missing.npy")), Catch::Contains("missing.npy") && Catch::Contains("cannot open"));
+  write_raw(tmp("magic.npy"), "NOTNUMPY........");
+  CHECK_THROWS_WITH(read_npy(tmp("magic.npy")), Catch::Contains("bad magic"));
+  save_npy(tmp("t.npy"), ITensor({100}, std::vector<int64_t>(100, 1)));
+  std::ifstream in(tmp("t.npy"), std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  write_raw(tmp("trunc.npy"), all.substr(0, all.size() - 8));
+  CHECK_THROWS_WITH(read_npy(tmp("trunc.npy")), Catch::Contains("truncated data"));
+  std::string fortran = all;
+  fortran.replace(fortran.find("False"), 5, "True ");
+  write_raw(tmp("fortran.npy"), fortran);
+  CHECK_THROWS_WITH(read_npy(tmp("fortran.npy")), Catch::Contains("Fortran"));
+  std::string big = all;
+  big.replace(big.find("<i8"), 3, ">i8");
+  write_raw(tmp("bigendian.npy"), big);
+  CHECK_THROWS_WITH(read_npy(tmp("bigendian.npy")), Catch::Contains("unsupported dtype"));
+}
