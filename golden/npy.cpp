@@ -197,13 +197,13 @@ void write_file_atomic(const std::string& path, const std::string& data) {
   }
 }
 
-void save_npy(const std::string& path, const ITensor& t, DType dtype) {
-  if (dtype_is_float(dtype)) throw std::invalid_argument("save_npy: integer tensor with a float dtype");
+std::string encode_npy(const ITensor& t, DType dtype) {
+  if (dtype_is_float(dtype)) throw std::invalid_argument("encode_npy: integer tensor with a float dtype");
   std::string out = npy_header(dtype, t.shape);
   for (int64_t v : t.data) {
     auto check = [&](int64_t lo, int64_t hi) {
       if (v < lo || v > hi)
-        throw std::runtime_error(path + ": value " + std::to_string(v) + " does not fit " + dtype_name(dtype));
+        throw std::runtime_error("value " + std::to_string(v) + " does not fit " + dtype_name(dtype));
     };
     switch (dtype) {
       case DType::i8: check(INT8_MIN, INT8_MAX); append_le<int8_t>(out, static_cast<int8_t>(v)); break;
@@ -215,13 +215,25 @@ void save_npy(const std::string& path, const ITensor& t, DType dtype) {
       default: append_le<int64_t>(out, v); break;
     }
   }
-  write_file_atomic(path, out);
+  return out;
 }
 
-void save_npy(const std::string& path, const FTensor& t) {
+std::string encode_npy(const FTensor& t) {
   std::string out = npy_header(DType::f32, t.shape);
   for (float v : t.data) append_le<float>(out, v);
-  write_file_atomic(path, out);
+  return out;
 }
+
+void save_npy(const std::string& path, const ITensor& t, DType dtype) {
+  std::string bytes;
+  try {
+    bytes = encode_npy(t, dtype);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  write_file_atomic(path, bytes);
+}
+
+void save_npy(const std::string& path, const FTensor& t) { write_file_atomic(path, encode_npy(t)); }
 
 }  // namespace qtsim::golden

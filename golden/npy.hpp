@@ -29,6 +29,10 @@ FTensor npy_to_float(const NpyArray& a, const std::string& what);
 ITensor load_npy_int(const std::string& path);
 FTensor load_npy_float(const std::string& path);
 
+// The bytes of a .npy file (format 1.0).
+std::string encode_npy(const ITensor& t, DType dtype = DType::i64);
+std::string encode_npy(const FTensor& t);
+
 // Writes through a temporary file renamed into place, so a failed write leaves nothing behind.
 void save_npy(const std::string& path, const ITensor& t, DType dtype = DType::i64);
 void save_npy(const std::string& path, const FTensor& t);

@@ -1,0 +1,42 @@
+#include "sim/cli.hpp"
+
+#include <cstring>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+
+#include "sim/yaml_reader.hpp"
+
+namespace qtsim::sim {
+
+namespace {
+const char* kUsage =
+    "usage: qtsim <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run [CONFIG.yaml]     run a layer through the executors and compare every tap (default: DeiT-Tiny INT8 encoder)\n"
+    "  golden CONFIG.yaml    lower and run the configured layer on the golden, write its taps as .npy\n"
+    "  op NAME               run one golden operator on tensors from .npy files\n"
+    "\n"
+    "`qtsim <command> --help` explains every option.\n";
+}
+
+int cli_main(int argc, const char* const* argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "op") return cmd_op(argc - 1, argv + 1);
+    if (cmd == "golden") return cmd_golden(argc - 1, argv + 1);
+    if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+    std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "qtsim " << cmd << ": error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+}  // namespace qtsim::sim

@@ -1,0 +1,187 @@
+#include "sim/config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace qtsim::sim {
+
+using golden::Numerator;
+using golden::Rounding;
+
+const char* default_config_yaml() {
+  return "workload: {model: deit_tiny, layer: encoder, tokens: 197}\n"
+         "quant: {w_bits: 8, group: 0, logsqrt2: false, logsqrt2_bits: 4, rounding: half_even, numerator: pow2_31}\n"
+         "run: {executors: [golden], seed: 1, calib_batches: 4}\n";
+}
+
+namespace {
+
+void apply_set(YAML::Node& root, const std::string& set) {
+  const auto eq = set.find('=');
+  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + set + ": expected key.path=value");
+  const std::string path = set.substr(0, eq), value = set.substr(eq + 1);
+  std::vector<std::string> keys;
+  std::stringstream ss(path);
+  for (std::string k; std::getline(ss, k, '.');) keys.push_back(k);
+  // yaml-cpp nodes are handles: walk with fresh handles, never by reassigning one (that would rebind it).
+  std::vector<YAML::Node> chain{root};
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    YAML::Node next = chain.back()[keys[i]];
+    if (!next || !next.IsMap()) chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
+    chain.push_back(chain.back()[keys[i]]);
+  }
+  YAML::Node v;
+  try {
+    v = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set " + set + ": " + e.msg);
+  }
+  chain.back()[keys.back()] = v;
+}
+
+template <class E>
+E parse_enum(MapReader& r, const std::string& key, const std::vector<std::pair<std::string, E>>& names, E fallback) {
+  const std::string def = [&] {
+    for (const auto& [n, e] : names)
+      if (e == fallback) return n;
+    return std::string();
+  }();
+  const std::string v = r.get<std::string>(key, def);
+  std::string all;
+  for (const auto& [n, e] : names) {
+    if (n == v) return e;
+    all += (all.empty() ? "" : ", ") + n;
+  }
+  r.fail(key, "'" + v + "' is not one of: " + all);
+}
+
+int64_t positive(MapReader& r, const std::string& key, int64_t v) {
+  if (v < 1) r.fail(key, "must be >= 1, got " + std::to_string(v));
+  return v;
+}
+
+}  // namespace
+
+Config parse_config(const YAML::Node& root, const std::string& file) {
+  if (!root || root.IsNull()) throw ConfigError(file + ": empty config");
+  Config c;
+  c.source = file;
+  MapReader top(root, file, "");
+
+  MapReader w = top.map("workload");
+  if (w.has("gemm")) {
+    c.workload.kind = WorkloadConfig::Kind::gemm;
+    MapReader g = w.map("gemm");
+    c.workload.m = positive(g, "M", g.require<int64_t>("M"));
+    c.workload.k = positive(g, "K", g.require<int64_t>("K"));
+    c.workload.n = positive(g, "N", g.require<int64_t>("N"));
+    g.finish();
+    if (w.has("model")) w.fail("model", "a workload is either a model layer or a gemm, not both");
+  } else {
+    c.workload.model = w.require<std::string>("model");
+    if (c.workload.model != "deit_tiny" && c.workload.model != "deit_small" && c.workload.model != "deit_base")
+      w.fail("model", "unknown model '" + c.workload.model + "' (deit_tiny, deit_small, deit_base)");
+    c.workload.layer = w.get<std::string>("layer", "encoder");
+    if (c.workload.layer != "encoder") w.fail("layer", "unknown layer '" + c.workload.layer + "' (encoder)");
+    c.workload.tokens = positive(w, "tokens", w.get<int64_t>("tokens", 197));
+  }
+  w.finish();
+
+  if (top.has("quant")) {
+    MapReader q = top.map("quant");
+    c.quant.w_bits = q.get<int>("w_bits", 8);
+    if (c.quant.w_bits != 8 && c.quant.w_bits != 4) q.fail("w_bits", "unsupported width " + std::to_string(c.quant.w_bits) + " (8 or 4)");
+    c.quant.group = q.get<int64_t>("group", 0);
+    if (c.quant.group < 0) q.fail("group", "must be >= 0 (0: per channel)");
+    if (c.quant.group > 0 && c.quant.w_bits != 4) q.fail("group", "group-wise weights need w_bits: 4");
+    if (c.quant.group > 0 && c.workload.kind == WorkloadConfig::Kind::encoder) {
+      const golden::EncoderDims d = golden::encoder_dims(c.workload.model, c.workload.tokens);
+      if (d.dim % c.quant.group || d.mlp % c.quant.group)
+        q.fail("group", "group size " + std::to_string(c.quant.group) + " does not divide K (" + std::to_string(d.dim) +
+                            ", " + std::to_string(d.mlp) + ")");
+    }
+    c.quant.logsqrt2 = q.get<bool>("logsqrt2", false);
+    c.quant.logsqrt2_bits = q.get<int>("logsqrt2_bits", 4);
+    if (c.quant.logsqrt2_bits < 2 || c.quant.logsqrt2_bits > 8) q.fail("logsqrt2_bits", "must be in 2..8");
+    c.quant.rounding = parse_enum<Rounding>(q, "rounding", {{"half_even", Rounding::half_even}, {"half_up", Rounding::half_up}},
+                                            Rounding::half_even);
+    c.quant.numerator = parse_enum<Numerator>(
+        q, "numerator", {{"pow2_31", Numerator::pow2_31}, {"pow2_31_minus_1", Numerator::pow2_31_minus_1}}, Numerator::pow2_31);
+    q.finish();
+  }
+
+  if (top.has("run")) {
+    MapReader r = top.map("run");
+    if (const YAML::Node ex = r.raw("executors")) {
+      if (!ex.IsSequence() || ex.size() == 0) r.fail_at(ex, "executors", "expected a non-empty list");
+      c.run.executors.clear();
+      for (const auto& e : ex) {
+        const std::string name = e.as<std::string>();
+        if (name != "golden") r.fail_at(e, "executors", "unknown executor '" + name + "' (golden)");
+        c.run.executors.push_back(name);
+      }
+    }
+    c.run.seed = r.get<uint64_t>("seed", 1);
+    c.run.calib_batches = static_cast<int>(positive(r, "calib_batches", r.get<int64_t>("calib_batches", 4)));
+    r.finish();
+  }
+  top.finish();
+  return c;
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+  YAML::Node root;
+  const std::string file = path.empty() ? "<built-in default>" : path;
+  try {
+    if (path.empty()) {
+      root = YAML::Load(default_config_yaml());
+    } else {
+      std::ifstream f(path);
+      if (!f) throw ConfigError(path + ": cannot open config");
+      root = YAML::Load(f);
+    }
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(where(file, e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root || !root.IsMap()) throw ConfigError(file + ": expected a map at the top level");
+  for (const auto& s : sets) apply_set(root, s);
+  return parse_config(root, file);
+}
+
+YAML::Node resolved_yaml(const Config& c) {
+  YAML::Node n;
+  if (c.workload.kind == WorkloadConfig::Kind::gemm) {
+    n["workload"]["gemm"]["M"] = c.workload.m;
+    n["workload"]["gemm"]["K"] = c.workload.k;
+    n["workload"]["gemm"]["N"] = c.workload.n;
+  } else {
+    n["workload"]["model"] = c.workload.model;
+    n["workload"]["layer"] = c.workload.layer;
+    n["workload"]["tokens"] = c.workload.tokens;
+  }
+  n["quant"]["w_bits"] = c.quant.w_bits;
+  n["quant"]["group"] = c.quant.group;
+  n["quant"]["logsqrt2"] = c.quant.logsqrt2;
+  n["quant"]["logsqrt2_bits"] = c.quant.logsqrt2_bits;
+  n["quant"]["rounding"] = c.quant.rounding == Rounding::half_even ? "half_even" : "half_up";
+  n["quant"]["numerator"] = c.quant.numerator == Numerator::pow2_31 ? "pow2_31" : "pow2_31_minus_1";
+  for (const auto& e : c.run.executors) n["run"]["executors"].push_back(e);
+  n["run"]["seed"] = c.run.seed;
+  n["run"]["calib_batches"] = c.run.calib_batches;
+  return n;
+}
+
+Workload build_workload(const Config& c) {
+  Workload w;
+  if (c.workload.kind == WorkloadConfig::Kind::gemm) {
+    w.lowered = golden::lower_gemm(c.workload.m, c.workload.k, c.workload.n, c.run.seed);
+    return w;
+  }
+  w.encoder = golden::make_encoder_case(golden::encoder_dims(c.workload.model, c.workload.tokens), c.quant, c.run.seed,
+                                        c.run.calib_batches);
+  w.lowered = w.encoder.lowered;
+  w.has_float = true;
+  return w;
+}
+
+}  // namespace qtsim::sim

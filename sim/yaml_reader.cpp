@@ -1,0 +1,45 @@
+#include "sim/yaml_reader.hpp"
+
+namespace qtsim::sim {
+
+std::string where(const std::string& file, const YAML::Mark& m) {
+  if (m.is_null()) return file;
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+MapReader::MapReader(const YAML::Node& node, std::string file, std::string path)
+    : node_(node), file_(std::move(file)), path_(std::move(path)) {
+  if (node_ && !node_.IsMap()) throw ConfigError(where(file_, node_.Mark()) + ": " + (path_.empty() ? "config" : path_) + ": expected a map");
+}
+
+void MapReader::fail(const std::string& key, const std::string& reason) const {
+  const YAML::Node n = node_[key];
+  throw ConfigError(where(file_, n ? n.Mark() : node_.Mark()) + ": " + path(key) + ": " + reason);
+}
+
+void MapReader::fail_at(const YAML::Node& n, const std::string& key, const std::string& reason) const {
+  throw ConfigError(where(file_, n.Mark()) + ": " + path(key) + ": " + reason);
+}
+
+MapReader MapReader::map(const std::string& key) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) fail(key, "missing required key");
+  if (!n.IsMap()) fail(key, "expected a map");
+  return MapReader(n, file_, path(key));
+}
+
+YAML::Node MapReader::raw(const std::string& key) {
+  used_.insert(key);
+  return node_[key];
+}
+
+void MapReader::finish() const {
+  if (!node_) return;
+  for (const auto& kv : node_) {
+    const std::string k = kv.first.as<std::string>();
+    if (!used_.count(k)) throw ConfigError(where(file_, kv.first.Mark()) + ": " + path(k) + ": unknown key");
+  }
+}
+
+}  // namespace qtsim::sim

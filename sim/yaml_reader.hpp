@@ -1,0 +1,75 @@
+// Strict reading of YAML maps: every key is known, typed and checked, and every error names the file,
+// line, column, key and reason.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace qtsim::sim {
+
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A map node being read: keys are consumed by get/require; finish() rejects the ones nobody asked for.
+class MapReader {
+ public:
+  MapReader(const YAML::Node& node, std::string file, std::string path);
+
+  bool has(const std::string& key) const { return static_cast<bool>(node_[key]); }
+  template <class T>
+  T get(const std::string& key, const T& fallback);
+  template <class T>
+  T require(const std::string& key);
+  MapReader map(const std::string& key);  // a required nested map
+  YAML::Node raw(const std::string& key);  // consumes the key, returns its node (may be null)
+  [[noreturn]] void fail(const std::string& key, const std::string& reason) const;
+  [[noreturn]] void fail_at(const YAML::Node& n, const std::string& key, const std::string& reason) const;
+  void finish() const;  // unknown keys are errors
+  std::string path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  const std::string& file() const { return file_; }
+
+ private:
+  template <class T>
+  T convert(const YAML::Node& n, const std::string& key) const;
+  YAML::Node node_;
+  std::string file_, path_;
+  mutable std::set<std::string> used_;
+};
+
+std::string where(const std::string& file, const YAML::Mark& m);
+
+template <class T>
+T MapReader::convert(const YAML::Node& n, const std::string& key) const {
+  if (!n.IsScalar()) fail_at(n, key, "expected a scalar");
+  try {
+    return n.as<T>();
+  } catch (const YAML::BadConversion&) {
+    const char* what = std::is_same<T, bool>::value ? "a boolean"
+                       : std::is_integral<T>::value ? "an integer"
+                       : std::is_floating_point<T>::value ? "a number"
+                                                          : "a string";
+    fail_at(n, key, std::string("expected ") + what + ", got '" + n.Scalar() + "'");
+  }
+}
+
+template <class T>
+T MapReader::get(const std::string& key, const T& fallback) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) return fallback;
+  return convert<T>(n, key);
+}
+
+template <class T>
+T MapReader::require(const std::string& key) {
+  used_.insert(key);
+  const YAML::Node n = node_[key];
+  if (!n) fail(key, "missing required key");
+  return convert<T>(n, key);
+}
+
+}  // namespace qtsim::sim

@@ -1,0 +1,134 @@
+// The qtsim command line in-process: operators on the authors' vector files, exit codes, strict configs.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "golden/npy.hpp"
+#include "sim/cli.hpp"
+#include "sim/config.hpp"
+
+using namespace qtsim;
+namespace fs = std::filesystem;
+
+namespace {
+std::string vec(const std::string& name) { return std::string(QTSIM_TEST_DATA) + "/ivit/" + name + ".npy"; }
+
+int run(std::vector<std::string> args) {
+  args.insert(args.begin(), "qtsim");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return sim::cli_main(static_cast<int>(argv.size()), argv.data());
+}
+
+std::string scratch(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / "qtsim_cli_test";
+  fs::create_directories(d);
+  const fs::path p = d / name;
+  fs::remove_all(p);
+  return p.string();
+}
+
+std::string write_yaml(const std::string& name, const std::string& text) {
+  const std::string p = scratch(name);
+  std::ofstream(p) << text;
+  return p;
+}
+
+std::string config_error(const std::string& text) {
+  try {
+    sim::load_config(write_yaml("c.yaml", text), {});
+  } catch (const sim::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST_CASE("qtsim op requant reproduces the authors' per-channel vector from files", "[sim][cli]") {
+  const std::string out = scratch("rq.npy"), m = scratch("m.npy");
+  REQUIRE(run({"op", "requant", "--in", "z=" + vec("requant_per_channel_i8_z_int"), "--in",
+               "s_in=" + vec("requant_per_channel_i8_scale_in"), "--set", "s_out=0x1.fd8adap-6", "--set", "bits=8",
+               "--out", "out=" + out, "--out", "m=" + m}) == 0);
+  CHECK(golden::load_npy_int(out).data == golden::load_npy_int(vec("requant_per_channel_i8_out_int_exact")).data);
+  CHECK(golden::load_npy_int(m).data == golden::load_npy_int(vec("requant_per_channel_i8_m")).data);
+}
+
+TEST_CASE("qtsim op shiftmax and shiftgelu take hex-float scales exactly", "[sim][cli]") {
+  const std::string out = scratch("sm.npy"), factor = scratch("f.npy");
+  REQUIRE(run({"op", "shiftmax", "--in", "x=" + vec("softmax_swin_b8_rand_x_int"), "--set", "scale=0x1.2dp-4", "--set",
+               "out_bits=8", "--out", "out=" + out, "--out", "factor=" + factor}) == 0);
+  CHECK(golden::load_npy_int(out).data == golden::load_npy_int(vec("softmax_swin_b8_rand_out_int_exact_p31")).data);
+  CHECK(golden::load_npy_int(factor).data == golden::load_npy_int(vec("softmax_swin_b8_rand_factor_exact_p31")).data);
+  const std::string g = scratch("g.npy");
+  REQUIRE(run({"op", "shiftgelu", "--in", "x=" + vec("gelu_deit_rand_x_int"), "--set", "scale=0x1.52p-5", "--set",
+               "numerator=pow2_31_minus_1", "--out", "out=" + g}) == 0);
+  CHECK(golden::load_npy_int(g).data == golden::load_npy_int(vec("gelu_deit_rand_out_int_exact")).data);
+}
+
+TEST_CASE("qtsim op ilayernorm writes the output and its intermediates", "[sim][cli]") {
+  const std::string out = scratch("ln.npy"), sd = scratch("std.npy");
+  REQUIRE(run({"op", "ilayernorm", "--in", "x=" + vec("layernorm_deit_t_rand_x_int"), "--in",
+               "gamma=" + vec("layernorm_deit_t_rand_weight"), "--in", "beta=" + vec("layernorm_deit_t_rand_bias"),
+               "--out", "out=" + out, "--out", "std=" + sd}) == 0);
+  CHECK(golden::load_npy_int(out).data == golden::load_npy_int(vec("layernorm_deit_t_rand_out_int_exact_p31")).data);
+  CHECK(golden::load_npy_int(sd).data == golden::load_npy_int(vec("layernorm_deit_t_rand_std_exact")).data);
+}
+
+TEST_CASE("bad operator input exits 2 and writes nothing", "[sim][cli]") {
+  const std::string out = scratch("never.npy");
+  const std::string x = "x=" + vec("softmax_vit_b16_rand_x_int");
+  CHECK(run({"op", "shiftmax", "--in", "x=/nonexistent.npy", "--set", "scale=0.1", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", x, "--set", "scale=-0.1", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", x, "--set", "scale=abc", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", x, "--set", "scale=0.1", "--set", "out_bits=12", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", x, "--set", "scale=0.1", "--set", "colour=red", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", x, "--set", "scale=0.1", "--out", "bogus=" + out}) == 2);
+  CHECK(run({"op", "shiftmax", "--in", "x=" + vec("softmax_vit_b16_rand_x_float"), "--set", "scale=0.1", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "requant", "--in", "z=" + vec("requant_per_channel_i8_z_int"), "--in",
+             "s_in=" + vec("requant_per_tensor_i8_scale_in"), "--set", "s_out=0.1", "--set", "bits=40", "--out", "out=" + out}) == 2);
+  CHECK(run({"op", "nosuchop", "--out", "out=" + out}) == 2);
+  CHECK(run({"frobnicate"}) == 2);
+  CHECK(!fs::exists(out));
+  CHECK(!fs::exists(out + ".tmp"));
+}
+
+TEST_CASE("config errors name file, line, column, key and reason", "[sim][config]") {
+  CHECK_THAT(config_error("workload: {model: deit_tiny, tokenz: 5}\n"),
+             Catch::Contains("c.yaml:1:30: workload.tokenz: unknown key"));
+  CHECK_THAT(config_error("workload:\n  model: deit_tiny\n  tokens: many\n"),
+             Catch::Contains("c.yaml:3:11: workload.tokens: expected an integer, got 'many'"));
+  CHECK_THAT(config_error("workload: {layer: encoder}\n"), Catch::Contains("workload.model: missing required key"));
+  CHECK_THAT(config_error("workload: {gemm: {M: 0, K: 4, N: 4}}\n"), Catch::Contains("workload.gemm.M: must be >= 1"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {w_bits: 4, group: 100}\n"),
+             Catch::Contains("quant.group: group size 100 does not divide K"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {w_bits: 3}\n"), Catch::Contains("quant.w_bits: unsupported width 3"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {rounding: up}\n"),
+             Catch::Contains("'up' is not one of: half_even, half_up"));
+  CHECK_THAT(config_error("workload: {model: vit_huge}\n"), Catch::Contains("unknown model 'vit_huge'"));
+  CHECK_THAT(config_error("workload: [1, 2\n"), Catch::Contains("YAML syntax error"));
+}
+
+TEST_CASE("--set overrides config keys before validation", "[sim][config]") {
+  const sim::Config c = sim::load_config("", {"workload.tokens=50", "quant.w_bits=4", "run.seed=9"});
+  CHECK(c.workload.tokens == 50);
+  CHECK(c.quant.w_bits == 4);
+  CHECK(c.run.seed == 9);
+  CHECK_THROWS_WITH(sim::load_config("", {"workload.colour=red"}), Catch::Contains("workload.colour: unknown key"));
+  CHECK_THROWS_WITH(sim::load_config("", {"novalue"}), Catch::Contains("expected key.path=value"));
+  // the resolved config parses back to the same values
+  const sim::Config again = sim::parse_config(sim::resolved_yaml(c), "resolved");
+  CHECK(YAML::Dump(sim::resolved_yaml(again)) == YAML::Dump(sim::resolved_yaml(c)));
+}
+
+TEST_CASE("qtsim golden writes every tap with an index; qtsim run writes a report", "[sim][cli]") {
+  const std::string cfg = write_yaml("g.yaml", "workload: {gemm: {M: 7, K: 33, N: 5}}\n");
+  const std::string dir = scratch("golden_out");
+  REQUIRE(run({"golden", cfg, "--out", dir}) == 0);
+  for (const char* f : {"a.npy", "acc.npy", "out.npy", "taps.json", "config.resolved.yaml"}) CHECK(fs::exists(dir + "/" + f));
+  CHECK(golden::load_npy_int(dir + "/out.npy").shape == golden::Shape{7, 5});
+  const std::string rdir = scratch("run_out");
+  REQUIRE(run({"run", "--set", "workload.tokens=20", "--out", rdir, "--dump-taps"}) == 0);
+  CHECK(fs::exists(rdir + "/report.json"));
+  CHECK(fs::exists(rdir + "/taps/golden/probs.npy"));
+  CHECK(run({"run", "--set", "workload.tokens=0"}) == 2);
+}
