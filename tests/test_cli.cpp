@@ -108,7 +108,7 @@ TEST_CASE("config errors name file, line, column, key and reason", "[sim][config
   CHECK_THAT(config_error("workload: [1, 2\n"), Catch::Contains("YAML syntax error"));
 }
 
-TEST_CASE("--set overrides config keys before validation", "[sim][config]") {
+TEST_CASE("set overrides apply to config keys before validation", "[sim][config]") {
   const sim::Config c = sim::load_config("", {"workload.tokens=50", "quant.w_bits=4", "run.seed=9"});
   CHECK(c.workload.tokens == 50);
   CHECK(c.quant.w_bits == 4);
