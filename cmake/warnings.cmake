@@ -1,6 +1,10 @@
 # Flags for our own targets only: third-party headers come in as SYSTEM includes so -Werror judges our code.
 function(qtsim_target_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror)
+  if(QTSIM_NATIVE)
+    # The golden GEMM and the cycle model's inner loops need the host's vector units (AVX2 and up).
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
   if(QTSIM_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)

@@ -13,12 +13,21 @@ FTensor linear(const FTensor& x, const FTensor& w, const std::vector<float>& b) 
   Shape os = x.shape;
   os.back() = n;
   FTensor y(os);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float s = 0;
-      for (int64_t p = 0; p < k; ++p) s += x[i * k + p] * w[j * k + p];
-      y[i * n + j] = s + (b.empty() ? 0.0f : b[static_cast<size_t>(j)]);
+  // Each output sums over k in order, as a dot product would; with W transposed the loop over outputs is
+  // contiguous and vectorises without reassociating any sum.
+  std::vector<float> wt(static_cast<size_t>(k * n));
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t p = 0; p < k; ++p) wt[static_cast<size_t>(p * n + j)] = w[j * k + p];
+  for (int64_t i = 0; i < m; ++i) {
+    float* yi = &y[i * n];
+    for (int64_t p = 0; p < k; ++p) {
+      const float xv = x[i * k + p];
+      const float* wp = &wt[static_cast<size_t>(p * n)];
+      for (int64_t j = 0; j < n; ++j) yi[j] += xv * wp[j];
     }
+    if (!b.empty())
+      for (int64_t j = 0; j < n; ++j) yi[j] += b[static_cast<size_t>(j)];
+  }
   return y;
 }
 

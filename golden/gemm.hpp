@@ -9,13 +9,12 @@
 
 namespace qtsim::golden {
 
-// int8 x int8 -> int32, optional int32 bias. The one fast kernel of the golden: register-blocked over
-// 4 rows of A and 4 rows of B, each inner loop a contiguous int8 dot product that GCC vectorises.
+// int8 x int8 -> int32, optional int32 bias: the golden's one fast kernel (int16 vpmaddwd blocks, gemm.cpp).
 // Sums are exact in int32 for K * 128 * 128 + |bias| < 2^31 (K up to 131071 with zero bias).
 void gemm_s8(const int8_t* a, const int8_t* b, const int32_t* bias, int64_t m, int64_t k, int64_t n, int32_t* c);
-// Unsigned 16-bit A (Shiftmax probabilities, up to 2^15) against int8 B: attn @ v.
-// Exact in int32 for K * 2^15 * 128 < 2^31 (K up to 511).
-void gemm_u16s8(const uint16_t* a, const int8_t* b, const int32_t* bias, int64_t m, int64_t k, int64_t n, int32_t* c);
+// The same kernel with a 16-bit A (Shiftmax probabilities below 2^15 against int8 v):
+// exact in int32 for K * 32767 * 128 < 2^31 (K up to 512).
+void gemm_i16s8(const int16_t* a, const int8_t* b, const int32_t* bias, int64_t m, int64_t k, int64_t n, int32_t* c);
 
 // The same contract as an obviously correct triple loop in int64: the oracle of the fast kernel.
 void gemm_ref(const int64_t* a, const int64_t* b, const int64_t* bias, int64_t m, int64_t k, int64_t n, int64_t* c);

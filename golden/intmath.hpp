@@ -22,13 +22,14 @@ inline int64_t floor_div_signed(int64_t a, int64_t b) {
   return q;
 }
 
-// round(p / 2^e) with the given tie rule; e <= 0 shifts left. p is 128-bit so that z*m never overflows.
-inline int64_t round_shift(__int128 p, int e, Rounding r) {
-  if (e <= 0) return static_cast<int64_t>(p * (static_cast<__int128>(1) << -e));
-  const __int128 half = static_cast<__int128>(1) << (e - 1);
+// round(p / 2^e) with the given tie rule; e <= 0 shifts left. Needs e < bits(Wide) - 1.
+template <class Wide>
+inline int64_t round_shift(Wide p, int e, Rounding r) {
+  if (e <= 0) return static_cast<int64_t>(p * (static_cast<Wide>(1) << -e));
+  const Wide half = static_cast<Wide>(1) << (e - 1);
   if (r == Rounding::half_up) return static_cast<int64_t>((p + half) >> e);
-  __int128 q = p >> e;
-  const __int128 rem = p - (q << e);
+  Wide q = p >> e;
+  const Wide rem = p - (q << e);
   if (rem > half || (rem == half && (q & 1))) ++q;
   return static_cast<int64_t>(q);
 }

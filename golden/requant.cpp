@@ -44,8 +44,9 @@ ITensor requant(const ITensor& z, const Requant& q) {
   const int64_t c = z.last();
   q.check(c);
   ITensor out(z.shape);
-  for (int64_t i = 0; i < z.size(); ++i)
-    out[i] = requant_clamp(requant_value(z[i], q.at_channel(i % c), q.rounding), q.bits);
+  for (int64_t r = 0; r < z.rows(); ++r)
+    for (int64_t j = 0; j < c; ++j)
+      out[r * c + j] = requant_clamp(requant_value(z[r * c + j], q.at_channel(j), q.rounding), q.bits);
   return out;
 }
 

@@ -23,7 +23,10 @@ Dyadic dyadic_from_ratio(double ratio);
 Dyadic dyadic_from_scales(double s_in, float s_out);
 
 inline int64_t requant_value(int64_t z, Dyadic d, Rounding r) {
-  return round_shift(static_cast<__int128>(z) * d.m, d.e, r);
+  // z*m is exact in 64 bits for |z| < 2^32 (|m| < 2^31); wider inputs or shifts take 128 bits.
+  constexpr int64_t lim = int64_t{1} << 32;
+  if (z > -lim && z < lim && d.e < 62) return round_shift<int64_t>(z * d.m, d.e, r);
+  return round_shift<__int128>(static_cast<__int128>(z) * d.m, d.e, r);
 }
 
 inline int64_t requant_clamp(int64_t v, int bits) { return clamps_at(bits) ? clamp_signed(v, bits) : v; }
