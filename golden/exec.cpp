@@ -85,11 +85,13 @@ void run_op(const Program& p, const Op& op, Taps& taps) {
       taps.put(op.out[0], std::move(out));
       break;
     }
-    case OpKind::sign_shift: taps.put(op.out[0], sign_shift(in(0), op.vec)); break;
+    case OpKind::binarize: taps.put(op.out[0], binarize_pm1(in(0), op.vec)); break;
     case OpKind::scale_rows: {
       ITensor out = in(0);
       const int64_t n = out.last();
-      for (int64_t i = 0; i < out.size(); ++i) out[i] *= op.vec[static_cast<size_t>(i % n)];
+      for (int64_t r = 0; r < out.rows(); ++r)
+        for (int64_t j = 0; j < n; ++j)
+          out[r * n + j] = out[r * n + j] * op.vec[static_cast<size_t>(j)] + op.bias[static_cast<size_t>(j)];
       taps.put(op.out[0], std::move(out));
       break;
     }

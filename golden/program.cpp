@@ -18,7 +18,7 @@ const char* op_kind_name(OpKind k) {
     case OpKind::ilayernorm: return "ilayernorm";
     case OpKind::split_heads: return "split_heads";
     case OpKind::merge_heads: return "merge_heads";
-    case OpKind::sign_shift: return "sign_shift";
+    case OpKind::binarize: return "binarize";
     case OpKind::scale_rows: return "scale_rows";
     case OpKind::mask_probs: return "mask_probs";
     case OpKind::logsqrt2_codes: return "logsqrt2_codes";

@@ -27,8 +27,8 @@ enum class OpKind {
   ilayernorm,      // in: int16 [..., C]; out: int32 (per-channel scale)
   split_heads,     // in: qkv [T, 3*H*d]; out: q [H,T,d], k [H,T,d], v^T [H,d,T]
   merge_heads,     // in: [H,T,d]; out: [T, H*d]
-  sign_shift,      // in: x [..., C]; out: sign(x + beta_c) in {-1, 0, 1}
-  scale_rows,      // in: x [..., N]; out: x * mult[n] (int), the alpha_c of binary linears in fixed point
+  binarize,        // in: x [..., C]; out: +1 where x + beta_c >= 0, else -1 (sign with the tie sent to +1)
+  scale_rows,      // in: x [..., N]; out: x * mult[n] + bias[n]: alpha_c and a folded norm in fixed point
   mask_probs,      // in: uint16 probabilities; out: 1 where p >= threshold, else 0 (binarised attention)
   logsqrt2_codes,  // in: uint16 probabilities; out: log-sqrt2 codes (kLogZero for zero)
   logsqrt2_attn_v, // in: codes [H,M,T], v^T [H,d,T]; out: even and odd shift-add accumulators [H,M,d]
@@ -49,14 +49,14 @@ struct Op {
   std::vector<std::string> in, out;
 
   std::string weight;         // gemm, gemm_group4, bgemm: name of a constant
-  std::vector<int64_t> bias;  // gemm, gemm_group4: int32 per output channel
+  std::vector<int64_t> bias;  // gemm, gemm_group4: int32 per output channel; scale_rows: fixed-point offset
   Requant rq;                 // requant, add_requant (first term)
   std::vector<Dyadic> rq_identity;  // add_requant: multipliers of the identity term
   ShiftmaxParams shiftmax;
   ShiftGeluParams shiftgelu;
   ILayerNormParams ilayernorm;
   int64_t heads = 1;            // split_heads
-  std::vector<int64_t> vec;     // sign_shift: beta; scale_rows: multipliers; logsqrt2_codes: thresholds
+  std::vector<int64_t> vec;     // binarize: beta; scale_rows: multipliers; logsqrt2_codes: thresholds
   int64_t threshold = 0;        // mask_probs
   int bits = 0;                 // logsqrt2_*: code bits
 };

@@ -199,6 +199,15 @@ ITensor sign_shift(const ITensor& x, const std::vector<int64_t>& beta) {
   return out;
 }
 
+ITensor binarize_pm1(const ITensor& x, const std::vector<int64_t>& beta) {
+  const int64_t c = x.last();
+  if (static_cast<int64_t>(beta.size()) != c) throw std::invalid_argument("binarize: one beta per channel");
+  ITensor out(x.shape);
+  for (int64_t r = 0; r < x.rows(); ++r)
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = x[r * c + j] + beta[static_cast<size_t>(j)] >= 0 ? 1 : -1;
+  return out;
+}
+
 FTensor binarize_probs(const FTensor& p, float alpha) {
   FTensor out(p.shape);
   for (int64_t i = 0; i < p.size(); ++i) out[i] = alpha * std::min(std::max(rne(p[i] / alpha), 0.0f), 1.0f);

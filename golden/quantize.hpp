@@ -66,6 +66,9 @@ BinaryWeights binarize_weight(const FTensor& w);
 inline int64_t sign_of(int64_t v) { return (v > 0) - (v < 0); }
 // Activation sign(x + beta_c) on integers with beta given in the same units: +1, -1, or 0 at equality.
 ITensor sign_shift(const ITensor& x, const std::vector<int64_t>& beta);
+// The binary datapath's activation: +1 where x + beta_c >= 0, else -1. One bit cannot hold sign(0) = 0, so
+// the tie goes to +1 (equivalently sign(x + beta_c + 1/2): beta on the half-integer grid).
+ITensor binarize_pm1(const ITensor& x, const std::vector<int64_t>& beta);
 // Attention probabilities binarised to {0, alpha}: alpha * clamp(round(p / alpha), 0, 1).
 FTensor binarize_probs(const FTensor& p, float alpha);
 
