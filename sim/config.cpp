@@ -3,6 +3,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "golden/lower_binary.hpp"
+
 namespace qtsim::sim {
 
 using golden::Numerator;
@@ -82,7 +84,8 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     if (c.workload.model != "deit_tiny" && c.workload.model != "deit_small" && c.workload.model != "deit_base")
       w.fail("model", "unknown model '" + c.workload.model + "' (deit_tiny, deit_small, deit_base)");
     c.workload.layer = w.get<std::string>("layer", "encoder");
-    if (c.workload.layer != "encoder") w.fail("layer", "unknown layer '" + c.workload.layer + "' (encoder)");
+    if (c.workload.layer != "encoder" && c.workload.layer != "binary_encoder")
+      w.fail("layer", "unknown layer '" + c.workload.layer + "' (encoder, binary_encoder)");
     c.workload.tokens = positive(w, "tokens", w.get<int64_t>("tokens", 197));
   }
   w.finish();
@@ -177,7 +180,12 @@ Workload build_workload(const Config& c) {
     w.lowered = golden::lower_gemm(c.workload.m, c.workload.k, c.workload.n, c.run.seed);
     return w;
   }
-  w.encoder = golden::make_encoder_case(golden::encoder_dims(c.workload.model, c.workload.tokens), c.quant, c.run.seed,
+  const golden::EncoderDims dims = golden::encoder_dims(c.workload.model, c.workload.tokens);
+  if (c.workload.layer == "binary_encoder") {
+    w.lowered = golden::make_binary_case(dims, c.run.seed).lowered;
+    return w;
+  }
+  w.encoder = golden::make_encoder_case(dims, c.quant, c.run.seed,
                                         c.run.calib_batches);
   w.lowered = w.encoder.lowered;
   w.has_float = true;
