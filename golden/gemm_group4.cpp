@@ -63,14 +63,14 @@ ITensor gemm_group4(const ITensor& a, const GroupInt4Weights& w, const Group4Con
       asum[static_cast<size_t>(j)] = s;
     }
     for (int64_t r = 0; r < w.n; ++r) {
-      __int128 acc = bias.empty() ? 0 : static_cast<__int128>(bias[static_cast<size_t>(r)])
-                                            << (Group4Consts::kZeroFrac + Group4Consts::kMultBits);
+      constexpr __int128 kBiasUnit = static_cast<__int128>(1) << (Group4Consts::kZeroFrac + Group4Consts::kMultBits);
+      __int128 acc = bias.empty() ? 0 : static_cast<__int128>(bias[static_cast<size_t>(r)]) * kBiasUnit;
       for (int64_t j = 0; j < g; ++j) {
         int64_t pdot = 0;
         const int64_t* wr = &codes[static_cast<size_t>(r * w.k + j * gs)];
         for (int64_t p = 0; p < gs; ++p) pdot += ar[j * gs + p] * wr[p];
         const size_t gi = static_cast<size_t>(r * g + j);
-        const __int128 centred = (static_cast<__int128>(pdot) << Group4Consts::kZeroFrac) -
+        const __int128 centred = static_cast<__int128>(pdot) * (1 << Group4Consts::kZeroFrac) -
                                  static_cast<__int128>(c.zero_fx[gi]) * asum[static_cast<size_t>(j)];
         acc += centred * c.mult[gi];
       }

@@ -29,7 +29,7 @@ inline int64_t round_shift(Wide p, int e, Rounding r) {
   const Wide half = static_cast<Wide>(1) << (e - 1);
   if (r == Rounding::half_up) return static_cast<int64_t>((p + half) >> e);
   Wide q = p >> e;
-  const Wide rem = p - (q << e);
+  const Wide rem = p - q * (static_cast<Wide>(1) << e);  // a multiply: << of a negative value is UB before C++20
   if (rem > half || (rem == half && (q & 1))) ++q;
   return static_cast<int64_t>(q);
 }
