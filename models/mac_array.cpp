@@ -1,0 +1,205 @@
+#include "models/mac_array.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace qtsim::model {
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n) {
+  const int64_t R = cfg.rows, C = cfg.cols;
+  Schedule s;
+  if (cfg.dataflow == Dataflow::ws) {
+    const int64_t tiles = ceil_div(n, C) * ceil_div(k, R);
+    const int64_t pass = m + R + C - 2;  // a tile's first operand in to its last result out, exclusive
+    for (int64_t i = 0; i < tiles; ++i) {
+      int64_t p = 0, st = R;
+      if (i > 0 && cfg.overlap) {
+        // Weights load behind the previous stream into the buffer tile i-2 used, once its last operand has left.
+        const int64_t buffer_free = i >= 2 ? s.start[static_cast<size_t>(i - 2)] + pass : 0;
+        p = std::max(s.preload.back() + R, buffer_free);
+        st = std::max(s.start.back() + m, p + R);
+      } else if (i > 0) {
+        p = s.start.back() + pass;
+        st = p + R;
+      }
+      s.preload.push_back(p);
+      s.start.push_back(st);
+    }
+    s.cycles = s.start.back() + pass;
+  } else {
+    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C);
+    const int64_t gap = cfg.overlap ? std::max({k, R, C}) : k + R + C - 1;
+    for (int64_t i = 0; i < tiles; ++i) s.start.push_back(i == 0 ? 0 : s.start.back() + gap);
+    s.cycles = s.start.back() + k + R + C - 1;
+  }
+  return s;
+}
+
+MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_module(name), cfg_(cfg) {
+  if (cfg.rows < 1 || cfg.cols < 1) throw std::invalid_argument("array rows and cols must be >= 1");
+  const size_t pe = static_cast<size_t>(cfg.rows * cfg.cols);
+  a_.assign(pe, 0), a_next_ = a_, b_ = a_, b_next_ = a_;
+  p_.assign(pe, 0), p_next_ = p_, shadow_ = p_;
+  tag_.assign(pe, -1), tag_next_ = tag_, idx_ = a_, idx_next_ = a_, shadow_tag_ = tag_;
+  w_[0].assign(pe, 0), w_[1] = w_[0];
+  SC_METHOD(tick);
+  sensitive << clk.pos();
+  dont_initialize();
+}
+
+void MacArray::start(const GemmJob& job) {
+  if (busy_) throw std::logic_error(std::string(name()) + ": start while busy");
+  if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
+  job_ = job;
+  sched_ = array_schedule(cfg_, job.m, job.k, job.n);
+  begin_tiles();
+  busy_ = true;
+  t_ = 0;
+  loaded_ = 0;
+  last_write_ = -1;
+  mac_ops += job.m * job.k * job.n;
+  std::fill(tag_.begin(), tag_.end(), -1);
+  std::fill(shadow_tag_.begin(), shadow_tag_.end(), -1);
+  std::fill(p_.begin(), p_.end(), 0);
+}
+
+void MacArray::begin_tiles() {
+  tile_r0_.clear(), tile_c0_.clear();
+  const int64_t R = cfg_.rows, C = cfg_.cols;
+  if (cfg_.dataflow == Dataflow::ws) {
+    for (int64_t n0 = 0; n0 < job_.n; n0 += C)
+      for (int64_t k0 = 0; k0 < job_.k; k0 += R) tile_r0_.push_back(k0), tile_c0_.push_back(n0);
+  } else {
+    for (int64_t m0 = 0; m0 < job_.m; m0 += R)
+      for (int64_t n0 = 0; n0 < job_.n; n0 += C) tile_r0_.push_back(m0), tile_c0_.push_back(n0);
+  }
+}
+
+void MacArray::tick() {
+  if (!busy_) return;
+  if (cfg_.dataflow == Dataflow::ws) tick_ws();
+  else tick_os();
+  ++busy_cycles;
+  if (++t_ == sched_.cycles) {
+    // The schedule's length must be the simulation's: the last result left the array on the last cycle.
+    if (last_write_ != t_ - 1) throw std::logic_error(std::string(name()) + ": schedule length disagrees with the datapath");
+    busy_ = false;
+    done.notify(sc_core::SC_ZERO_TIME);
+  }
+}
+
+// The tile whose stream occupies position `pos` (cycles since the stream start), or -1.
+static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len) {
+  // start is increasing; the candidate is the last tile started at or before pos
+  const auto it = std::upper_bound(start.begin(), start.end(), pos);
+  if (it == start.begin()) return -1;
+  const int64_t i = (it - start.begin()) - 1;
+  return pos < start[static_cast<size_t>(i)] + len ? i : -1;
+}
+
+void MacArray::tick_ws() {
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n;
+  // Weight port: a tile's weights land in its buffer when its preload starts (the schedule guarantees the
+  // buffer's previous tile has left every PE).
+  while (loaded_ < static_cast<int64_t>(sched_.preload.size()) && sched_.preload[static_cast<size_t>(loaded_)] == t_) {
+    const int64_t k0 = tile_r0_[static_cast<size_t>(loaded_)], n0 = tile_c0_[static_cast<size_t>(loaded_)];
+    std::vector<int32_t>& w = w_[loaded_ % 2];
+    // Registers hold the operands of the previous cycle; those short of the last column still have a
+    // multiply ahead of them, with this buffer if they belong to the tile two back.
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t c = 0; c + 1 < C; ++c) {
+        const int32_t tg = tag_[static_cast<size_t>(r * C + c)];
+        if (tg >= 0 && tg % 2 == loaded_ % 2 && tg != loaded_)
+          throw std::logic_error("ws schedule: weight buffer overwritten while in use");
+      }
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t c = 0; c < C; ++c)
+        w[static_cast<size_t>(r * C + c)] = (k0 + r < K && n0 + c < N) ? job_.b[(n0 + c) * K + k0 + r] : 0;
+    ++loaded_;
+  }
+  for (int64_t r = 0; r < R; ++r) {
+    for (int64_t c = 0; c < C; ++c) {
+      const size_t i = static_cast<size_t>(r * C + c);
+      int32_t a, tg, m;
+      if (c == 0) {  // row r takes A[m][k0 + r] of the tile streaming now, skewed by r cycles
+        const int64_t tile = tile_at(sched_.start, t_ - r, M);
+        tg = static_cast<int32_t>(tile);
+        m = tile < 0 ? 0 : static_cast<int32_t>(t_ - r - sched_.start[static_cast<size_t>(tile)]);
+        const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r;
+        a = (tile >= 0 && k < K) ? job_.a[m * K + k] : 0;
+      } else {
+        a = a_[i - 1], tg = tag_[i - 1], m = idx_[i - 1];
+      }
+      a_next_[i] = a, tag_next_[i] = tg, idx_next_[i] = m;
+      const int64_t above = r == 0 ? 0 : p_[i - static_cast<size_t>(C)];
+      p_next_[i] = tg < 0 ? 0 : above + static_cast<int64_t>(a) * w_[tg % 2][i];
+    }
+  }
+  // Bottom row: finished partial sums into the accumulators (K tiles fold by addition).
+  for (int64_t c = 0; c < C; ++c) {
+    const size_t i = static_cast<size_t>((R - 1) * C + c);
+    const int32_t tg = tag_next_[i];
+    if (tg < 0) continue;
+    const int64_t n = tile_c0_[static_cast<size_t>(tg)] + c;
+    if (n < N) job_.c[idx_next_[i] * N + n] += static_cast<int32_t>(p_next_[i]);
+    last_write_ = t_;
+  }
+  std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_), std::swap(p_, p_next_);
+}
+
+void MacArray::tick_os() {
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n;
+  // Drain port first: it reads the shadows as they stood at the clock edge, while the PEs below may refill
+  // them in this same cycle. One row of C results per cycle, row r of tile s at start + K + r + C - 1.
+  for (size_t s = 0; s < sched_.start.size(); ++s) {
+    const int64_t r = t_ - (sched_.start[s] + K + C - 1);
+    if (r < 0 || r >= R) continue;
+    const int64_t mm = tile_r0_[s] + r;
+    for (int64_t c = 0; c < C; ++c) {
+      const size_t i = static_cast<size_t>(r * C + c);
+      if (shadow_tag_[i] != static_cast<int32_t>(s)) throw std::logic_error("os schedule: drained a row that was not ready");
+      const int64_t nn = tile_c0_[s] + c;
+      if (mm < M && nn < N) job_.c[mm * N + nn] += static_cast<int32_t>(shadow_[i]);
+      shadow_tag_[i] = -1;
+      last_write_ = t_;
+    }
+  }
+  for (int64_t r = 0; r < R; ++r) {
+    for (int64_t c = 0; c < C; ++c) {
+      const size_t i = static_cast<size_t>(r * C + c);
+      int32_t a, b, tg, k;
+      if (c == 0) {  // A row m0 + r enters row r, skewed by r
+        const int64_t tile = tile_at(sched_.start, t_ - r, K);
+        tg = static_cast<int32_t>(tile);
+        k = tile < 0 ? 0 : static_cast<int32_t>(t_ - r - sched_.start[static_cast<size_t>(tile)]);
+        const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
+        a = mm < M ? job_.a[mm * K + k] : 0;
+      } else {
+        a = a_[i - 1], tg = tag_[i - 1], k = idx_[i - 1];
+      }
+      if (r == 0) {  // B row n0 + c enters column c, skewed by c
+        const int64_t tile = tile_at(sched_.start, t_ - c, K);
+        const int64_t kb = tile < 0 ? 0 : t_ - c - sched_.start[static_cast<size_t>(tile)];
+        const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
+        b = nn < N ? job_.b[nn * K + kb] : 0;
+      } else {
+        b = b_[i - static_cast<size_t>(C)];
+      }
+      a_next_[i] = a, b_next_[i] = b, tag_next_[i] = tg, idx_next_[i] = k;
+      if (tg < 0) continue;
+      p_[i] += static_cast<int64_t>(a) * b;  // the PE's own accumulator
+      if (k == K - 1) {                       // tile complete: hand the sum to the drain shadow
+        if (shadow_tag_[i] >= 0) throw std::logic_error("os schedule: drain shadow overwritten before it drained");
+        shadow_[i] = p_[i], shadow_tag_[i] = tg, p_[i] = 0;
+      }
+    }
+  }
+  std::swap(a_, a_next_), std::swap(b_, b_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_);
+}
+
+}  // namespace qtsim::model

@@ -1,0 +1,79 @@
+// The MAC array as a clocked SystemC unit: R x C processing elements, weight-stationary (ws) or
+// output-stationary (os), values computed by the PEs cycle by cycle. docs/cycle-model.md gives the schedule.
+#pragma once
+#include <systemc>
+
+#include <cstdint>
+#include <vector>
+
+namespace qtsim::model {
+
+enum class Dataflow { ws, os };
+
+struct ArrayConfig {
+  int64_t rows = 16, cols = 16;
+  Dataflow dataflow = Dataflow::ws;
+  // Default: the next tile's weights (ws) load behind the current stream and tiles follow back to back.
+  // false: SCALE-Sim's timing, each tile preloaded, streamed and drained before the next one starts.
+  bool overlap = true;
+};
+
+// C[M][N] += A[M][K] . B[N][K]^T. A holds int8 or uint16-range values, B int8 (one PE multiplier is
+// 16 x 8 bits); C is the int32 accumulator memory.
+struct GemmJob {
+  const int32_t* a = nullptr;
+  const int32_t* b = nullptr;
+  int64_t m = 0, k = 0, n = 0;
+  int32_t* c = nullptr;
+};
+
+// Stream start cycles of every tile of a job: the closed-form schedule of docs/cycle-model.md.
+struct Schedule {
+  std::vector<int64_t> preload;  // ws: cycle each tile's weights start loading
+  std::vector<int64_t> start;    // cycle each tile's first operand enters the array
+  int64_t cycles = 0;            // cycles until the last result has left the array
+};
+Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n);
+
+class MacArray : public sc_core::sc_module {
+ public:
+  sc_core::sc_in<bool> clk;
+  sc_core::sc_event done;
+
+  SC_HAS_PROCESS(MacArray);
+  MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg);
+
+  // Starts a job at the next clock edge; `done` fires on the edge its last result is written.
+  void start(const GemmJob& job);
+  bool busy() const { return busy_; }
+  const ArrayConfig& config() const { return cfg_; }
+
+  int64_t busy_cycles = 0;  // cycles spent on jobs
+  int64_t mac_ops = 0;      // useful multiply-accumulates (inside M, K, N)
+
+ private:
+  void tick();
+  void tick_ws();
+  void tick_os();
+  void begin_tiles();
+
+  ArrayConfig cfg_;
+  GemmJob job_;
+  Schedule sched_;
+  bool busy_ = false;
+  int64_t t_ = 0;  // cycle within the job
+  // Tiles: ws walks (n-tile, k-tile) with K folded into the accumulators; os walks (m-tile, n-tile).
+  std::vector<int64_t> tile_r0_, tile_c0_;
+  // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble),
+  // `row` the A row (ws) or k index (os) it belongs to.
+  std::vector<int32_t> a_, a_next_, b_, b_next_;
+  std::vector<int64_t> p_, p_next_;
+  std::vector<int32_t> tag_, tag_next_, idx_, idx_next_;
+  std::vector<int32_t> w_[2];     // ws double-buffered weights
+  std::vector<int64_t> shadow_;   // os finished accumulators awaiting drain
+  std::vector<int32_t> shadow_tag_;
+  int64_t loaded_ = 0;            // ws: weight tiles loaded so far
+  int64_t last_write_ = -1;       // cycle of the last result written to the accumulators
+};
+
+}  // namespace qtsim::model
