@@ -1,6 +1,7 @@
 #include "models/mac_array.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -45,6 +46,8 @@ MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_mo
   const size_t pe = static_cast<size_t>(cfg.rows * cfg.cols);
   a_.assign(pe, 0), a_next_ = a_, b_ = a_, b_next_ = a_;
   p_.assign(pe, 0), p_next_ = p_, shadow_ = p_;
+  cursor_.assign(static_cast<size_t>(cfg.rows + cfg.cols), 0);
+  zero_row_.assign(static_cast<size_t>(cfg.cols), 0);
   tag_.assign(pe, -1), tag_next_ = tag_, idx_ = a_, idx_next_ = a_, shadow_tag_ = tag_;
   w_[0].assign(pe, 0), w_[1] = w_[0];
   SC_METHOD(tick);
@@ -66,6 +69,10 @@ void MacArray::start(const GemmJob& job) {
   std::fill(tag_.begin(), tag_.end(), -1);
   std::fill(shadow_tag_.begin(), shadow_tag_.end(), -1);
   std::fill(p_.begin(), p_.end(), 0);
+  std::fill(a_.begin(), a_.end(), 0);
+  std::fill(b_.begin(), b_.end(), 0);
+  std::fill(cursor_.begin(), cursor_.end(), 0);
+  drain_tile_ = 0;
 }
 
 void MacArray::begin_tiles() {
@@ -93,13 +100,12 @@ void MacArray::tick() {
   }
 }
 
-// The tile whose stream occupies position `pos` (cycles since the stream start), or -1.
-static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len) {
-  // start is increasing; the candidate is the last tile started at or before pos
-  const auto it = std::upper_bound(start.begin(), start.end(), pos);
-  if (it == start.begin()) return -1;
-  const int64_t i = (it - start.begin()) - 1;
-  return pos < start[static_cast<size_t>(i)] + len ? i : -1;
+// The tile whose stream occupies position `pos` (cycles since its start) for one array row or column, or -1.
+// `cur` only moves forward: positions grow by one each cycle.
+static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur) {
+  const auto tiles = static_cast<int64_t>(start.size());
+  while (cur < tiles && pos >= start[static_cast<size_t>(cur)] + len) ++cur;
+  return (cur < tiles && pos >= start[static_cast<size_t>(cur)]) ? cur : -1;
 }
 
 void MacArray::tick_ws() {
@@ -122,23 +128,24 @@ void MacArray::tick_ws() {
         w[static_cast<size_t>(r * C + c)] = (k0 + r < K && n0 + c < N) ? job_.b[(n0 + c) * K + k0 + r] : 0;
     ++loaded_;
   }
+  const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
   for (int64_t r = 0; r < R; ++r) {
-    for (int64_t c = 0; c < C; ++c) {
-      const size_t i = static_cast<size_t>(r * C + c);
-      int32_t a, tg, m;
-      if (c == 0) {  // row r takes A[m][k0 + r] of the tile streaming now, skewed by r cycles
-        const int64_t tile = tile_at(sched_.start, t_ - r, M);
-        tg = static_cast<int32_t>(tile);
-        m = tile < 0 ? 0 : static_cast<int32_t>(t_ - r - sched_.start[static_cast<size_t>(tile)]);
-        const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r;
-        a = (tile >= 0 && k < K) ? job_.a[m * K + k] : 0;
-      } else {
-        a = a_[i - 1], tg = tag_[i - 1], m = idx_[i - 1];
-      }
-      a_next_[i] = a, tag_next_[i] = tg, idx_next_[i] = m;
-      const int64_t above = r == 0 ? 0 : p_[i - static_cast<size_t>(C)];
-      p_next_[i] = tg < 0 ? 0 : above + static_cast<int64_t>(a) * w_[tg % 2][i];
-    }
+    const size_t base = static_cast<size_t>(r * C);
+    // Operands move one column right; column 0 takes A[m][k0 + r] of the tile streaming now, skewed by r.
+    std::memcpy(&a_next_[base + 1], &a_[base], rowb);
+    std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
+    std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
+    const int64_t tile = tile_at(sched_.start, t_ - r, M, cursor_[static_cast<size_t>(r)]);
+    const int64_t m = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
+    const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r;
+    a_next_[base] = k < K ? job_.a[m * K + k] : 0;  // bubbles and rows past K carry 0
+    tag_next_[base] = static_cast<int32_t>(tile);
+    idx_next_[base] = static_cast<int32_t>(m);
+    // Each PE adds its product to the partial sum of the PE above, with the weight buffer of its operand's tile.
+    const int32_t* above = r == 0 ? zero_row_.data() : &p_[base - static_cast<size_t>(C)];
+    const int32_t *an = &a_next_[base], *tg = &tag_next_[base], *w0 = &w_[0][base], *w1 = &w_[1][base];
+    int32_t* pn = &p_next_[base];
+    for (int64_t c = 0; c < C; ++c) pn[c] = above[c] + an[c] * ((tg[c] & 1) ? w1[c] : w0[c]);
   }
   // Bottom row: finished partial sums into the accumulators (K tiles fold by addition).
   for (int64_t c = 0; c < C; ++c) {
@@ -146,7 +153,7 @@ void MacArray::tick_ws() {
     const int32_t tg = tag_next_[i];
     if (tg < 0) continue;
     const int64_t n = tile_c0_[static_cast<size_t>(tg)] + c;
-    if (n < N) job_.c[idx_next_[i] * N + n] += static_cast<int32_t>(p_next_[i]);
+    if (n < N) job_.c[idx_next_[i] * N + n] += p_next_[i];
     last_write_ = t_;
   }
   std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_), std::swap(p_, p_next_);
@@ -154,49 +161,56 @@ void MacArray::tick_ws() {
 
 void MacArray::tick_os() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n;
-  // Drain port first: it reads the shadows as they stood at the clock edge, while the PEs below may refill
-  // them in this same cycle. One row of C results per cycle, row r of tile s at start + K + r + C - 1.
-  for (size_t s = 0; s < sched_.start.size(); ++s) {
-    const int64_t r = t_ - (sched_.start[s] + K + C - 1);
-    if (r < 0 || r >= R) continue;
-    const int64_t mm = tile_r0_[s] + r;
+  // Drain port first: it reads the drain registers as they stood at the clock edge, while the PEs below may
+  // refill them in this same cycle. One row of C results per cycle, row r of tile s at start + K + C - 1 + r.
+  for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
+    const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + K + C - 1);
+    if (r < 0) break;
+    if (r >= R) {
+      drain_tile_ = s + 1;
+      continue;
+    }
+    const int64_t mm = tile_r0_[static_cast<size_t>(s)] + r;
     for (int64_t c = 0; c < C; ++c) {
       const size_t i = static_cast<size_t>(r * C + c);
       if (shadow_tag_[i] != static_cast<int32_t>(s)) throw std::logic_error("os schedule: drained a row that was not ready");
-      const int64_t nn = tile_c0_[s] + c;
-      if (mm < M && nn < N) job_.c[mm * N + nn] += static_cast<int32_t>(shadow_[i]);
+      const int64_t nn = tile_c0_[static_cast<size_t>(s)] + c;
+      if (mm < M && nn < N) job_.c[mm * N + nn] += shadow_[i];
       shadow_tag_[i] = -1;
       last_write_ = t_;
     }
   }
+  const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
+  // B enters the top row (column c takes B[n0 + c][k], skewed by c) and moves one row down per cycle.
+  for (int64_t r = R - 1; r >= 1; --r)
+    std::memcpy(&b_next_[static_cast<size_t>(r * C)], &b_[static_cast<size_t>((r - 1) * C)], static_cast<size_t>(C) * sizeof(int32_t));
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t tile = tile_at(sched_.start, t_ - c, K, cursor_[static_cast<size_t>(R + c)]);
+    const int64_t kb = tile < 0 ? 0 : t_ - c - sched_.start[static_cast<size_t>(tile)];
+    const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
+    b_next_[static_cast<size_t>(c)] = nn < N ? job_.b[nn * K + kb] : 0;
+  }
   for (int64_t r = 0; r < R; ++r) {
+    const size_t base = static_cast<size_t>(r * C);
+    // A row m0 + r enters row r, skewed by r, and moves one column right per cycle.
+    std::memcpy(&a_next_[base + 1], &a_[base], rowb);
+    std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
+    std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
+    const int64_t tile = tile_at(sched_.start, t_ - r, K, cursor_[static_cast<size_t>(r)]);
+    const int64_t k = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
+    const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
+    a_next_[base] = mm < M ? job_.a[mm * K + k] : 0;
+    tag_next_[base] = static_cast<int32_t>(tile);
+    idx_next_[base] = static_cast<int32_t>(k);
+    const int32_t *an = &a_next_[base], *bn = &b_next_[base];
+    int32_t* acc = &p_[base];
+    for (int64_t c = 0; c < C; ++c) acc[c] += an[c] * bn[c];  // bubbles carry 0
+    // The PE that took its tile's last pair hands the sum to its drain register.
     for (int64_t c = 0; c < C; ++c) {
-      const size_t i = static_cast<size_t>(r * C + c);
-      int32_t a, b, tg, k;
-      if (c == 0) {  // A row m0 + r enters row r, skewed by r
-        const int64_t tile = tile_at(sched_.start, t_ - r, K);
-        tg = static_cast<int32_t>(tile);
-        k = tile < 0 ? 0 : static_cast<int32_t>(t_ - r - sched_.start[static_cast<size_t>(tile)]);
-        const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
-        a = mm < M ? job_.a[mm * K + k] : 0;
-      } else {
-        a = a_[i - 1], tg = tag_[i - 1], k = idx_[i - 1];
-      }
-      if (r == 0) {  // B row n0 + c enters column c, skewed by c
-        const int64_t tile = tile_at(sched_.start, t_ - c, K);
-        const int64_t kb = tile < 0 ? 0 : t_ - c - sched_.start[static_cast<size_t>(tile)];
-        const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
-        b = nn < N ? job_.b[nn * K + kb] : 0;
-      } else {
-        b = b_[i - static_cast<size_t>(C)];
-      }
-      a_next_[i] = a, b_next_[i] = b, tag_next_[i] = tg, idx_next_[i] = k;
-      if (tg < 0) continue;
-      p_[i] += static_cast<int64_t>(a) * b;  // the PE's own accumulator
-      if (k == K - 1) {                       // tile complete: hand the sum to the drain shadow
-        if (shadow_tag_[i] >= 0) throw std::logic_error("os schedule: drain shadow overwritten before it drained");
-        shadow_[i] = p_[i], shadow_tag_[i] = tg, p_[i] = 0;
-      }
+      const size_t i = base + static_cast<size_t>(c);
+      if (idx_next_[i] != K - 1 || tag_next_[i] < 0) continue;
+      if (shadow_tag_[i] >= 0) throw std::logic_error("os schedule: drain register overwritten before it drained");
+      shadow_[i] = p_[i], shadow_tag_[i] = tag_next_[i], p_[i] = 0;
     }
   }
   std::swap(a_, a_next_), std::swap(b_, b_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_);

@@ -67,11 +67,14 @@ class MacArray : public sc_core::sc_module {
   // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble),
   // `row` the A row (ws) or k index (os) it belongs to.
   std::vector<int32_t> a_, a_next_, b_, b_next_;
-  std::vector<int64_t> p_, p_next_;
+  std::vector<int32_t> p_, p_next_;  // ws partial sums flowing down; os accumulators (p_ only)
   std::vector<int32_t> tag_, tag_next_, idx_, idx_next_;
-  std::vector<int32_t> w_[2];     // ws double-buffered weights
-  std::vector<int64_t> shadow_;   // os finished accumulators awaiting drain
+  std::vector<int32_t> w_[2];        // ws double-buffered weights
+  std::vector<int32_t> shadow_;      // os finished accumulators awaiting drain
   std::vector<int32_t> shadow_tag_;
+  std::vector<int64_t> cursor_;      // per array row (ws, os A side) and column (os B side): current tile
+  int64_t drain_tile_ = 0;           // os: oldest tile not fully drained
+  std::vector<int32_t> zero_row_;    // the partial sums entering the top row
   int64_t loaded_ = 0;            // ws: weight tiles loaded so far
   int64_t last_write_ = -1;       // cycle of the last result written to the accumulators
 };

@@ -1,0 +1,64 @@
+// Cycle-model speed: the DeiT-Tiny layer's GEMMs on the SystemC MAC array (16x16, ws and os), simulated
+// cycles per second and wall time next to the golden GEMM kernel on the same shapes, in one process.
+#include <chrono>
+#include <cstdio>
+#include <systemc>
+#include <vector>
+
+#include "golden/gemm.hpp"
+#include "golden/quantize.hpp"
+#include "models/mac_array.hpp"
+
+using namespace qtsim;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+struct Shape3 {
+  const char* name;
+  int64_t m, k, n, count;  // count: how many times the layer runs this GEMM (per head)
+};
+const Shape3 kLayer[] = {{"qkv", 197, 192, 576, 1}, {"qk", 197, 64, 197, 3},   {"sv", 197, 197, 64, 3},
+                         {"proj", 197, 192, 192, 1}, {"fc1", 197, 192, 768, 1}, {"fc2", 197, 768, 192, 1}};
+
+std::vector<int32_t> draws(int64_t n, uint64_t seed) {
+  std::vector<int32_t> v(static_cast<size_t>(n));
+  for (auto& x : v) x = static_cast<int32_t>(golden::splitmix64(seed) % 256) - 128;
+  return v;
+}
+}  // namespace
+
+int sc_main(int, char**) {
+  sc_core::sc_clock clk("clk", 1, sc_core::SC_NS);
+  model::MacArray ws("ws", {16, 16, model::Dataflow::ws, true}), os("os", {16, 16, model::Dataflow::os, true});
+  ws.clk(clk);
+  os.clk(clk);
+  std::printf("DeiT-Tiny layer GEMMs (%s) on a 16x16 array, one core\n\n", "qkv, 3x qk, 3x sv, proj, fc1, fc2");
+  std::printf("%-4s %12s %10s %14s %16s %12s %8s\n", "flow", "cycles", "wall ms", "Mcycles/s", "G PE-updates/s",
+              "golden ms", "ratio");
+  for (model::MacArray* arr : {&ws, &os}) {
+    int64_t cycles = 0;
+    double wall = 0, gold = 0;
+    for (const Shape3& s : kLayer) {
+      const std::vector<int32_t> a = draws(s.m * s.k, 1), b = draws(s.n * s.k, 2);
+      std::vector<int32_t> c(static_cast<size_t>(s.m * s.n));
+      const std::vector<int8_t> a8(a.begin(), a.end()), b8(b.begin(), b.end());
+      for (int64_t rep = 0; rep < s.count; ++rep) {
+        const int64_t before = arr->busy_cycles;
+        const auto t0 = Clock::now();
+        arr->start({a.data(), b.data(), s.m, s.k, s.n, c.data()});
+        sc_core::sc_start(static_cast<double>(model::array_schedule(arr->config(), s.m, s.k, s.n).cycles), sc_core::SC_NS);
+        while (arr->busy()) sc_core::sc_start(1, sc_core::SC_NS);
+        wall += std::chrono::duration<double>(Clock::now() - t0).count();
+        cycles += arr->busy_cycles - before;
+        const auto g0 = Clock::now();
+        golden::gemm_s8(a8.data(), b8.data(), nullptr, s.m, s.k, s.n, c.data());
+        gold += std::chrono::duration<double>(Clock::now() - g0).count();
+      }
+    }
+    std::printf("%-4s %12lld %10.1f %14.2f %16.2f %12.2f %8.1f\n", arr == &ws ? "ws" : "os", static_cast<long long>(cycles),
+                wall * 1e3, static_cast<double>(cycles) / wall * 1e-6, static_cast<double>(cycles) * 256 / wall * 1e-9,
+                gold * 1e3, wall / gold);
+  }
+  std::printf("\nratio = model wall time / golden GEMM time for the same GEMMs\n");
+  return 0;
+}
