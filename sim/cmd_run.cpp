@@ -1,5 +1,6 @@
 // qtsim run [CONFIG.yaml]: the main job. Lowers the layer, runs the configured executors, compares, reports.
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -7,6 +8,7 @@
 
 #include "golden/exec.hpp"
 #include "golden/float_ops.hpp"
+#include "models/accelerator.hpp"
 #include "sim/cli.hpp"
 #include "sim/config.hpp"
 #include "sim/output.hpp"
@@ -17,6 +19,39 @@ using nlohmann::json;
 namespace qtsim::sim {
 
 namespace {
+// Tap-by-tap comparison: bit-exact or the count and first position of the mismatches.
+json compare_taps(const golden::Taps& expected, const golden::Taps& actual, const std::string& who, bool& all_exact) {
+  json checks = json::array();
+  for (const auto& name : expected.order) {
+    const golden::ITensor& e = expected.at(name);
+    json c{{"name", name}, {"executor", who}};
+    if (!actual.t.count(name)) {
+      c["bit_exact"] = false;
+      c["missing"] = true;
+      all_exact = false;
+      checks.push_back(c);
+      continue;
+    }
+    const golden::ITensor& a = actual.at(name);
+    int64_t mismatches = 0, first = -1;
+    if (a.shape != e.shape) {
+      mismatches = e.size();
+    } else {
+      for (int64_t i = 0; i < e.size(); ++i)
+        if (a[i] != e[i]) {
+          if (first < 0) first = i;
+          ++mismatches;
+        }
+    }
+    c["bit_exact"] = mismatches == 0;
+    c["mismatches"] = mismatches;
+    if (first >= 0) c["first_mismatch"] = {{"tap", name}, {"index", first}, {"expected", e[first]}, {"actual", a[first]}};
+    all_exact = all_exact && mismatches == 0;
+    checks.push_back(c);
+  }
+  return checks;
+}
+
 json op_record(const golden::Program& p, const golden::Op& op) {
   json j{{"name", op.name}, {"kind", golden::op_kind_name(op.kind)}};
   if (op.kind == golden::OpKind::gemm || op.kind == golden::OpKind::gemm_group4 || op.kind == golden::OpKind::bgemm) {
@@ -74,18 +109,50 @@ int cmd_run(int argc, const char* const* argv) {
     ops.push_back(op_record(p, op));
     macs += golden::op_macs(p, op);
   }
-  report["ops"] = ops;
-  report["checks"] = json::array();
   report["golden"] = {{"seconds", golden_s}, {"macs", macs}};
+  report["checks"] = json::array();
+  bool all_exact = true;
+  const bool use_model = std::find(c.run.executors.begin(), c.run.executors.end(), "model") != c.run.executors.end();
+  model::ModelRun mrun;
+  double model_s = 0;
+  if (use_model) {
+    const auto m0 = std::chrono::steady_clock::now();
+    mrun = model::run_on_model(p, w.lowered.inputs, c.hw);
+    model_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+    report["checks"] = compare_taps(taps, mrun.taps, "model", all_exact);
+    report["total_cycles"] = mrun.total_cycles;
+    report["model"] = {{"seconds", model_s}, {"clock_mhz", c.hw.clock_mhz},
+                       {"time_us", static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz}};
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const model::OpStats& st = mrun.ops[i];
+      ops[i]["unit"] = st.unit;
+      ops[i]["cycles"] = st.cycles;
+      ops[i]["compute_cycles"] = st.cycles;
+      ops[i]["stall_cycles"] = 0;
+      ops[i]["utilization"] = st.utilization;
+    }
+  }
+  report["ops"] = ops;
 
   std::printf("qtsim run: %s (%s)\n", p.name.c_str(), c.source.c_str());
-  std::printf("%-14s %-12s %6s %6s %6s %12s\n", "op", "kind", "M", "K", "N", "MACs");
+  std::printf("%-14s %-12s %6s %6s %6s %12s %10s %6s\n", "op", "kind", "M", "K", "N", "MACs", "cycles", "util");
   for (const auto& o : ops) {
     auto num = [&](const char* k) { return o.contains(k) ? std::to_string(o[k].get<int64_t>()) : std::string("-"); };
-    std::printf("%-14s %-12s %6s %6s %6s %12s\n", o["name"].get<std::string>().c_str(), o["kind"].get<std::string>().c_str(),
-                num("M").c_str(), num("K").c_str(), num("N").c_str(), num("macs").c_str());
+    const std::string util = o.contains("utilization") && o["macs"].get<int64_t>() > 0
+                                 ? std::to_string(static_cast<int>(o["utilization"].get<double>() * 100 + 0.5)) + "%"
+                                 : "-";
+    std::printf("%-14s %-12s %6s %6s %6s %12s %10s %6s\n", o["name"].get<std::string>().c_str(),
+                o["kind"].get<std::string>().c_str(), num("M").c_str(), num("K").c_str(), num("N").c_str(),
+                num("macs").c_str(), num("cycles").c_str(), util.c_str());
   }
   std::printf("golden: %.3f s, %.1f M MACs, %zu taps\n", golden_s, static_cast<double>(macs) / 1e6, taps.order.size());
+  if (use_model) {
+    int64_t exact = 0;
+    for (const auto& ch : report["checks"]) exact += ch["bit_exact"].get<bool>() ? 1 : 0;
+    std::printf("model:  %.3f s wall, %lld cycles (%.1f us at %.0f MHz); taps bit-exact against golden: %lld/%zu%s\n",
+                model_s, static_cast<long long>(mrun.total_cycles), static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz,
+                c.hw.clock_mhz, static_cast<long long>(exact), report["checks"].size(), all_exact ? "" : "  MISMATCH");
+  }
   if (w.has_float) {
     const golden::FTensor ref = golden::encoder_fp32(w.encoder.x_float, w.encoder.weights, w.encoder.dims);
     const golden::ErrorStats e = golden::error_stats(ref, golden::dequantized_output(p, taps.at(p.outputs.at(0))));
@@ -100,11 +167,15 @@ int cmd_run(int argc, const char* const* argv) {
     if (dump_taps) {
       make_dir(out + "/taps/golden");
       add_taps(files, out + "/taps/golden", p, taps);
+      if (use_model) {
+        make_dir(out + "/taps/model");
+        add_taps(files, out + "/taps/model", p, mrun.taps);
+      }
     }
     files.commit();
     std::printf("wrote %s/report.json\n", out.c_str());
   }
-  return 0;
+  return all_exact ? 0 : 1;
 }
 
 }  // namespace qtsim::sim

@@ -11,9 +11,10 @@ using golden::Numerator;
 using golden::Rounding;
 
 const char* default_config_yaml() {
-  return "workload: {model: deit_tiny, layer: encoder, tokens: 197}\n"
+  return "hw: {preset: int8_16x16_ws}\n"
+         "workload: {model: deit_tiny, layer: encoder, tokens: 197}\n"
          "quant: {w_bits: 8, group: 0, logsqrt2: false, logsqrt2_bits: 4, rounding: half_even, numerator: pow2_31}\n"
-         "run: {executors: [golden], seed: 1, calib_batches: 4}\n";
+         "run: {executors: [golden, model], seed: 1, calib_batches: 4}\n";
 }
 
 namespace {
@@ -64,11 +65,55 @@ int64_t positive(MapReader& r, const std::string& key, int64_t v) {
 
 }  // namespace
 
+model::HwConfig hw_preset(const std::string& name) {
+  model::HwConfig h;
+  if (name == "int8_16x16_ws") return h;
+  if (name == "int8_16x16_os") {
+    h.array.dataflow = model::Dataflow::os;
+    return h;
+  }
+  if (name == "w4a8_32x32_ws") {
+    h.array.rows = h.array.cols = 32;
+    h.ppu_lanes = h.nonlinear_lanes = 32;
+    return h;
+  }
+  if (name == "binary_64") {
+    h.array.rows = h.array.cols = 64;
+    h.ppu_lanes = h.nonlinear_lanes = 64;
+    return h;
+  }
+  throw std::invalid_argument("unknown hw preset '" + name + "' (int8_16x16_ws, int8_16x16_os, w4a8_32x32_ws, binary_64)");
+}
+
 Config parse_config(const YAML::Node& root, const std::string& file) {
   if (!root || root.IsNull()) throw ConfigError(file + ": empty config");
   Config c;
   c.source = file;
   MapReader top(root, file, "");
+
+  if (top.has("hw")) {
+    MapReader h = top.map("hw");
+    c.hw_preset = h.get<std::string>("preset", "int8_16x16_ws");
+    try {
+      c.hw = hw_preset(c.hw_preset);
+    } catch (const std::invalid_argument& e) {
+      h.fail("preset", e.what());
+    }
+    if (h.has("array")) {
+      MapReader a = h.map("array");
+      c.hw.array.rows = positive(a, "rows", a.get<int64_t>("rows", c.hw.array.rows));
+      c.hw.array.cols = positive(a, "cols", a.get<int64_t>("cols", c.hw.array.cols));
+      c.hw.array.dataflow = parse_enum<model::Dataflow>(a, "dataflow", {{"ws", model::Dataflow::ws}, {"os", model::Dataflow::os}},
+                                                        c.hw.array.dataflow);
+      c.hw.array.overlap = a.get<bool>("overlap", c.hw.array.overlap);
+      a.finish();
+    }
+    c.hw.ppu_lanes = positive(h, "ppu_lanes", h.get<int64_t>("ppu_lanes", c.hw.ppu_lanes));
+    c.hw.nonlinear_lanes = positive(h, "nonlinear_lanes", h.get<int64_t>("nonlinear_lanes", c.hw.nonlinear_lanes));
+    c.hw.clock_mhz = h.get<double>("clock_mhz", c.hw.clock_mhz);
+    if (!(c.hw.clock_mhz > 0)) h.fail("clock_mhz", "must be > 0");
+    h.finish();
+  }
 
   MapReader w = top.map("workload");
   if (w.has("gemm")) {
@@ -120,7 +165,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       c.run.executors.clear();
       for (const auto& e : ex) {
         const std::string name = e.as<std::string>();
-        if (name != "golden") r.fail_at(e, "executors", "unknown executor '" + name + "' (golden)");
+        if (name != "golden" && name != "model") r.fail_at(e, "executors", "unknown executor '" + name + "' (golden, model)");
         c.run.executors.push_back(name);
       }
     }
@@ -153,6 +198,14 @@ Config load_config(const std::string& path, const std::vector<std::string>& sets
 
 YAML::Node resolved_yaml(const Config& c) {
   YAML::Node n;
+  n["hw"]["preset"] = c.hw_preset;
+  n["hw"]["array"]["rows"] = c.hw.array.rows;
+  n["hw"]["array"]["cols"] = c.hw.array.cols;
+  n["hw"]["array"]["dataflow"] = c.hw.array.dataflow == model::Dataflow::ws ? "ws" : "os";
+  n["hw"]["array"]["overlap"] = c.hw.array.overlap;
+  n["hw"]["ppu_lanes"] = c.hw.ppu_lanes;
+  n["hw"]["nonlinear_lanes"] = c.hw.nonlinear_lanes;
+  n["hw"]["clock_mhz"] = c.hw.clock_mhz;
   if (c.workload.kind == WorkloadConfig::Kind::gemm) {
     n["workload"]["gemm"]["M"] = c.workload.m;
     n["workload"]["gemm"]["K"] = c.workload.k;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "golden/lower.hpp"
+#include "models/accelerator.hpp"
 #include "sim/yaml_reader.hpp"
 
 namespace qtsim::sim {
@@ -20,24 +21,30 @@ struct WorkloadConfig {
 };
 
 struct RunConfig {
-  std::vector<std::string> executors{"golden"};
+  std::vector<std::string> executors{"golden", "model"};
   uint64_t seed = 1;
   int calib_batches = 4;
 };
 
 struct Config {
   std::string source = "<built-in default>";
+  std::string hw_preset = "int8_16x16_ws";
+  model::HwConfig hw;
   WorkloadConfig workload;
   golden::LowerOptions quant;
   RunConfig run;
 };
 
-// The built-in default: a DeiT-Tiny INT8 encoder layer, 197 tokens, seed 1.
+// The built-in default: a DeiT-Tiny INT8 encoder layer, 197 tokens, seed 1, on a 16x16 weight-stationary
+// array, through the golden and the cycle model.
 const char* default_config_yaml();
 
 // `sets` are "key.path=value" overrides applied before validation. Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& sets);
 Config parse_config(const YAML::Node& root, const std::string& file);
+// Named accelerator presets (deltas on the default 16x16 weight-stationary array): int8_16x16_ws,
+// int8_16x16_os, w4a8_32x32_ws, binary_64. Throws std::invalid_argument for an unknown name.
+model::HwConfig hw_preset(const std::string& name);
 YAML::Node resolved_yaml(const Config& c);
 
 // The lowered workload, with the float weights and inputs it came from when it is an encoder.

@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include <algorithm>
+
 #include "golden/exec.hpp"
+#include "models/accelerator.hpp"
 #include "sim/config.hpp"
 
 using namespace qtsim;
@@ -14,10 +17,17 @@ void run_config(const std::string& name) {
   const sim::Workload w = sim::build_workload(c);
   const golden::Taps taps = golden::run_program(w.lowered.program, w.lowered.inputs);
   REQUIRE(taps.t.count(w.lowered.program.outputs.at(0)) == 1);
+  if (std::find(c.run.executors.begin(), c.run.executors.end(), "model") == c.run.executors.end()) return;
+  const model::ModelRun run = model::run_on_model(w.lowered.program, w.lowered.inputs, c.hw);
+  for (const auto& name : taps.order) {
+    INFO("tap " << name);
+    REQUIRE(run.taps.at(name).data == taps.at(name).data);
+  }
 }
 }  // namespace
 
 TEST_CASE("shipped config deit_tiny_int8", "[sim][configs]") { run_config("deit_tiny_int8.yaml"); }
+TEST_CASE("shipped config deit_tiny_int8_os", "[sim][configs]") { run_config("deit_tiny_int8_os.yaml"); }
 TEST_CASE("shipped config deit_tiny_w4a8", "[sim][configs]") { run_config("deit_tiny_w4a8.yaml"); }
 TEST_CASE("shipped config deit_tiny_w4a8_g32", "[sim][configs]") { run_config("deit_tiny_w4a8_g32.yaml"); }
 TEST_CASE("shipped config deit_tiny_logsqrt2", "[sim][configs]") { run_config("deit_tiny_logsqrt2.yaml"); }
@@ -27,7 +37,7 @@ TEST_CASE("shipped config deit_small_int8", "[sim][configs][slow]") { run_config
 TEST_CASE("shipped config deit_base_int8", "[sim][configs][slow]") { run_config("deit_base_int8.yaml"); }
 
 TEST_CASE("every file in configs/ has a test above", "[sim][configs]") {
-  const std::set<std::string> tested{"deit_tiny_int8.yaml", "deit_tiny_w4a8.yaml", "deit_tiny_w4a8_g32.yaml",
+  const std::set<std::string> tested{"deit_tiny_int8.yaml", "deit_tiny_int8_os.yaml", "deit_tiny_w4a8.yaml", "deit_tiny_w4a8_g32.yaml",
                                      "deit_tiny_logsqrt2.yaml", "gemm_deit_tiny_qkv.yaml", "deit_tiny_binary.yaml", "deit_small_int8.yaml",
                                      "deit_base_int8.yaml"};
   for (const auto& e : std::filesystem::directory_iterator(QTSIM_CONFIG_DIR))

@@ -4,4 +4,10 @@
 #include <cstdlib>
 #include <systemc>
 
-int sc_main(int argc, char** argv) { return Catch::Session().run(argc, argv); }
+// SystemC prints its banner before sc_main runs; the switch must be set before that.
+static const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+
+int sc_main(int argc, char** argv) {
+  (void)kQuietSystemC;
+  return Catch::Session().run(argc, argv);
+}
