@@ -9,8 +9,21 @@
 
 namespace qtsim::model {
 
+// Scratchpads and DRAM. Every op reads its inputs from DRAM and writes its outputs back, except the
+// accumulators an array op leaves for the post-processing op that follows (kept in the accumulator SRAM
+// when they fit).
+struct MemoryConfig {
+  int64_t input_kib = 64;    // activation scratchpad
+  int64_t weight_kib = 64;   // weight scratchpad
+  int64_t acc_kib = 256;     // int32 accumulators
+  double dram_bytes_per_cycle = 32;
+  int64_t dram_latency_cycles = 100;
+  bool double_buffer = true;  // transfers overlap compute
+};
+
 struct HwConfig {
   ArrayConfig array;
+  MemoryConfig memory;
   int64_t ppu_lanes = 16;        // post-processing unit: elements per cycle
   int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
   double clock_mhz = 1000;
@@ -20,10 +33,19 @@ struct HwConfig {
 struct OpStats {
   std::string name, kind, unit;
   int64_t m = 0, k = 0, n = 0;  // GEMM shapes (0 where they do not apply)
-  int64_t cycles = 0;
+  int64_t cycles = 0;           // compute + stalls
+  int64_t compute_cycles = 0;   // the unit busy
+  int64_t stall_cycles = 0;     // waiting for DRAM
   int64_t macs = 0;
-  double utilization = 0;  // useful MACs / (PEs x cycles), for array ops
+  int64_t dram_read_bytes = 0, dram_write_bytes = 0;
+  int64_t sram_read_bytes = 0, sram_write_bytes = 0;
+  double utilization = 0;        // useful MACs / (PEs x cycles), for array ops
+  double mapping_efficiency = 0; // useful MACs / (PEs x tiles x tile stream length): the fold losses alone
 };
+
+// Cycles of an op whose unit computes for `compute` cycles while `bytes` cross DRAM: with double buffering
+// the transfer hides behind compute (one latency exposed), otherwise it adds.
+int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes);
 
 struct ModelRun {
   golden::Taps taps;

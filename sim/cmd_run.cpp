@@ -1,6 +1,8 @@
 // qtsim run [CONFIG.yaml]: the main job. Lowers the layer, runs the configured executors, compares, reports.
 #include <boost/program_options.hpp>
 #include <algorithm>
+#include <array>
+#include <map>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -50,6 +52,50 @@ json compare_taps(const golden::Taps& expected, const golden::Taps& actual, cons
     checks.push_back(c);
   }
   return checks;
+}
+
+// Per unit: cycles busy computing, stalled on DRAM, and idle while other units run (units run one op at a time).
+json unit_summary(const model::ModelRun& run) {
+  std::map<std::string, std::array<int64_t, 2>> u;
+  for (const auto& st : run.ops) {
+    if (st.unit == "layout") continue;
+    u[st.unit][0] += st.compute_cycles;
+    u[st.unit][1] += st.stall_cycles;
+  }
+  json out = json::object();
+  for (const auto& [name, v] : u)
+    out[name] = {{"busy_cycles", v[0]}, {"stall_cycles", v[1]}, {"idle_cycles", run.total_cycles - v[0] - v[1]}};
+  return out;
+}
+
+// stats.csv: one counter per line with its unit and meaning.
+std::string stats_csv(const json& report) {
+  std::string csv = "scope,counter,value,unit,description\n";
+  auto row = [&](const std::string& scope, const char* counter, const json& v, const char* unit, const char* what) {
+    csv += scope + "," + counter + "," + v.dump() + "," + unit + "," + what + "\n";
+  };
+  if (report.contains("total_cycles")) row("layer", "total_cycles", report["total_cycles"], "cycles", "all ops one after another");
+  for (const auto& o : report["ops"]) {
+    const std::string scope = "op:" + o["name"].get<std::string>();
+    row(scope, "macs", o["macs"], "MAC", "useful multiply-accumulates");
+    if (!o.contains("cycles")) continue;
+    row(scope, "cycles", o["cycles"], "cycles", "compute plus DRAM stalls");
+    row(scope, "compute_cycles", o["compute_cycles"], "cycles", "the unit busy");
+    row(scope, "stall_cycles", o["stall_cycles"], "cycles", "waiting for DRAM transfers");
+    row(scope, "utilization", o["utilization"], "fraction", "useful MACs over PEs x cycles");
+    row(scope, "mapping_efficiency", o["mapping_efficiency"], "fraction", "useful MACs over PEs x tile stream cycles");
+    row(scope, "dram_read_bytes", o["dram_read_bytes"], "bytes", "read from DRAM");
+    row(scope, "dram_write_bytes", o["dram_write_bytes"], "bytes", "written to DRAM");
+    row(scope, "sram_read_bytes", o["sram_read_bytes"], "bytes", "read from the scratchpads");
+    row(scope, "sram_write_bytes", o["sram_write_bytes"], "bytes", "written to the scratchpads");
+  }
+  if (report.contains("units"))
+    for (const auto& [name, u] : report["units"].items()) {
+      row("unit:" + name, "busy_cycles", u["busy_cycles"], "cycles", "computing");
+      row("unit:" + name, "stall_cycles", u["stall_cycles"], "cycles", "stalled on DRAM");
+      row("unit:" + name, "idle_cycles", u["idle_cycles"], "cycles", "waiting while other units run");
+    }
+  return csv;
 }
 
 json op_record(const golden::Program& p, const golden::Op& op) {
@@ -127,10 +173,17 @@ int cmd_run(int argc, const char* const* argv) {
       const model::OpStats& st = mrun.ops[i];
       ops[i]["unit"] = st.unit;
       ops[i]["cycles"] = st.cycles;
-      ops[i]["compute_cycles"] = st.cycles;
-      ops[i]["stall_cycles"] = 0;
+      ops[i]["compute_cycles"] = st.compute_cycles;
+      ops[i]["stall_cycles"] = st.stall_cycles;
       ops[i]["utilization"] = st.utilization;
+      ops[i]["mapping_efficiency"] = st.mapping_efficiency;
+      ops[i]["dram_bytes"] = st.dram_read_bytes + st.dram_write_bytes;
+      ops[i]["dram_read_bytes"] = st.dram_read_bytes;
+      ops[i]["dram_write_bytes"] = st.dram_write_bytes;
+      ops[i]["sram_read_bytes"] = st.sram_read_bytes;
+      ops[i]["sram_write_bytes"] = st.sram_write_bytes;
     }
+    report["units"] = unit_summary(mrun);
   }
   report["ops"] = ops;
 
@@ -163,6 +216,7 @@ int cmd_run(int argc, const char* const* argv) {
     make_dir(out);
     OutputSet files;
     files.add(out + "/report.json", report.dump(2) + "\n");
+    files.add(out + "/stats.csv", stats_csv(report));
     files.add(out + "/config.resolved.yaml", YAML::Dump(resolved_yaml(c)) + "\n");
     if (dump_taps) {
       make_dir(out + "/taps/golden");

@@ -108,10 +108,28 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       c.hw.array.overlap = a.get<bool>("overlap", c.hw.array.overlap);
       a.finish();
     }
+    if (h.has("memory")) {
+      MapReader m = h.map("memory");
+      model::MemoryConfig& mc = c.hw.memory;
+      mc.input_kib = positive(m, "input_kib", m.get<int64_t>("input_kib", mc.input_kib));
+      mc.weight_kib = positive(m, "weight_kib", m.get<int64_t>("weight_kib", mc.weight_kib));
+      mc.acc_kib = positive(m, "acc_kib", m.get<int64_t>("acc_kib", mc.acc_kib));
+      mc.dram_bytes_per_cycle = m.get<double>("dram_bytes_per_cycle", mc.dram_bytes_per_cycle);
+      if (!(mc.dram_bytes_per_cycle > 0)) m.fail("dram_bytes_per_cycle", "must be > 0");
+      mc.dram_latency_cycles = m.get<int64_t>("dram_latency_cycles", mc.dram_latency_cycles);
+      if (mc.dram_latency_cycles < 0) m.fail("dram_latency_cycles", "must be >= 0");
+      mc.double_buffer = m.get<bool>("double_buffer", mc.double_buffer);
+      m.finish();
+    }
     c.hw.ppu_lanes = positive(h, "ppu_lanes", h.get<int64_t>("ppu_lanes", c.hw.ppu_lanes));
     c.hw.nonlinear_lanes = positive(h, "nonlinear_lanes", h.get<int64_t>("nonlinear_lanes", c.hw.nonlinear_lanes));
     c.hw.clock_mhz = h.get<double>("clock_mhz", c.hw.clock_mhz);
     if (!(c.hw.clock_mhz > 0)) h.fail("clock_mhz", "must be > 0");
+    try {
+      c.hw.check();
+    } catch (const std::invalid_argument& e) {
+      h.fail(h.has("memory") ? "memory" : "preset", e.what());
+    }
     h.finish();
   }
 
@@ -203,6 +221,12 @@ YAML::Node resolved_yaml(const Config& c) {
   n["hw"]["array"]["cols"] = c.hw.array.cols;
   n["hw"]["array"]["dataflow"] = c.hw.array.dataflow == model::Dataflow::ws ? "ws" : "os";
   n["hw"]["array"]["overlap"] = c.hw.array.overlap;
+  n["hw"]["memory"]["input_kib"] = c.hw.memory.input_kib;
+  n["hw"]["memory"]["weight_kib"] = c.hw.memory.weight_kib;
+  n["hw"]["memory"]["acc_kib"] = c.hw.memory.acc_kib;
+  n["hw"]["memory"]["dram_bytes_per_cycle"] = c.hw.memory.dram_bytes_per_cycle;
+  n["hw"]["memory"]["dram_latency_cycles"] = c.hw.memory.dram_latency_cycles;
+  n["hw"]["memory"]["double_buffer"] = c.hw.memory.double_buffer;
   n["hw"]["ppu_lanes"] = c.hw.ppu_lanes;
   n["hw"]["nonlinear_lanes"] = c.hw.nonlinear_lanes;
   n["hw"]["clock_mhz"] = c.hw.clock_mhz;

@@ -30,11 +30,12 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
     const model::OpStats& st = run.ops[i];
     total += st.cycles;
     if (l.program.ops[i].kind == golden::OpKind::gemm)
-      CHECK(st.cycles == model::array_schedule(h.array, st.m, st.k, st.n).cycles);
+      CHECK(st.compute_cycles == model::array_schedule(h.array, st.m, st.k, st.n).cycles);
     if (l.program.ops[i].kind == golden::OpKind::bmm_nt) {
       const int64_t heads = l.program.info(l.program.ops[i].in[0]).shape[0];
-      CHECK(st.cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
+      CHECK(st.compute_cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
     }
+    CHECK(st.cycles == model::op_cycles(h.memory, st.compute_cycles, st.dram_read_bytes + st.dram_write_bytes));
   }
   CHECK(run.total_cycles == total);
 }
@@ -73,4 +74,54 @@ TEST_CASE("a seeded run repeated gives identical taps and cycles", "[model][laye
   const model::ModelRun b = model::run_on_model(c.lowered.program, c.lowered.inputs, h);
   CHECK(a.total_cycles == b.total_cycles);
   for (const auto& name : a.taps.order) CHECK(a.taps.at(name).data == b.taps.at(name).data);
+}
+
+TEST_CASE("halving DRAM bandwidth slows memory-bound ops and leaves compute-bound ones", "[model][memory]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
+  model::HwConfig fast = hw(16, 16, model::Dataflow::ws);
+  fast.memory.input_kib = 128;  // activations stay on chip across N tiles
+  model::HwConfig slow = fast;
+  fast.memory.dram_bytes_per_cycle = 32;
+  slow.memory.dram_bytes_per_cycle = 16;
+  const model::ModelRun a = model::run_on_model(c.lowered.program, c.lowered.inputs, fast);
+  const model::ModelRun b = model::run_on_model(c.lowered.program, c.lowered.inputs, slow);
+  int memory_bound = 0, compute_bound = 0;
+  for (size_t i = 0; i < a.ops.size(); ++i) {
+    const model::OpStats &x = a.ops[i], &y = b.ops[i];
+    INFO(x.name);
+    REQUIRE(x.dram_read_bytes + x.dram_write_bytes == y.dram_read_bytes + y.dram_write_bytes);
+    const int64_t bytes = x.dram_read_bytes + x.dram_write_bytes;
+    // transfer time at 16 B/cycle, against the unit's compute time
+    const int64_t transfer_slow = slow.memory.dram_latency_cycles + (bytes + 15) / 16;
+    if (bytes > 0 && transfer_slow > x.compute_cycles) {
+      CHECK(y.cycles > x.cycles);
+      ++memory_bound;
+    } else {
+      CHECK(y.cycles == x.cycles);
+      ++compute_bound;
+    }
+  }
+  CHECK(memory_bound > 0);
+  CHECK(compute_bound > 0);
+  CHECK(b.total_cycles > a.total_cycles);
+  // The big GEMMs are compute bound once A stays on chip: qkv computes 85k cycles for 148 KB of traffic.
+  CHECK(a.ops[2].name == "qkv");
+  CHECK(b.ops[2].cycles == a.ops[2].cycles);
+}
+
+TEST_CASE("a scratchpad too small for the activations forces re-fetch", "[model][memory]") {
+  const golden::Lowered l = golden::lower_gemm(197, 192, 576, 1);
+  model::HwConfig big = hw(16, 16, model::Dataflow::ws), small = big;
+  small.memory.input_kib = 8;  // A is 197 x 192 = 37.8 KB: no longer fits (double-buffered 75.6 KB)
+  big.memory.input_kib = 128;
+  const model::OpStats a = model::run_on_model(l.program, l.inputs, big).ops[0];
+  const model::OpStats b = model::run_on_model(l.program, l.inputs, small).ops[0];
+  CHECK(a.dram_read_bytes == 197 * 192 + 576 * 192);             // A once, weights once
+  CHECK(b.dram_read_bytes == 197 * 192 * (576 / 16) + 576 * 192);  // A once per N tile
+}
+
+TEST_CASE("a weight scratchpad smaller than one tile is rejected", "[model][memory]") {
+  model::HwConfig h = hw(64, 64, model::Dataflow::ws);
+  h.memory.weight_kib = 4;  // 64 x 64 x 2 buffers = 8 KiB
+  CHECK_THROWS_WITH(h.check(), Catch::Contains("too small for one 64x64 tile"));
 }
