@@ -14,9 +14,11 @@ const char* kUsage =
     "usage: qtsim <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run [CONFIG.yaml]     run a layer through the executors and compare every tap (default: DeiT-Tiny INT8 encoder)\n"
+    "  run [CONFIG.yaml]     run a layer on the golden and the cycle model, compare every tap, report cycles\n"
+    "                        (default: DeiT-Tiny INT8 encoder layer on a 16x16 weight-stationary array)\n"
     "  golden CONFIG.yaml    lower and run the configured layer on the golden, write its taps as .npy\n"
     "  op NAME               run one golden operator on tensors from .npy files\n"
+    "  compare DIR_A DIR_B   compare two tap directories tap by tap\n"
     "\n"
     "`qtsim <command> --help` explains every option.\n";
 }
@@ -31,6 +33,7 @@ int cli_main(int argc, const char* const* argv) {
     if (cmd == "op") return cmd_op(argc - 1, argv + 1);
     if (cmd == "golden") return cmd_golden(argc - 1, argv + 1);
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
+    if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

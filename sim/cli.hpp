@@ -9,6 +9,7 @@ int cli_main(int argc, const char* const* argv);
 int cmd_op(int argc, const char* const* argv);
 int cmd_golden(int argc, const char* const* argv);
 int cmd_run(int argc, const char* const* argv);
+int cmd_compare(int argc, const char* const* argv);
 
 
 }  // namespace qtsim::sim

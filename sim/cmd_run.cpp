@@ -13,6 +13,7 @@
 #include "models/accelerator.hpp"
 #include "sim/cli.hpp"
 #include "sim/config.hpp"
+#include "sim/compare.hpp"
 #include "sim/output.hpp"
 
 namespace po = boost::program_options;
@@ -21,39 +22,6 @@ using nlohmann::json;
 namespace qtsim::sim {
 
 namespace {
-// Tap-by-tap comparison: bit-exact or the count and first position of the mismatches.
-json compare_taps(const golden::Taps& expected, const golden::Taps& actual, const std::string& who, bool& all_exact) {
-  json checks = json::array();
-  for (const auto& name : expected.order) {
-    const golden::ITensor& e = expected.at(name);
-    json c{{"name", name}, {"executor", who}};
-    if (!actual.t.count(name)) {
-      c["bit_exact"] = false;
-      c["missing"] = true;
-      all_exact = false;
-      checks.push_back(c);
-      continue;
-    }
-    const golden::ITensor& a = actual.at(name);
-    int64_t mismatches = 0, first = -1;
-    if (a.shape != e.shape) {
-      mismatches = e.size();
-    } else {
-      for (int64_t i = 0; i < e.size(); ++i)
-        if (a[i] != e[i]) {
-          if (first < 0) first = i;
-          ++mismatches;
-        }
-    }
-    c["bit_exact"] = mismatches == 0;
-    c["mismatches"] = mismatches;
-    if (first >= 0) c["first_mismatch"] = {{"tap", name}, {"index", first}, {"expected", e[first]}, {"actual", a[first]}};
-    all_exact = all_exact && mismatches == 0;
-    checks.push_back(c);
-  }
-  return checks;
-}
-
 // Per unit: cycles busy computing, stalled on DRAM, and idle while other units run (units run one op at a time).
 json unit_summary(const model::ModelRun& run) {
   std::map<std::string, std::array<int64_t, 2>> u;

@@ -128,7 +128,26 @@ TEST_CASE("qtsim golden writes every tap with an index; qtsim run writes a repor
   CHECK(golden::load_npy_int(dir + "/out.npy").shape == golden::Shape{7, 5});
   const std::string rdir = scratch("run_out");
   REQUIRE(run({"run", "--set", "workload.tokens=20", "--out", rdir, "--dump-taps"}) == 0);
-  CHECK(fs::exists(rdir + "/report.json"));
-  CHECK(fs::exists(rdir + "/taps/golden/probs.npy"));
+  for (const char* f : {"report.json", "stats.csv", "config.resolved.yaml", "taps/golden/probs.npy", "taps/model/probs.npy"})
+    CHECK(fs::exists(rdir + "/" + f));
   CHECK(run({"run", "--set", "workload.tokens=0"}) == 2);
+  // golden against model: equal; a tampered tap: exit 1
+  CHECK(run({"compare", rdir + "/taps/golden", rdir + "/taps/model"}) == 0);
+  golden::ITensor probs = golden::load_npy_int(rdir + "/taps/model/probs.npy");
+  probs.data[7] += 1;
+  golden::save_npy(rdir + "/taps/model/probs.npy", probs);
+  const std::string creport = scratch("compare.json");
+  CHECK(run({"compare", rdir + "/taps/golden", rdir + "/taps/model", "--out", creport}) == 1);
+  std::ifstream cr(creport);
+  const std::string text((std::istreambuf_iterator<char>(cr)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("\"index\": 7"));
+  CHECK(run({"compare", rdir + "/taps/golden", "/nonexistent"}) == 2);
+}
+
+TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
+  CHECK_THAT(config_error("hw: {preset: tpu_v9}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.preset: unknown hw preset"));
+  CHECK_THAT(config_error("hw: {array: {rows: 0}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.array.rows: must be >= 1"));
+  CHECK_THAT(config_error("hw: {array: {rows: 64, cols: 64}, memory: {weight_kib: 4}}\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("c.yaml:1:") && Catch::Contains("too small for one 64x64 tile"));
+  CHECK_THAT(config_error("hw: {array: {dataflow: is}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("'is' is not one of: ws, os"));
 }
