@@ -99,6 +99,10 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     } catch (const std::invalid_argument& e) {
       h.fail("preset", e.what());
     }
+    // SCALE-Sim-style timing: tiles preloaded, streamed and drained one after another.
+    const std::string compat = h.get<std::string>("compat", "none");
+    if (compat != "none" && compat != "scalesim") h.fail("compat", "'" + compat + "' is not one of: none, scalesim");
+    if (compat == "scalesim") c.hw.array.overlap = false;
     if (h.has("array")) {
       MapReader a = h.map("array");
       c.hw.array.rows = positive(a, "rows", a.get<int64_t>("rows", c.hw.array.rows));
