@@ -42,10 +42,10 @@ struct Accelerator : sc_core::sc_module {
   }
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
-  int64_t gemm(const int32_t* a, const int32_t* b, int64_t m, int64_t k, int64_t n, int32_t* c) {
+  int64_t gemm(const int32_t* a, const int32_t* b, int64_t m, int64_t k, int64_t n, int32_t* c, int64_t lanes = 1) {
     const int64_t before = array.busy_cycles;
-    array.start({a, b, m, k, n, c});
-    sc_core::sc_start(static_cast<double>(array_schedule(hw.array, m, k, n).cycles), sc_core::SC_NS);
+    array.start({a, b, m, k, n, c, lanes});
+    sc_core::sc_start(static_cast<double>(array_schedule(hw.array, m, k, n, lanes).cycles), sc_core::SC_NS);
     while (array.busy()) sc_core::sc_start(1, sc_core::SC_NS);
     return array.busy_cycles - before;
   }
@@ -137,7 +137,9 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           for (int64_t i = 0; i < st.m; ++i)
             for (int64_t j = 0; j < st.n; ++j) c[static_cast<size_t>(i * st.n + j)] = static_cast<int32_t>(op.bias[static_cast<size_t>(j)]);
         const std::vector<int32_t> a32 = to_i32(a, 0, a.size()), w32 = to_i32(w, 0, w.size());
-        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data());
+        // int4 weights: two per PE, two MACs per PE per cycle (W4A8, W4A4)
+        const int64_t lanes = p.info(op.weight).type.bits <= 4 ? 2 : 1;
+        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data(), lanes);
         golden::Shape os = a.shape;
         os.back() = st.n;
         run.taps.put(op.out[0], ITensor(os, std::vector<int64_t>(c.begin(), c.end())));
@@ -162,6 +164,25 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         st.macs = h * st.m * st.k * st.n;
         break;
       }
+      case OpKind::bgemm: {
+        // +-1 operands, one 64-bit XNOR-popcount word per PE per cycle
+        const ITensor& a = run.taps.at(op.in[0]);
+        const golden::BitMatrix& w = p.bit_consts.at(op.weight);
+        st.m = a.rows(), st.k = a.last(), st.n = w.rows;
+        std::vector<int32_t> w32(static_cast<size_t>(w.rows * w.k));
+        for (int64_t r = 0; r < w.rows; ++r)
+          for (int64_t j = 0; j < w.k; ++j)
+            w32[static_cast<size_t>(r * w.k + j)] = (w.words[static_cast<size_t>(r * w.words_per_row() + j / 64)] >> (j % 64)) & 1 ? 1 : -1;
+        const std::vector<int32_t> a32 = to_i32(a, 0, a.size());
+        std::vector<int32_t> c(static_cast<size_t>(st.m * st.n), 0);
+        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data(), 64);
+        golden::Shape os = a.shape;
+        os.back() = st.n;
+        run.taps.put(op.out[0], ITensor(os, std::vector<int64_t>(c.begin(), c.end())));
+        st.unit = "array";
+        st.macs = st.m * st.k * st.n;
+        break;
+      }
       default: {
         // Values by the golden's operator code; time by the unit's closed form.
         golden::run_op(p, op, run.taps);
@@ -173,13 +194,10 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           case OpKind::ilayernorm: st.unit = "ilayernorm", st.cycles = ilayernorm_cycles(rows, len, hw.nonlinear_lanes); break;
           case OpKind::split_heads:
           case OpKind::merge_heads: st.unit = "layout", st.cycles = 0; break;  // addressing only
-          case OpKind::gemm_group4:
-          case OpKind::bgemm: {
+          case OpKind::gemm_group4: {
             const golden::Shape& os = run.taps.at(op.out[0]).shape;
             st.m = rows, st.k = len, st.n = os.back();
-            // group-wise int4 streams K as it is; binary packs 64 products per PE word
-            const int64_t k_eff = op.kind == OpKind::bgemm ? ceil_div(len, 64) : len;
-            st.cycles = array_schedule(hw.array, st.m, k_eff, st.n).cycles;
+            st.cycles = array_schedule(hw.array, st.m, st.k, st.n).cycles;
             st.unit = "array", st.macs = st.m * st.k * st.n;
             break;
           }

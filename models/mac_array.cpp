@@ -11,8 +11,8 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
-Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n) {
-  const int64_t R = cfg.rows, C = cfg.cols;
+Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
+  const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
   Schedule s;
   if (cfg.dataflow == Dataflow::ws) {
     const int64_t tiles = ceil_div(n, C) * ceil_div(k, R);
@@ -58,8 +58,11 @@ MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_mo
 void MacArray::start(const GemmJob& job) {
   if (busy_) throw std::logic_error(std::string(name()) + ": start while busy");
   if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
+  if (job.lanes < 1) throw std::invalid_argument("array job needs lanes >= 1");
   job_ = job;
-  sched_ = array_schedule(cfg_, job.m, job.k, job.n);
+  sched_ = array_schedule(cfg_, job.m, job.k, job.n, job.lanes);
+  const size_t lanes_total = static_cast<size_t>(cfg_.rows * cfg_.cols * job.lanes);
+  a_.assign(lanes_total, 0), a_next_ = a_, b_ = a_, b_next_ = a_, w_[0] = a_, w_[1] = a_;
   begin_tiles();
   busy_ = true;
   t_ = 0;
@@ -69,8 +72,6 @@ void MacArray::start(const GemmJob& job) {
   std::fill(tag_.begin(), tag_.end(), -1);
   std::fill(shadow_tag_.begin(), shadow_tag_.end(), -1);
   std::fill(p_.begin(), p_.end(), 0);
-  std::fill(a_.begin(), a_.end(), 0);
-  std::fill(b_.begin(), b_.end(), 0);
   std::fill(cursor_.begin(), cursor_.end(), 0);
   drain_tile_ = 0;
 }
@@ -80,7 +81,7 @@ void MacArray::begin_tiles() {
   const int64_t R = cfg_.rows, C = cfg_.cols;
   if (cfg_.dataflow == Dataflow::ws) {
     for (int64_t n0 = 0; n0 < job_.n; n0 += C)
-      for (int64_t k0 = 0; k0 < job_.k; k0 += R) tile_r0_.push_back(k0), tile_c0_.push_back(n0);
+      for (int64_t k0 = 0; k0 < job_.k; k0 += R * job_.lanes) tile_r0_.push_back(k0), tile_c0_.push_back(n0);
   } else {
     for (int64_t m0 = 0; m0 < job_.m; m0 += R)
       for (int64_t n0 = 0; n0 < job_.n; n0 += C) tile_r0_.push_back(m0), tile_c0_.push_back(n0);
@@ -109,7 +110,7 @@ static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t l
 }
 
 void MacArray::tick_ws() {
-  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n;
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   // Weight port: a tile's weights land in its buffer when its preload starts (the schedule guarantees the
   // buffer's previous tile has left every PE).
   while (loaded_ < static_cast<int64_t>(sched_.preload.size()) && sched_.preload[static_cast<size_t>(loaded_)] == t_) {
@@ -125,27 +126,41 @@ void MacArray::tick_ws() {
       }
     for (int64_t r = 0; r < R; ++r)
       for (int64_t c = 0; c < C; ++c)
-        w[static_cast<size_t>(r * C + c)] = (k0 + r < K && n0 + c < N) ? job_.b[(n0 + c) * K + k0 + r] : 0;
+        for (int64_t l = 0; l < L; ++l) {
+          const int64_t k = k0 + r * L + l;
+          w[static_cast<size_t>((r * C + c) * L + l)] = (k < K && n0 + c < N) ? job_.b[(n0 + c) * K + k] : 0;
+        }
     ++loaded_;
   }
   const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
   for (int64_t r = 0; r < R; ++r) {
-    const size_t base = static_cast<size_t>(r * C);
-    // Operands move one column right; column 0 takes A[m][k0 + r] of the tile streaming now, skewed by r.
-    std::memcpy(&a_next_[base + 1], &a_[base], rowb);
+    const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
+    // Operands move one column right; column 0 takes A[m][k0 + r L + l] of the tile streaming now, skewed by r.
+    std::memmove(&a_next_[lbase + static_cast<size_t>(L)], &a_[lbase], rowb * static_cast<size_t>(L));
     std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
     std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
     const int64_t tile = tile_at(sched_.start, t_ - r, M, cursor_[static_cast<size_t>(r)]);
     const int64_t m = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
-    const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r;
-    a_next_[base] = k < K ? job_.a[m * K + k] : 0;  // bubbles and rows past K carry 0
+    const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r * L;
+    for (int64_t l = 0; l < L; ++l) a_next_[lbase + static_cast<size_t>(l)] = k + l < K ? job_.a[m * K + k + l] : 0;  // bubbles carry 0
     tag_next_[base] = static_cast<int32_t>(tile);
     idx_next_[base] = static_cast<int32_t>(m);
-    // Each PE adds its product to the partial sum of the PE above, with the weight buffer of its operand's tile.
+    // Each PE adds its L products to the partial sum of the PE above, with the weight buffer of its operand's tile.
     const int32_t* above = r == 0 ? zero_row_.data() : &p_[base - static_cast<size_t>(C)];
-    const int32_t *an = &a_next_[base], *tg = &tag_next_[base], *w0 = &w_[0][base], *w1 = &w_[1][base];
+    const int32_t *tg = &tag_next_[base];
     int32_t* pn = &p_next_[base];
-    for (int64_t c = 0; c < C; ++c) pn[c] = above[c] + an[c] * ((tg[c] & 1) ? w1[c] : w0[c]);
+    if (L == 1) {
+      const int32_t *an = &a_next_[lbase], *w0 = &w_[0][lbase], *w1 = &w_[1][lbase];
+      for (int64_t c = 0; c < C; ++c) pn[c] = above[c] + an[c] * ((tg[c] & 1) ? w1[c] : w0[c]);
+    } else {
+      for (int64_t c = 0; c < C; ++c) {
+        const size_t o = lbase + static_cast<size_t>(c * L);
+        const int32_t *an = &a_next_[o], *w = &w_[tg[c] & 1][o];
+        int32_t s = above[c];
+        for (int64_t l = 0; l < L; ++l) s += an[l] * w[l];
+        pn[c] = s;
+      }
+    }
   }
   // Bottom row: finished partial sums into the accumulators (K tiles fold by addition).
   for (int64_t c = 0; c < C; ++c) {
@@ -160,11 +175,12 @@ void MacArray::tick_ws() {
 }
 
 void MacArray::tick_os() {
-  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n;
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
+  const int64_t steps = ceil_div(K, L);  // PE steps per tile
   // Drain port first: it reads the drain registers as they stood at the clock edge, while the PEs below may
   // refill them in this same cycle. One row of C results per cycle, row r of tile s at start + K + C - 1 + r.
   for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
-    const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + K + C - 1);
+    const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + C - 1);
     if (r < 0) break;
     if (r >= R) {
       drain_tile_ = s + 1;
@@ -181,34 +197,39 @@ void MacArray::tick_os() {
     }
   }
   const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
-  // B enters the top row (column c takes B[n0 + c][k], skewed by c) and moves one row down per cycle.
+  // B enters the top row (column c takes B[n0 + c][k..k+L), skewed by c) and moves one row down per cycle.
+  const size_t row_l = static_cast<size_t>(C * L);
   for (int64_t r = R - 1; r >= 1; --r)
-    std::memcpy(&b_next_[static_cast<size_t>(r * C)], &b_[static_cast<size_t>((r - 1) * C)], static_cast<size_t>(C) * sizeof(int32_t));
+    std::memcpy(&b_next_[static_cast<size_t>(r) * row_l], &b_[static_cast<size_t>(r - 1) * row_l], row_l * sizeof(int32_t));
   for (int64_t c = 0; c < C; ++c) {
-    const int64_t tile = tile_at(sched_.start, t_ - c, K, cursor_[static_cast<size_t>(R + c)]);
-    const int64_t kb = tile < 0 ? 0 : t_ - c - sched_.start[static_cast<size_t>(tile)];
+    const int64_t tile = tile_at(sched_.start, t_ - c, steps, cursor_[static_cast<size_t>(R + c)]);
+    const int64_t kb = tile < 0 ? 0 : (t_ - c - sched_.start[static_cast<size_t>(tile)]) * L;
     const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
-    b_next_[static_cast<size_t>(c)] = nn < N ? job_.b[nn * K + kb] : 0;
+    for (int64_t l = 0; l < L; ++l) b_next_[static_cast<size_t>(c * L + l)] = (nn < N && kb + l < K) ? job_.b[nn * K + kb + l] : 0;
   }
   for (int64_t r = 0; r < R; ++r) {
-    const size_t base = static_cast<size_t>(r * C);
+    const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
     // A row m0 + r enters row r, skewed by r, and moves one column right per cycle.
-    std::memcpy(&a_next_[base + 1], &a_[base], rowb);
+    std::memmove(&a_next_[lbase + static_cast<size_t>(L)], &a_[lbase], rowb * static_cast<size_t>(L));
     std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
     std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
-    const int64_t tile = tile_at(sched_.start, t_ - r, K, cursor_[static_cast<size_t>(r)]);
-    const int64_t k = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
+    const int64_t tile = tile_at(sched_.start, t_ - r, steps, cursor_[static_cast<size_t>(r)]);
+    const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
-    a_next_[base] = mm < M ? job_.a[mm * K + k] : 0;
+    for (int64_t l = 0; l < L; ++l) {
+      const int64_t k = step * L + l;
+      a_next_[lbase + static_cast<size_t>(l)] = (mm < M && k < K) ? job_.a[mm * K + k] : 0;
+    }
     tag_next_[base] = static_cast<int32_t>(tile);
-    idx_next_[base] = static_cast<int32_t>(k);
-    const int32_t *an = &a_next_[base], *bn = &b_next_[base];
+    idx_next_[base] = static_cast<int32_t>(step);
+    const int32_t *an = &a_next_[lbase], *bn = &b_next_[lbase];
     int32_t* acc = &p_[base];
-    for (int64_t c = 0; c < C; ++c) acc[c] += an[c] * bn[c];  // bubbles carry 0
-    // The PE that took its tile's last pair hands the sum to its drain register.
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t l = 0; l < L; ++l) acc[c] += an[c * L + l] * bn[c * L + l];  // bubbles carry 0
+    // The PE that took its tile's last step hands the sum to its drain register.
     for (int64_t c = 0; c < C; ++c) {
       const size_t i = base + static_cast<size_t>(c);
-      if (idx_next_[i] != K - 1 || tag_next_[i] < 0) continue;
+      if (idx_next_[i] != steps - 1 || tag_next_[i] < 0) continue;
       if (shadow_tag_[i] >= 0) throw std::logic_error("os schedule: drain register overwritten before it drained");
       shadow_[i] = p_[i], shadow_tag_[i] = tag_next_[i], p_[i] = 0;
     }

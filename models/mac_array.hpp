@@ -19,12 +19,14 @@ struct ArrayConfig {
 };
 
 // C[M][N] += A[M][K] . B[N][K]^T. A holds int8 or uint16-range values, B int8 (one PE multiplier is
-// 16 x 8 bits); C is the int32 accumulator memory.
+// 16 x 8 bits); C is the int32 accumulator memory. `lanes` products per PE per cycle over consecutive K:
+// 1 for W8A8, 2 for W4A8/W4A4 (two int4 weights per PE), 64 for binary (one XNOR-popcount word).
 struct GemmJob {
   const int32_t* a = nullptr;
   const int32_t* b = nullptr;
   int64_t m = 0, k = 0, n = 0;
   int32_t* c = nullptr;
+  int64_t lanes = 1;
 };
 
 // Stream start cycles of every tile of a job: the closed-form schedule of docs/cycle-model.md.
@@ -33,7 +35,8 @@ struct Schedule {
   std::vector<int64_t> start;    // cycle each tile's first operand enters the array
   int64_t cycles = 0;            // cycles until the last result has left the array
 };
-Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n);
+// K counts PE steps: with L lanes per PE a GEMM of depth K takes ceil(K / L) steps.
+Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n, int64_t lanes = 1);
 
 class MacArray : public sc_core::sc_module {
  public:
@@ -66,10 +69,10 @@ class MacArray : public sc_core::sc_module {
   std::vector<int64_t> tile_r0_, tile_c0_;
   // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble),
   // `row` the A row (ws) or k index (os) it belongs to.
-  std::vector<int32_t> a_, a_next_, b_, b_next_;
+  std::vector<int32_t> a_, a_next_, b_, b_next_;  // L values per PE
   std::vector<int32_t> p_, p_next_;  // ws partial sums flowing down; os accumulators (p_ only)
   std::vector<int32_t> tag_, tag_next_, idx_, idx_next_;
-  std::vector<int32_t> w_[2];        // ws double-buffered weights
+  std::vector<int32_t> w_[2];        // ws double-buffered weights, L per PE
   std::vector<int32_t> shadow_;      // os finished accumulators awaiting drain
   std::vector<int32_t> shadow_tag_;
   std::vector<int64_t> cursor_;      // per array row (ws, os A side) and column (os B side): current tile

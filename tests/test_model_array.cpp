@@ -4,6 +4,7 @@
 #include <memory>
 #include <systemc>
 
+#include "golden/bgemm.hpp"
 #include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
 #include "models/mac_array.hpp"
@@ -95,4 +96,38 @@ TEST_CASE("output-stationary array: exact results and closed-form cycles", "[mod
 TEST_CASE("array takes 16-bit probabilities against int8 (attn @ v)", "[model][array]") {
   Bench bench({{16, 16, Dataflow::ws, true}, {16, 16, Dataflow::os, true}});
   for (auto& arr : bench.arrays) bench.run(*arr, {197, 197, 64}, 0, 32768, 5);
+}
+
+TEST_CASE("two int4 weights per PE (W4A8) and 64-bit XNOR words (binary) per PE per cycle", "[model][array][int4][binary]") {
+  Bench bench({{4, 4, Dataflow::ws, true}, {3, 5, Dataflow::os, true}});
+  for (auto& arr : bench.arrays) {
+    const int64_t R = arr->config().rows, C = arr->config().cols;
+    const bool ws = arr->config().dataflow == Dataflow::ws;
+    // W4A8: int8 activations, int4 weights, K in steps of two per PE
+    for (const Shape3& s : {Shape3{40, 33, 9}, Shape3{17, 64, 16}}) {
+      const std::vector<int32_t> a = draws(s.m * s.k, -128, 127, 11), w = draws(s.n * s.k, -8, 7, 12);
+      std::vector<int32_t> c(static_cast<size_t>(s.m * s.n), 0);
+      const int64_t before = arr->busy_cycles;
+      arr->start({a.data(), w.data(), s.m, s.k, s.n, c.data(), 2});
+      while (arr->busy()) sc_core::sc_start(1000, sc_core::SC_NS);
+      std::vector<int64_t> a64(a.begin(), a.end()), w64(w.begin(), w.end()), ref(c.size());
+      golden::gemm_ref(a64.data(), w64.data(), nullptr, s.m, s.k, s.n, ref.data());
+      REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == ref);
+      const int64_t steps = ceil_div(s.k, 2);
+      const int64_t cycles = arr->busy_cycles - before;
+      if (ws && s.m >= 2 * R + C - 2) CHECK(cycles == ceil_div(s.n, C) * ceil_div(steps, R) * s.m + 2 * R + C - 2);
+      if (!ws && steps >= std::max(R, C)) CHECK(cycles == ceil_div(s.m, R) * ceil_div(s.n, C) * steps + R + C - 1);
+    }
+    // binary: +-1 operands, 64 per PE per cycle; the sums must equal XNOR-popcount
+    for (const Shape3& s : {Shape3{20, 200, 7}, Shape3{9, 64, 5}}) {
+      std::vector<int32_t> a = draws(s.m * s.k, 0, 1, 21), w = draws(s.n * s.k, 0, 1, 22);
+      for (auto& x : a) x = 2 * x - 1;
+      for (auto& x : w) x = 2 * x - 1;
+      std::vector<int32_t> c(static_cast<size_t>(s.m * s.n), 0);
+      arr->start({a.data(), w.data(), s.m, s.k, s.n, c.data(), 64});
+      while (arr->busy()) sc_core::sc_start(1000, sc_core::SC_NS);
+      const golden::ITensor at({s.m, s.k}, std::vector<int64_t>(a.begin(), a.end())), wt({s.n, s.k}, std::vector<int64_t>(w.begin(), w.end()));
+      REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == golden::bgemm(golden::pack_signs(at), golden::pack_signs(wt)).data);
+    }
+  }
 }

@@ -29,8 +29,12 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
   for (size_t i = 0; i < run.ops.size(); ++i) {
     const model::OpStats& st = run.ops[i];
     total += st.cycles;
-    if (l.program.ops[i].kind == golden::OpKind::gemm)
-      CHECK(st.compute_cycles == model::array_schedule(h.array, st.m, st.k, st.n).cycles);
+    if (l.program.ops[i].kind == golden::OpKind::gemm) {
+      const int64_t lanes = l.program.info(l.program.ops[i].weight).type.bits <= 4 ? 2 : 1;
+      CHECK(st.compute_cycles == model::array_schedule(h.array, st.m, st.k, st.n, lanes).cycles);
+    }
+    if (l.program.ops[i].kind == golden::OpKind::bgemm)
+      CHECK(st.compute_cycles == model::array_schedule(h.array, st.m, st.k, st.n, 64).cycles);
     if (l.program.ops[i].kind == golden::OpKind::bmm_nt) {
       const int64_t heads = l.program.info(l.program.ops[i].in[0]).shape[0];
       CHECK(st.compute_cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
