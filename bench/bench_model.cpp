@@ -2,6 +2,7 @@
 // cycles per second and wall time next to the golden GEMM kernel on the same shapes, in one process.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <systemc>
 #include <vector>
 
@@ -27,7 +28,11 @@ std::vector<int32_t> draws(int64_t n, uint64_t seed) {
 }
 }  // namespace
 
+// SystemC prints its banner before sc_main runs; the switch must be set before that.
+static const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+
 int sc_main(int, char**) {
+  (void)kQuietSystemC;
   sc_core::sc_clock clk("clk", 1, sc_core::SC_NS);
   model::MacArray ws("ws", {16, 16, model::Dataflow::ws, true}), os("os", {16, 16, model::Dataflow::os, true});
   ws.clk(clk);

@@ -48,7 +48,7 @@ MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_mo
   p_.assign(pe, 0), p_next_ = p_, shadow_ = p_;
   cursor_.assign(static_cast<size_t>(cfg.rows + cfg.cols), 0);
   zero_row_.assign(static_cast<size_t>(cfg.cols), 0);
-  tag_.assign(pe, -1), tag_next_ = tag_, idx_ = a_, idx_next_ = a_, shadow_tag_ = tag_;
+  tag_.assign(pe, -1), tag_next_ = tag_, shadow_tag_ = tag_;
   w_[0].assign(pe, 0), w_[1] = w_[0];
   SC_METHOD(tick);
   sensitive << clk.pos();
@@ -101,6 +101,12 @@ void MacArray::tick() {
   }
 }
 
+// dst[i + by] = src[i]: one row of registers moving one PE to the right (an inline loop: a libc call per
+// row costs more than the copy).
+static inline void shift_right(int32_t* __restrict dst, const int32_t* __restrict src, int64_t count, int64_t by) {
+  for (int64_t i = by; i < count; ++i) dst[i] = src[i - by];
+}
+
 // The tile whose stream occupies position `pos` (cycles since its start) for one array row or column, or -1.
 // `cur` only moves forward: positions grow by one each cycle.
 static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur) {
@@ -132,19 +138,16 @@ void MacArray::tick_ws() {
         }
     ++loaded_;
   }
-  const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
   for (int64_t r = 0; r < R; ++r) {
     const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
     // Operands move one column right; column 0 takes A[m][k0 + r L + l] of the tile streaming now, skewed by r.
-    std::memmove(&a_next_[lbase + static_cast<size_t>(L)], &a_[lbase], rowb * static_cast<size_t>(L));
-    std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
-    std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
+    shift_right(&a_next_[lbase], &a_[lbase], C * L, L);
+    shift_right(&tag_next_[base], &tag_[base], C, 1);
     const int64_t tile = tile_at(sched_.start, t_ - r, M, cursor_[static_cast<size_t>(r)]);
     const int64_t m = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r * L;
     for (int64_t l = 0; l < L; ++l) a_next_[lbase + static_cast<size_t>(l)] = k + l < K ? job_.a[m * K + k + l] : 0;  // bubbles carry 0
     tag_next_[base] = static_cast<int32_t>(tile);
-    idx_next_[base] = static_cast<int32_t>(m);
     // Each PE adds its L products to the partial sum of the PE above, with the weight buffer of its operand's tile.
     const int32_t* above = r == 0 ? zero_row_.data() : &p_[base - static_cast<size_t>(C)];
     const int32_t *tg = &tag_next_[base];
@@ -162,16 +165,18 @@ void MacArray::tick_ws() {
       }
     }
   }
-  // Bottom row: finished partial sums into the accumulators (K tiles fold by addition).
+  // Bottom row: finished partial sums into the accumulators (K tiles fold by addition). The operand at
+  // (R-1, c) entered the array at t - (R-1) - c: its A row follows from its tile's stream start.
   for (int64_t c = 0; c < C; ++c) {
     const size_t i = static_cast<size_t>((R - 1) * C + c);
     const int32_t tg = tag_next_[i];
     if (tg < 0) continue;
     const int64_t n = tile_c0_[static_cast<size_t>(tg)] + c;
-    if (n < N) job_.c[idx_next_[i] * N + n] += p_next_[i];
+    const int64_t m = t_ - (R - 1) - c - sched_.start[static_cast<size_t>(tg)];
+    if (n < N) job_.c[m * N + n] += p_next_[i];
     last_write_ = t_;
   }
-  std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_), std::swap(p_, p_next_);
+  std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(p_, p_next_);
 }
 
 void MacArray::tick_os() {
@@ -196,7 +201,6 @@ void MacArray::tick_os() {
       last_write_ = t_;
     }
   }
-  const size_t rowb = static_cast<size_t>(C - 1) * sizeof(int32_t);
   // B enters the top row (column c takes B[n0 + c][k..k+L), skewed by c) and moves one row down per cycle.
   const size_t row_l = static_cast<size_t>(C * L);
   for (int64_t r = R - 1; r >= 1; --r)
@@ -210,9 +214,8 @@ void MacArray::tick_os() {
   for (int64_t r = 0; r < R; ++r) {
     const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
     // A row m0 + r enters row r, skewed by r, and moves one column right per cycle.
-    std::memmove(&a_next_[lbase + static_cast<size_t>(L)], &a_[lbase], rowb * static_cast<size_t>(L));
-    std::memcpy(&tag_next_[base + 1], &tag_[base], rowb);
-    std::memcpy(&idx_next_[base + 1], &idx_[base], rowb);
+    shift_right(&a_next_[lbase], &a_[lbase], C * L, L);
+    shift_right(&tag_next_[base], &tag_[base], C, 1);
     const int64_t tile = tile_at(sched_.start, t_ - r, steps, cursor_[static_cast<size_t>(r)]);
     const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
@@ -221,20 +224,20 @@ void MacArray::tick_os() {
       a_next_[lbase + static_cast<size_t>(l)] = (mm < M && k < K) ? job_.a[mm * K + k] : 0;
     }
     tag_next_[base] = static_cast<int32_t>(tile);
-    idx_next_[base] = static_cast<int32_t>(step);
     const int32_t *an = &a_next_[lbase], *bn = &b_next_[lbase];
     int32_t* acc = &p_[base];
     for (int64_t c = 0; c < C; ++c)
       for (int64_t l = 0; l < L; ++l) acc[c] += an[c * L + l] * bn[c * L + l];  // bubbles carry 0
-    // The PE that took its tile's last step hands the sum to its drain register.
+    // The PE that took its tile's last step hands the sum to its drain register (its step follows from the
+    // cycle and its tile's start, as the operands travel one PE per cycle).
     for (int64_t c = 0; c < C; ++c) {
       const size_t i = base + static_cast<size_t>(c);
-      if (idx_next_[i] != steps - 1 || tag_next_[i] < 0) continue;
+      if (tag_next_[i] < 0 || t_ - r - c - sched_.start[static_cast<size_t>(tag_next_[i])] != steps - 1) continue;
       if (shadow_tag_[i] >= 0) throw std::logic_error("os schedule: drain register overwritten before it drained");
       shadow_[i] = p_[i], shadow_tag_[i] = tag_next_[i], p_[i] = 0;
     }
   }
-  std::swap(a_, a_next_), std::swap(b_, b_next_), std::swap(tag_, tag_next_), std::swap(idx_, idx_next_);
+  std::swap(a_, a_next_), std::swap(b_, b_next_), std::swap(tag_, tag_next_);
 }
 
 }  // namespace qtsim::model

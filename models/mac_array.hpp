@@ -67,11 +67,11 @@ class MacArray : public sc_core::sc_module {
   int64_t t_ = 0;  // cycle within the job
   // Tiles: ws walks (n-tile, k-tile) with K folded into the accumulators; os walks (m-tile, n-tile).
   std::vector<int64_t> tile_r0_, tile_c0_;
-  // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble),
-  // `row` the A row (ws) or k index (os) it belongs to.
+  // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble);
+  // where it came from follows from the cycle, since operands move one PE per cycle.
   std::vector<int32_t> a_, a_next_, b_, b_next_;  // L values per PE
   std::vector<int32_t> p_, p_next_;  // ws partial sums flowing down; os accumulators (p_ only)
-  std::vector<int32_t> tag_, tag_next_, idx_, idx_next_;
+  std::vector<int32_t> tag_, tag_next_;
   std::vector<int32_t> w_[2];        // ws double-buffered weights, L per PE
   std::vector<int32_t> shadow_;      // os finished accumulators awaiting drain
   std::vector<int32_t> shadow_tag_;
