@@ -91,13 +91,13 @@ void run_op(const Program& p, const Op& op, Taps& taps) {
       const int64_t n = out.last();
       for (int64_t r = 0; r < out.rows(); ++r)
         for (int64_t j = 0; j < n; ++j)
-          out[r * n + j] = out[r * n + j] * op.vec[static_cast<size_t>(j)] + op.bias[static_cast<size_t>(j)];
+          out[r * n + j] = affine_value(out[r * n + j], op.vec[static_cast<size_t>(j)], op.bias[static_cast<size_t>(j)]);
       taps.put(op.out[0], std::move(out));
       break;
     }
     case OpKind::mask_probs: {
       ITensor out = in(0);
-      for (auto& v : out.data) v = v >= op.threshold ? 1 : 0;
+      for (auto& v : out.data) v = mask_value(v, op.threshold);
       taps.put(op.out[0], std::move(out));
       break;
     }

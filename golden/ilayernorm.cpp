@@ -49,8 +49,8 @@ void ilayernorm_row(const int64_t* x, int64_t len, const int64_t* bias_int, Nume
   int64_t v = 0;
   for (int64_t j = 0; j < len; ++j) v += (x[j] - mu) * (x[j] - mu);
   const int64_t sd = ilayernorm_sqrt(v);
-  const int64_t factor = numerator_value(num) / sd;
-  for (int64_t j = 0; j < len; ++j) out[j] = (((x[j] - mu) * factor) >> 1) + bias_int[j];
+  const int64_t factor = ilayernorm_factor(sd, num);
+  for (int64_t j = 0; j < len; ++j) out[j] = ilayernorm_out(x[j] - mu, factor, bias_int[j]);
   if (mean) *mean = mu;
   if (var) *var = v;
   if (std) *std = sd;

@@ -25,6 +25,10 @@ inline int64_t round_div_half_even(int64_t sum, int64_t c) {
   return q;
 }
 
+inline int64_t ilayernorm_factor(int64_t std, Numerator num) { return numerator_value(num) / std; }
+// One output element from its centred input y = x - mean.
+inline int64_t ilayernorm_out(int64_t y, int64_t factor, int64_t bias_int) { return ((y * factor) >> 1) + bias_int; }
+
 struct ILayerNormParams {
   float scale = 1.0f;        // input scale (informational: the integer path does not use it)
   std::vector<float> gamma;  // per channel

@@ -204,7 +204,7 @@ ITensor binarize_pm1(const ITensor& x, const std::vector<int64_t>& beta) {
   if (static_cast<int64_t>(beta.size()) != c) throw std::invalid_argument("binarize: one beta per channel");
   ITensor out(x.shape);
   for (int64_t r = 0; r < x.rows(); ++r)
-    for (int64_t j = 0; j < c; ++j) out[r * c + j] = x[r * c + j] + beta[static_cast<size_t>(j)] >= 0 ? 1 : -1;
+    for (int64_t j = 0; j < c; ++j) out[r * c + j] = binarize_value(x[r * c + j], beta[static_cast<size_t>(j)]);
   return out;
 }
 

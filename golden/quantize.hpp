@@ -69,6 +69,11 @@ ITensor sign_shift(const ITensor& x, const std::vector<int64_t>& beta);
 // The binary datapath's activation: +1 where x + beta_c >= 0, else -1. One bit cannot hold sign(0) = 0, so
 // the tie goes to +1 (equivalently sign(x + beta_c + 1/2): beta on the half-integer grid).
 ITensor binarize_pm1(const ITensor& x, const std::vector<int64_t>& beta);
+inline int64_t binarize_value(int64_t x, int64_t beta) { return x + beta >= 0 ? 1 : -1; }
+// A binary linear's alpha_c and folded norm in fixed point: dot * mult + offset.
+inline int64_t affine_value(int64_t x, int64_t mult, int64_t offset) { return x * mult + offset; }
+// Binarised attention probabilities: 1 where p >= threshold (alpha / 2 in 2^-15 units).
+inline int64_t mask_value(int64_t p, int64_t threshold) { return p >= threshold ? 1 : 0; }
 // Attention probabilities binarised to {0, alpha}: alpha * clamp(round(p / alpha), 0, 1).
 FTensor binarize_probs(const FTensor& p, float alpha);
 

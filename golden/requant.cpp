@@ -46,7 +46,7 @@ ITensor requant(const ITensor& z, const Requant& q) {
   ITensor out(z.shape);
   for (int64_t r = 0; r < z.rows(); ++r)
     for (int64_t j = 0; j < c; ++j)
-      out[r * c + j] = requant_clamp(requant_value(z[r * c + j], q.at_channel(j), q.rounding), q.bits);
+      out[r * c + j] = requant_element(z[r * c + j], q, j);
   return out;
 }
 
@@ -59,11 +59,7 @@ ITensor requant_add(const ITensor& z, const Requant& qz, const ITensor& identity
   qi.mult = mid;
   qi.check(c);
   ITensor out(z.shape);
-  for (int64_t i = 0; i < z.size(); ++i) {
-    const int64_t a = requant_value(z[i], qz.at_channel(i % c), qz.rounding);
-    const int64_t b = requant_value(identity[i], qi.at_channel(i % c), qz.rounding);
-    out[i] = requant_clamp(a + b, qz.bits);
-  }
+  for (int64_t i = 0; i < z.size(); ++i) out[i] = requant_add_element(z[i], qz, identity[i], qi.at_channel(i % c), i % c);
   return out;
 }
 

@@ -45,6 +45,14 @@ struct Requant {
   void check(int64_t channels) const;  // throws std::invalid_argument naming the mismatch
 };
 
+// One element: channel c of the last axis.
+inline int64_t requant_element(int64_t z, const Requant& q, int64_t c) {
+  return requant_clamp(requant_value(z, q.at_channel(c), q.rounding), q.bits);
+}
+inline int64_t requant_add_element(int64_t z, const Requant& q, int64_t id, const Dyadic& mid, int64_t c) {
+  return requant_clamp(requant_value(z, q.at_channel(c), q.rounding) + requant_value(id, mid, q.rounding), q.bits);
+}
+
 ITensor requant(const ITensor& z, const Requant& q);
 
 // Residual form: both terms rounded separately with their own multipliers, summed, then clamped once.

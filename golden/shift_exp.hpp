@@ -45,4 +45,7 @@ inline int64_t shift_norm_factor(int64_t sum, Numerator num) {
   return numerator_value(num) / sum;
 }
 
+// floor(exp * factor / 2^shift): the normalised output of Shiftmax (shift 32 - B) and of the sigmoid (24).
+inline int64_t shift_normalise(int64_t exp, int64_t factor, int shift) { return (exp * factor) >> shift; }
+
 }  // namespace qtsim::golden

@@ -16,9 +16,7 @@ void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int6
   // sigmoid(a) = e^(a-m) / (e^(a-m) + e^(-m)); m only keeps the exponents in range.
   const int64_t e2 = shift_exp(-mx, x0, n);
   for (int64_t j = 0; j < len; ++j) {
-    const int64_t e1 = shift_exp(x[j] - mx, x0, n);
-    const int64_t f = shift_norm_factor(e1 + e2, p.numerator);
-    const int64_t sig = (e1 * f) >> 24;
+    const int64_t sig = shiftgelu_sigmoid(shift_exp(x[j] - mx, x0, n), e2, p.numerator);
     if (sigmoid) sigmoid[j] = sig;
     out[j] = x[j] * sig;
   }

@@ -18,6 +18,11 @@ struct ShiftGeluTaps {
   ITensor sigmoid;  // in [0, 128], scale 2^-7
 };
 
+// sigmoid_int in [0, 128] of one element from its e1 = ShiftExp(x - max) and the row's e2 = ShiftExp(-max).
+inline int64_t shiftgelu_sigmoid(int64_t e1, int64_t e2, Numerator num) {
+  return shift_normalise(e1, shift_norm_factor(e1 + e2, num), 24);
+}
+
 // One token (row of channels): out[j] = x[j] * sigmoid_int[j]; output scale s * 2^-7.
 void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int64_t* out, int64_t* sigmoid = nullptr);
 

@@ -25,7 +25,7 @@ void shiftmax_row(const int64_t* x, int64_t len, const ShiftmaxParams& p, int64_
   if (factor) *factor = f;
   for (int64_t j = 0; j < len; ++j) {
     if (exp) exp[j] = out[j];
-    out[j] = (out[j] * f) >> (32 - p.out_bits);
+    out[j] = shift_normalise(out[j], f, 32 - p.out_bits);
   }
 }
 

@@ -1,6 +1,9 @@
 #include "models/accelerator.hpp"
 
+#include "golden/quantize.hpp"
+
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -30,15 +33,23 @@ void HwConfig::check() const {
 
 namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-constexpr int64_t kPpuLatency = 4;       // multiply, shift, round, clamp
-constexpr int64_t kDividerLatency = 32;  // one radix-2 step per quotient bit of the 2^31 / sum division
-
 struct Accelerator : sc_core::sc_module {
   sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   MacArray array;
+  Ppu ppu;
+  ShiftmaxUnit shiftmax;
+  ShiftGeluUnit shiftgelu;
+  ILayerNormUnit ilayernorm;
   HwConfig hw;
-  Accelerator(sc_core::sc_module_name name, const HwConfig& h) : sc_module(name), array("array", h.array), hw(h) {
-    array.clk(clk);
+  Accelerator(sc_core::sc_module_name name, const HwConfig& h)
+      : sc_module(name),
+        array("array", h.array),
+        ppu("ppu", h.ppu_lanes),
+        shiftmax("shiftmax", h.nonlinear_lanes),
+        shiftgelu("shiftgelu", h.nonlinear_lanes),
+        ilayernorm("ilayernorm", h.nonlinear_lanes),
+        hw(h) {
+    array.clk(clk), ppu.clk(clk), shiftmax.clk(clk), shiftgelu.clk(clk), ilayernorm.clk(clk);
   }
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -55,7 +66,8 @@ Accelerator& accelerator(const HwConfig& hw) {
   static std::unique_ptr<Accelerator> acc;
   if (!acc) acc = std::make_unique<Accelerator>("accelerator", hw);
   const ArrayConfig& a = acc->hw.array;
-  if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap)
+  if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap ||
+      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes)
     throw std::logic_error("one accelerator per process: a second configuration needs a new process");
   acc->hw = hw;
   return *acc;
@@ -100,20 +112,6 @@ int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes) {
   if (bytes == 0) return compute;
   const int64_t transfer = m.dram_latency_cycles + static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / m.dram_bytes_per_cycle));
   return m.double_buffer ? std::max(compute, transfer) : compute + transfer;
-}
-
-int64_t ppu_cycles(int64_t elements, int64_t lanes) { return ceil_div(elements, lanes) + kPpuLatency; }
-// max, exp + sum, normalise: three passes over the row, one division per row.
-int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes) {
-  return rows * (3 * ceil_div(len, lanes) + kDividerLatency);
-}
-// max pass, then per element exp pair, division and product: L dividers in parallel.
-int64_t shiftgelu_cycles(int64_t rows, int64_t len, int64_t lanes) {
-  return rows * (ceil_div(len, lanes) + ceil_div(len, lanes) * 1 + kDividerLatency);
-}
-// sum, squares, ten Newton steps (a division each), normalise.
-int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes) {
-  return rows * (3 * ceil_div(len, lanes) + 10 * kDividerLatency + kDividerLatency);
 }
 
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
@@ -183,26 +181,82 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         st.macs = st.m * st.k * st.n;
         break;
       }
-      default: {
-        // Values by the golden's operator code; time by the unit's closed form.
-        golden::run_op(p, op, run.taps);
+      case OpKind::shiftmax: {
+        ITensor out;
+        acc.shiftmax.start(run.taps.at(op.in[0]), op.shiftmax, out);
+        st.cycles = acc.shiftmax.run_to_done();
+        run.taps.put(op.out[0], std::move(out));
+        st.unit = "shiftmax";
+        break;
+      }
+      case OpKind::shiftgelu: {
+        ITensor out;
+        acc.shiftgelu.start(run.taps.at(op.in[0]), op.shiftgelu, out);
+        st.cycles = acc.shiftgelu.run_to_done();
+        run.taps.put(op.out[0], std::move(out));
+        st.unit = "shiftgelu";
+        break;
+      }
+      case OpKind::ilayernorm: {
+        ITensor out;
+        acc.ilayernorm.start(run.taps.at(op.in[0]), op.ilayernorm, out);
+        st.cycles = acc.ilayernorm.run_to_done();
+        run.taps.put(op.out[0], std::move(out));
+        st.unit = "ilayernorm";
+        break;
+      }
+      case OpKind::requant:
+      case OpKind::add_requant:
+      case OpKind::binarize:
+      case OpKind::scale_rows:
+      case OpKind::mask_probs:
+      case OpKind::logsqrt2_codes: {
         const ITensor& x = run.taps.at(op.in[0]);
-        const int64_t len = x.last(), rows = x.rows();
+        const ITensor* y = op.in.size() > 1 ? &run.taps.at(op.in[1]) : nullptr;
+        const int64_t c = x.last();
+        std::function<int64_t(int64_t)> f;
         switch (op.kind) {
-          case OpKind::shiftmax: st.unit = "shiftmax", st.cycles = shiftmax_cycles(rows, len, hw.nonlinear_lanes); break;
-          case OpKind::shiftgelu: st.unit = "shiftgelu", st.cycles = shiftgelu_cycles(rows, len, hw.nonlinear_lanes); break;
-          case OpKind::ilayernorm: st.unit = "ilayernorm", st.cycles = ilayernorm_cycles(rows, len, hw.nonlinear_lanes); break;
-          case OpKind::split_heads:
-          case OpKind::merge_heads: st.unit = "layout", st.cycles = 0; break;  // addressing only
-          case OpKind::gemm_group4: {
-            const golden::Shape& os = run.taps.at(op.out[0]).shape;
-            st.m = rows, st.k = len, st.n = os.back();
-            st.cycles = array_schedule(hw.array, st.m, st.k, st.n).cycles;
-            st.unit = "array", st.macs = st.m * st.k * st.n;
+          case OpKind::requant: f = [&](int64_t i) { return golden::requant_element(x[i], op.rq, i % c); }; break;
+          case OpKind::add_requant: {
+            if (op.rq_identity.size() != 1) throw std::invalid_argument("add_requant: one identity multiplier");
+            f = [&](int64_t i) { return golden::requant_add_element(x[i], op.rq, (*y)[i], op.rq_identity[0], i % c); };
             break;
           }
-          default: st.unit = "ppu", st.cycles = ppu_cycles(run.taps.at(op.out[0]).size(), hw.ppu_lanes); break;
+          case OpKind::binarize: f = [&](int64_t i) { return golden::binarize_value(x[i], op.vec[static_cast<size_t>(i % c)]); }; break;
+          case OpKind::scale_rows:
+            f = [&](int64_t i) { return golden::affine_value(x[i], op.vec[static_cast<size_t>(i % c)], op.bias[static_cast<size_t>(i % c)]); };
+            break;
+          case OpKind::mask_probs: f = [&](int64_t i) { return golden::mask_value(x[i], op.threshold); }; break;
+          default: f = [&](int64_t i) { return golden::logsqrt2_code_int(x[i], op.vec); }; break;
         }
+        ITensor out(p.info(op.out[0]).shape);
+        acc.ppu.start(out.size(), f, out.data.data());
+        st.cycles = acc.ppu.run_to_done();
+        run.taps.put(op.out[0], std::move(out));
+        st.unit = "ppu";
+        break;
+      }
+      case OpKind::split_heads:
+      case OpKind::merge_heads:
+        golden::run_op(p, op, run.taps);  // addressing only: no unit, no cycles
+        st.unit = "layout";
+        break;
+      case OpKind::gemm_group4: {
+        // Values by the golden's group-wise arithmetic; time by the array schedule over the full K.
+        golden::run_op(p, op, run.taps);
+        const ITensor& x = run.taps.at(op.in[0]);
+        st.m = x.rows(), st.k = x.last(), st.n = run.taps.at(op.out[0]).last();
+        st.cycles = array_schedule(hw.array, st.m, st.k, st.n).cycles;
+        st.unit = "array", st.macs = st.m * st.k * st.n;
+        break;
+      }
+      case OpKind::logsqrt2_attn_v: {
+        // Shift-adds of v by code: the PPU lanes, one (row, key) pair of d values per beat.
+        golden::run_op(p, op, run.taps);
+        const golden::Shape& cs = p.info(op.in[0]).shape;
+        st.cycles = ppu_cycles(golden::numel(cs) * p.info(op.in[1]).shape[1], hw.ppu_lanes);
+        st.unit = "ppu";
+        break;
       }
     }
     // Traffic. Array ops account their operands in array_traffic; everything else reads its inputs and

@@ -1,11 +1,13 @@
-// The accelerator executor: runs a Program on the SystemC MAC array (GEMMs, attention matmuls) and costs
-// the other units with their closed forms (docs/cycle-model.md), keeping every tensor as a tap.
+// The accelerator executor: runs a Program on the clocked SystemC units (MAC array, post-processing unit,
+// Shiftmax, ShiftGELU, I-LayerNorm), with DRAM traffic costed per op (docs/cycle-model.md), keeping every
+// tensor as a tap.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "golden/exec.hpp"
 #include "models/mac_array.hpp"
+#include "models/row_units.hpp"
 
 namespace qtsim::model {
 
@@ -56,10 +58,5 @@ struct ModelRun {
 // One accelerator per process (SystemC elaborates once): the first call fixes the configuration.
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const HwConfig& hw);
 
-// Closed-form cycles of the units the model does not yet simulate cycle by cycle.
-int64_t ppu_cycles(int64_t elements, int64_t lanes);
-int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes);
-int64_t shiftgelu_cycles(int64_t rows, int64_t len, int64_t lanes);
-int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes);
 
 }  // namespace qtsim::model

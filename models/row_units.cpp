@@ -1,0 +1,153 @@
+#include "models/row_units.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace qtsim::model {
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+int64_t ppu_cycles(int64_t elements, int64_t lanes) { return ceil_div(elements, lanes) + kPpuLatency; }
+int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes) {
+  return rows * (3 * ceil_div(len, lanes) + kDividerCycles);
+}
+int64_t shiftgelu_cycles(int64_t rows, int64_t len, int64_t lanes) {
+  return rows * (2 * ceil_div(len, lanes) + kDividerCycles);
+}
+int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes) {
+  return rows * (3 * ceil_div(len, lanes) + (1 + golden::kNewtonSteps + 1) * kDividerCycles);
+}
+
+RowUnit::RowUnit(sc_core::sc_module_name name, int64_t lanes) : ClockedUnit(name), lanes_(lanes) {
+  if (lanes < 1) throw std::invalid_argument(std::string(this->name()) + ": lanes must be >= 1");
+}
+
+void RowUnit::start_rows(int64_t rows, std::vector<int64_t> phase_cycles) {
+  if (rows < 1) throw std::invalid_argument(std::string(name()) + ": a job needs at least one row");
+  for (int64_t c : phase_cycles)
+    if (c < 1) throw std::invalid_argument(std::string(name()) + ": every phase takes at least one cycle");
+  begin();
+  rows_ = rows, row_ = 0, phase_ = 0, k_ = 0;
+  phases_ = std::move(phase_cycles);
+}
+
+bool RowUnit::step() {
+  cycle(row_, phase_, k_);
+  if (++k_ < phases_[phase_]) return true;
+  k_ = 0;
+  if (++phase_ < phases_.size()) return true;
+  phase_ = 0;
+  return ++row_ < rows_;
+}
+
+void Ppu::start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out) {
+  f_ = std::move(f), out_ = out, count_ = count;
+  // One stream of beats, then the pipeline drains.
+  start_rows(1, {beats(count), kPpuLatency});
+}
+
+void Ppu::cycle(int64_t, size_t phase, int64_t k) {
+  if (phase != 0) return;
+  for (int64_t i = beat_first(k); i < beat_last(k, count_); ++i) out_[i] = f_(i);
+}
+
+void ShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out) {
+  p.check();
+  x_ = &x, out_ = &out, p_ = p;
+  x0_ = golden::shift_exp_x0(p.scale);
+  len_ = x.last();
+  exp_.assign(static_cast<size_t>(len_), 0);
+  out = golden::ITensor(x.shape);
+  const int64_t b = beats(len_);
+  start_rows(x.rows(), {b, b, kDividerCycles, b});
+}
+
+void ShiftmaxUnit::cycle(int64_t row, size_t phase, int64_t k) {
+  const int64_t* x = &(*x_)[row * len_];
+  int64_t* out = &(*out_)[row * len_];
+  const int64_t lo = beat_first(k), hi = beat_last(k, len_);
+  switch (phase) {
+    case 0:  // running maximum
+      if (k == 0) max_ = x[0];
+      for (int64_t j = lo; j < hi; ++j) max_ = std::max(max_, x[j]);
+      break;
+    case 1:  // exponentials and their sum
+      if (k == 0) sum_ = 0;
+      for (int64_t j = lo; j < hi; ++j) {
+        exp_[static_cast<size_t>(j)] = golden::shift_exp(x[j] - max_, x0_, golden::ShiftmaxParams::n);
+        sum_ += exp_[static_cast<size_t>(j)];
+      }
+      break;
+    case 2:  // the division, done when its last step is
+      if (k == kDividerCycles - 1) factor_ = golden::shift_norm_factor(sum_, p_.numerator);
+      break;
+    default:
+      for (int64_t j = lo; j < hi; ++j) out[j] = golden::shift_normalise(exp_[static_cast<size_t>(j)], factor_, 32 - p_.out_bits);
+  }
+}
+
+void ShiftGeluUnit::start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out) {
+  p.check();
+  x_ = &x, out_ = &out, p_ = p;
+  x0_ = golden::shift_exp_x0(p.sigmoid_scale());
+  len_ = x.last();
+  out = golden::ITensor(x.shape);
+  const int64_t b = beats(len_);
+  start_rows(x.rows(), {b, b, kDividerCycles});
+}
+
+void ShiftGeluUnit::cycle(int64_t row, size_t phase, int64_t k) {
+  const int64_t* x = &(*x_)[row * len_];
+  int64_t* out = &(*out_)[row * len_];
+  const int64_t lo = beat_first(k), hi = beat_last(k, len_);
+  constexpr int n = golden::ShiftGeluParams::n;
+  if (phase == 0) {  // running maximum; e^-max once it is known
+    if (k == 0) max_ = x[0];
+    for (int64_t j = lo; j < hi; ++j) max_ = std::max(max_, x[j]);
+    if (hi == len_) e2_ = golden::shift_exp(-max_, x0_, n);
+  } else if (phase == 1) {  // per element: exp, division (pipelined, drains in phase 2), product
+    for (int64_t j = lo; j < hi; ++j)
+      out[j] = x[j] * golden::shiftgelu_sigmoid(golden::shift_exp(x[j] - max_, x0_, n), e2_, p_.numerator);
+  }
+}
+
+void ILayerNormUnit::start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out) {
+  len_ = x.last();
+  p.check(len_);
+  x_ = &x, out_ = &out, num_ = p.numerator;
+  bias_ = golden::ilayernorm_bias_int(p, len_);
+  out = golden::ITensor(x.shape);
+  const int64_t b = beats(len_);
+  start_rows(x.rows(), {b, kDividerCycles, b, golden::kNewtonSteps * kDividerCycles, kDividerCycles, b});
+}
+
+void ILayerNormUnit::cycle(int64_t row, size_t phase, int64_t k) {
+  const int64_t* x = &(*x_)[row * len_];
+  int64_t* out = &(*out_)[row * len_];
+  const int64_t lo = beat_first(k), hi = beat_last(k, len_);
+  switch (phase) {
+    case 0:  // sum
+      if (k == 0) sum_ = 0;
+      for (int64_t j = lo; j < hi; ++j) sum_ += x[j];
+      break;
+    case 1:  // mean = round_half_even(sum / C)
+      if (k == kDividerCycles - 1) mean_ = golden::round_div_half_even(sum_, len_);
+      break;
+    case 2:  // sum of squares
+      if (k == 0) var_ = 0;
+      for (int64_t j = lo; j < hi; ++j) var_ += (x[j] - mean_) * (x[j] - mean_);  // as golden's ilayernorm_row
+      break;
+    case 3:  // ten Newton steps, one division each
+      if (k == golden::kNewtonSteps * kDividerCycles - 1) std_ = golden::ilayernorm_sqrt(var_);
+      break;
+    case 4:
+      if (k == kDividerCycles - 1) factor_ = golden::ilayernorm_factor(std_, num_);
+      break;
+    default:
+      for (int64_t j = lo; j < hi; ++j) out[j] = golden::ilayernorm_out(x[j] - mean_, factor_, bias_[static_cast<size_t>(j)]);
+  }
+}
+
+}  // namespace qtsim::model

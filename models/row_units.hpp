@@ -1,0 +1,108 @@
+// The post-processing unit and the nonlinear units (Shiftmax, ShiftGELU, I-LayerNorm) as clocked SystemC
+// units. Each streams its tensor `lanes` elements per cycle in the passes its arithmetic needs, computing
+// with the golden's scalar functions in the order and at the cycle the hardware would. docs/cycle-model.md
+// gives the cycle counts.
+#pragma once
+#include <functional>
+#include <vector>
+
+#include "golden/ilayernorm.hpp"
+#include "golden/shiftgelu.hpp"
+#include "golden/shiftmax.hpp"
+#include "golden/tensor.hpp"
+#include "models/clocked_unit.hpp"
+
+namespace qtsim::model {
+
+constexpr int64_t kDividerCycles = 32;  // one radix-2 step per quotient bit of a 2^31 / x division
+constexpr int64_t kPpuLatency = 4;      // multiply, shift, round, clamp
+
+// Rows processed one after another, each in the same sequence of phases (a number of cycles each).
+class RowUnit : public ClockedUnit {
+ public:
+  RowUnit(sc_core::sc_module_name name, int64_t lanes);
+  int64_t lanes() const { return lanes_; }
+
+ protected:
+  void start_rows(int64_t rows, std::vector<int64_t> phase_cycles);
+  // The k-th cycle of `phase` for `row`.
+  virtual void cycle(int64_t row, size_t phase, int64_t k) = 0;
+  // Elements [first, last) of a row of `len` that beat k of a streaming pass covers.
+  int64_t beat_first(int64_t k) const { return k * lanes_; }
+  int64_t beat_last(int64_t k, int64_t len) const { return std::min(len, (k + 1) * lanes_); }
+  int64_t beats(int64_t len) const { return (len + lanes_ - 1) / lanes_; }
+
+ private:
+  bool step() override;
+  int64_t lanes_;
+  int64_t rows_ = 0, row_ = 0, k_ = 0;
+  size_t phase_ = 0;
+  std::vector<int64_t> phases_;
+};
+
+// Element-wise post-processing (requant, residual add, binarize, fixed-point affine, masks, codes):
+// `lanes` elements per cycle, results after kPpuLatency cycles. out[i] = f(i).
+class Ppu : public RowUnit {
+ public:
+  Ppu(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  void start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out);
+
+ private:
+  void cycle(int64_t row, size_t phase, int64_t k) override;
+  std::function<int64_t(int64_t)> f_;
+  int64_t* out_ = nullptr;
+  int64_t count_ = 0;
+};
+
+// Shiftmax per row: max pass, exp-and-sum pass, one division, normalise pass.
+class ShiftmaxUnit : public RowUnit {
+ public:
+  ShiftmaxUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  void start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out);
+
+ private:
+  void cycle(int64_t row, size_t phase, int64_t k) override;
+  const golden::ITensor* x_ = nullptr;
+  golden::ITensor* out_ = nullptr;
+  golden::ShiftmaxParams p_;
+  int64_t x0_ = 0, len_ = 0, max_ = 0, sum_ = 0, factor_ = 0;
+  std::vector<int64_t> exp_;
+};
+
+// ShiftGELU per row: max pass (and e^-max), then per element the exp, a pipelined division and the product.
+class ShiftGeluUnit : public RowUnit {
+ public:
+  ShiftGeluUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  void start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out);
+
+ private:
+  void cycle(int64_t row, size_t phase, int64_t k) override;
+  const golden::ITensor* x_ = nullptr;
+  golden::ITensor* out_ = nullptr;
+  golden::ShiftGeluParams p_;
+  int64_t x0_ = 0, len_ = 0, max_ = 0, e2_ = 0;
+};
+
+// I-LayerNorm per row: sum pass, mean division, squares pass, ten Newton divisions, factor division,
+// normalise pass.
+class ILayerNormUnit : public RowUnit {
+ public:
+  ILayerNormUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  void start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out);
+
+ private:
+  void cycle(int64_t row, size_t phase, int64_t k) override;
+  const golden::ITensor* x_ = nullptr;
+  golden::ITensor* out_ = nullptr;
+  golden::Numerator num_ = golden::Numerator::pow2_31;
+  std::vector<int64_t> bias_;
+  int64_t len_ = 0, sum_ = 0, mean_ = 0, var_ = 0, std_ = 0, factor_ = 0;
+};
+
+// Cycles of each unit for a job (the closed forms its phases add up to).
+int64_t ppu_cycles(int64_t elements, int64_t lanes);
+int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes);
+int64_t shiftgelu_cycles(int64_t rows, int64_t len, int64_t lanes);
+int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes);
+
+}  // namespace qtsim::model
