@@ -149,11 +149,11 @@ void MacArray::tick_ws() {
     for (int64_t l = 0; l < L; ++l) a_next_[lbase + static_cast<size_t>(l)] = k + l < K ? job_.a[m * K + k + l] : 0;  // bubbles carry 0
     tag_next_[base] = static_cast<int32_t>(tile);
     // Each PE adds its L products to the partial sum of the PE above, with the weight buffer of its operand's tile.
-    const int32_t* above = r == 0 ? zero_row_.data() : &p_[base - static_cast<size_t>(C)];
-    const int32_t *tg = &tag_next_[base];
-    int32_t* pn = &p_next_[base];
+    const int32_t* __restrict above = r == 0 ? zero_row_.data() : &p_[base - static_cast<size_t>(C)];
+    const int32_t* __restrict tg = &tag_next_[base];
+    int32_t* __restrict pn = &p_next_[base];
     if (L == 1) {
-      const int32_t *an = &a_next_[lbase], *w0 = &w_[0][lbase], *w1 = &w_[1][lbase];
+      const int32_t *__restrict an = &a_next_[lbase], *__restrict w0 = &w_[0][lbase], *__restrict w1 = &w_[1][lbase];
       for (int64_t c = 0; c < C; ++c) pn[c] = above[c] + an[c] * ((tg[c] & 1) ? w1[c] : w0[c]);
     } else {
       for (int64_t c = 0; c < C; ++c) {

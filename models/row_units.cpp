@@ -28,7 +28,9 @@ void RowUnit::start_rows(int64_t rows, std::vector<int64_t> phase_cycles) {
   if (rows < 1) throw std::invalid_argument(std::string(name()) + ": a job needs at least one row");
   for (int64_t c : phase_cycles)
     if (c < 1) throw std::invalid_argument(std::string(name()) + ": every phase takes at least one cycle");
-  begin();
+  int64_t per_row = 0;
+  for (int64_t c : phase_cycles) per_row += c;
+  begin(rows * per_row);
   rows_ = rows, row_ = 0, phase_ = 0, k_ = 0;
   phases_ = std::move(phase_cycles);
 }
