@@ -103,6 +103,16 @@ void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a
   }
 }
 
+// A nonlinear op on its row-streaming unit: output tap, cycles and unit name into the op's stats.
+template <class Unit, class Params>
+void run_row_unit(Unit& unit, const Params& params, const char* name, const Op& op, ModelRun& run, OpStats& st) {
+  ITensor out;
+  unit.start(run.taps.at(op.in[0]), params, out);
+  st.cycles = unit.run_to_done();
+  run.taps.put(op.out[0], std::move(out));
+  st.unit = name;
+}
+
 std::vector<int32_t> to_i32(const ITensor& t, int64_t off, int64_t count) {
   return std::vector<int32_t>(t.data.begin() + off, t.data.begin() + off + count);
 }
@@ -181,30 +191,9 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         st.macs = st.m * st.k * st.n;
         break;
       }
-      case OpKind::shiftmax: {
-        ITensor out;
-        acc.shiftmax.start(run.taps.at(op.in[0]), op.shiftmax, out);
-        st.cycles = acc.shiftmax.run_to_done();
-        run.taps.put(op.out[0], std::move(out));
-        st.unit = "shiftmax";
-        break;
-      }
-      case OpKind::shiftgelu: {
-        ITensor out;
-        acc.shiftgelu.start(run.taps.at(op.in[0]), op.shiftgelu, out);
-        st.cycles = acc.shiftgelu.run_to_done();
-        run.taps.put(op.out[0], std::move(out));
-        st.unit = "shiftgelu";
-        break;
-      }
-      case OpKind::ilayernorm: {
-        ITensor out;
-        acc.ilayernorm.start(run.taps.at(op.in[0]), op.ilayernorm, out);
-        st.cycles = acc.ilayernorm.run_to_done();
-        run.taps.put(op.out[0], std::move(out));
-        st.unit = "ilayernorm";
-        break;
-      }
+      case OpKind::shiftmax: run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st); break;
+      case OpKind::shiftgelu: run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st); break;
+      case OpKind::ilayernorm: run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st); break;
       case OpKind::requant:
       case OpKind::add_requant:
       case OpKind::binarize:

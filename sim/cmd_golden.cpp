@@ -4,6 +4,7 @@
 
 #include "golden/exec.hpp"
 #include "sim/cli.hpp"
+#include "sim/cli_args.hpp"
 #include "sim/config.hpp"
 #include "sim/output.hpp"
 
@@ -17,17 +18,9 @@ int cmd_golden(int argc, const char* const* argv) {
   po::options_description opts("usage: qtsim golden CONFIG.yaml --out DIR [--set key.path=value ...]\n\noptions");
   opts.add_options()("help,h", "this help")("out", po::value(&out), "directory for taps (DIR/<tap>.npy, DIR/taps.json)")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set workload.tokens=50");
-  po::options_description all;
-  all.add(opts).add_options()("config", po::value(&config));
-  po::positional_options_description pos;
-  pos.add("config", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  std::vector<std::string> positional;
+  if (!parse_args(argc, argv, opts, positional, 1)) return 0;
+  if (!positional.empty()) config = positional[0];
   if (config.empty()) throw std::invalid_argument("missing CONFIG.yaml (see qtsim golden --help)");
   if (out.empty()) throw std::invalid_argument("missing --out DIR");
   const Config c = load_config(config, sets);

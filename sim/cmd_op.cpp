@@ -16,6 +16,7 @@
 #include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
 #include "sim/cli.hpp"
+#include "sim/cli_args.hpp"
 #include "sim/output.hpp"
 
 namespace po = boost::program_options;
@@ -264,20 +265,9 @@ int cmd_op(int argc, const char* const* argv) {
       "in", po::value(&ins)->composing(), "KEY=FILE.npy input tensor")("set", po::value(&sets)->composing(),
                                                                          "KEY=VALUE scalar setting")(
       "out", po::value(&outs)->composing(), "KEY=FILE.npy output tensor");
-  po::options_description hidden;
-  std::string name;
-  hidden.add_options()("name", po::value(&name), "operator");
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description pos;
-  pos.add("name", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kOpHelp << "\n" << opts;
-    return 0;
-  }
+  std::vector<std::string> positional;
+  if (!parse_args(argc, argv, opts, positional, 1, std::string(kOpHelp) + "\n")) return 0;
+  const std::string name = positional.empty() ? std::string() : positional[0];
   if (name.empty()) throw std::invalid_argument("missing operator NAME (see qtsim op --help)");
   const auto it = op_table().find(name);
   if (it == op_table().end()) throw std::invalid_argument("unknown operator '" + name + "' (see qtsim op --help)");

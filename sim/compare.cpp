@@ -7,6 +7,7 @@
 
 #include "golden/npy.hpp"
 #include "sim/cli.hpp"
+#include "sim/cli_args.hpp"
 #include "sim/output.hpp"
 
 namespace po = boost::program_options;
@@ -70,17 +71,7 @@ int cmd_compare(int argc, const char* const* argv) {
       "Compares two tap directories tap by tap (names from DIR_A; DIR_B may be a user's own export with the\n"
       "same names). Exit 0 when every tap is bit-exact, 1 otherwise.\n\noptions");
   opts.add_options()("help,h", "this help")("out", po::value(&out), "write the checks as JSON");
-  po::options_description all;
-  all.add(opts).add_options()("dir", po::value(&dirs)->composing());
-  po::positional_options_description pos;
-  pos.add("dir", 2);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << opts;
-    return 0;
-  }
+  if (!parse_args(argc, argv, opts, dirs, 2)) return 0;
   if (dirs.size() != 2) throw std::invalid_argument("need two tap directories (see qtsim compare --help)");
   const golden::Taps a = load_tap_dir(dirs[0]), b = load_tap_dir(dirs[1]);
   bool all_exact = true;
