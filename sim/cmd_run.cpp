@@ -94,7 +94,8 @@ int cmd_run(int argc, const char* const* argv) {
       "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps]\n\n"
       "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden\n"
       "and on the cycle model of a 16x16 weight-stationary array, every tap compared.\n"
-      "Prints a summary; with --out writes DIR/report.json and DIR/config.resolved.yaml.\n\noptions");
+      "Prints a summary; with --out writes DIR/report.json, DIR/stats.csv and DIR/config.resolved.yaml.\n"
+      "Exit 0 when every tap is bit-exact, 1 on any mismatch, 2 on a bad config or usage.\n\noptions");
   opts.add_options()("help,h", "this help")("out", po::value(&out), "output directory")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set run.seed=3")(
       "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy");
