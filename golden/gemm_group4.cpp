@@ -40,6 +40,11 @@ Group4Consts group4_consts(const GroupInt4Weights& w) {
   return c;
 }
 
+int64_t group4_narrow(__int128 acc) {
+  if (acc > INT64_MAX || acc < INT64_MIN) throw std::overflow_error("group gemm accumulator exceeds 64 bits");
+  return static_cast<int64_t>(acc);
+}
+
 double group4_acc_scale(float s_a, const Group4Consts& c, int64_t n) {
   return static_cast<double>(s_a) * c.s_max[static_cast<size_t>(n)] *
          std::ldexp(1.0, -(Group4Consts::kZeroFrac + Group4Consts::kMultBits));
@@ -63,19 +68,15 @@ ITensor gemm_group4(const ITensor& a, const GroupInt4Weights& w, const Group4Con
       asum[static_cast<size_t>(j)] = s;
     }
     for (int64_t r = 0; r < w.n; ++r) {
-      constexpr __int128 kBiasUnit = static_cast<__int128>(1) << (Group4Consts::kZeroFrac + Group4Consts::kMultBits);
-      __int128 acc = bias.empty() ? 0 : static_cast<__int128>(bias[static_cast<size_t>(r)]) * kBiasUnit;
+      __int128 acc = bias.empty() ? 0 : group4_bias_term(bias[static_cast<size_t>(r)]);
       for (int64_t j = 0; j < g; ++j) {
         int64_t pdot = 0;
         const int64_t* wr = &codes[static_cast<size_t>(r * w.k + j * gs)];
         for (int64_t p = 0; p < gs; ++p) pdot += ar[j * gs + p] * wr[p];
         const size_t gi = static_cast<size_t>(r * g + j);
-        const __int128 centred = static_cast<__int128>(pdot) * (1 << Group4Consts::kZeroFrac) -
-                                 static_cast<__int128>(c.zero_fx[gi]) * asum[static_cast<size_t>(j)];
-        acc += centred * c.mult[gi];
+        acc += group4_term(pdot, asum[static_cast<size_t>(j)], c.zero_fx[gi], c.mult[gi]);
       }
-      if (acc > INT64_MAX || acc < INT64_MIN) throw std::overflow_error("group gemm accumulator exceeds 64 bits");
-      out[i * w.n + r] = static_cast<int64_t>(acc);
+      out[i * w.n + r] = group4_narrow(acc);
     }
   }
   return out;

@@ -32,6 +32,16 @@ Group4Consts group4_consts(const GroupInt4Weights& w);
 // acc stands for a real value s_a * s_max[n] * 2^-23 * acc; bias is int32 at scale s_a * s_max[n].
 ITensor gemm_group4(const ITensor& a, const GroupInt4Weights& w, const Group4Consts& c, const std::vector<int64_t>& bias);
 
+// The accumulator's scalar steps, shared with the cycle model's post-processing unit: the bias in
+// accumulator units, and one group's term from its partial sum P, activation sum S, zero and multiplier.
+inline __int128 group4_bias_term(int64_t bias) {
+  return static_cast<__int128>(bias) * (static_cast<__int128>(1) << (Group4Consts::kZeroFrac + Group4Consts::kMultBits));
+}
+inline __int128 group4_term(int64_t p, int64_t s, int64_t zero_fx, int64_t mult) {
+  return (static_cast<__int128>(p) * (1 << Group4Consts::kZeroFrac) - static_cast<__int128>(zero_fx) * s) * mult;
+}
+int64_t group4_narrow(__int128 acc);  // to int64, or std::overflow_error
+
 // The scale of the accumulator's unit for output channel n, for the requant that follows.
 double group4_acc_scale(float s_a, const Group4Consts& c, int64_t n);
 

@@ -1,5 +1,6 @@
 #include "models/accelerator.hpp"
 
+#include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
 
 #include <algorithm>
@@ -231,12 +232,44 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         st.unit = "layout";
         break;
       case OpKind::gemm_group4: {
-        // Values by the golden's group-wise arithmetic; time by the array schedule over the full K.
-        golden::run_op(p, op, run.taps);
-        const ITensor& x = run.taps.at(op.in[0]);
-        st.m = x.rows(), st.k = x.last(), st.n = run.taps.at(op.out[0]).last();
-        st.cycles = array_schedule(hw.array, st.m, st.k, st.n).cycles;
-        st.unit = "array", st.macs = st.m * st.k * st.n;
+        // Per group of G columns the array computes the partial sums P of the uint4 codes (two per PE) and, in
+        // one extra weight row of ones, the activation sums S; the post-processing unit folds each group into
+        // the wide accumulators with the group's zero and scale multiplier.
+        const ITensor& a = run.taps.at(op.in[0]);
+        const golden::GroupInt4Weights& w = p.group4_consts.at(op.weight);
+        const golden::Group4Consts gc = golden::group4_consts(w);
+        const std::vector<int64_t> codes = golden::unpack_nibbles(w.packed, w.n * w.k, golden::uint_type(4));
+        st.m = a.rows(), st.k = w.k, st.n = w.n;
+        const int64_t M = st.m, N = st.n, G = w.group, groups = w.groups();
+        std::vector<__int128> wide(static_cast<size_t>(M * N));
+        for (int64_t i = 0; i < M * N; ++i) wide[static_cast<size_t>(i)] = op.bias.empty() ? 0 : golden::group4_bias_term(op.bias[static_cast<size_t>(i % N)]);
+        golden::Shape os = a.shape;
+        os.back() = N;
+        ITensor out(os);
+        std::vector<int64_t> scratch(static_cast<size_t>(M * N));
+        for (int64_t g = 0; g < groups; ++g) {
+          std::vector<int32_t> ag(static_cast<size_t>(M * G)), wg(static_cast<size_t>((N + 1) * G), 1);
+          for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < G; ++j) ag[static_cast<size_t>(i * G + j)] = static_cast<int32_t>(a[i * w.k + g * G + j]);
+          for (int64_t r = 0; r < N; ++r)
+            for (int64_t j = 0; j < G; ++j) wg[static_cast<size_t>(r * G + j)] = static_cast<int32_t>(codes[static_cast<size_t>(r * w.k + g * G + j)]);
+          std::vector<int32_t> ps(static_cast<size_t>(M * (N + 1)), 0);
+          st.cycles += acc.gemm(ag.data(), wg.data(), M, G, N + 1, ps.data(), 2);
+          const bool last = g + 1 == groups;
+          acc.ppu.start(M * N,
+                        [&](int64_t i) {
+                          const int64_t m = i / N, n = i % N;
+                          const size_t gi = static_cast<size_t>(n * groups + g);
+                          __int128& v = wide[static_cast<size_t>(i)];
+                          v += golden::group4_term(ps[static_cast<size_t>(m * (N + 1) + n)], ps[static_cast<size_t>(m * (N + 1) + N)],
+                                                   gc.zero_fx[gi], gc.mult[gi]);
+                          return last ? golden::group4_narrow(v) : 0;
+                        },
+                        last ? out.data.data() : scratch.data());
+          st.cycles += acc.ppu.run_to_done();
+        }
+        run.taps.put(op.out[0], std::move(out));
+        st.unit = "array", st.macs = M * st.k * N;
         break;
       }
       case OpKind::logsqrt2_attn_v: {

@@ -62,6 +62,14 @@ TEST_CASE("W4A8 layer on a 32x32 ws array is bit-exact", "[model][layer][int4]")
   check_layer(c.lowered, hw(32, 32, model::Dataflow::ws));
 }
 
+TEST_CASE("group-wise W4A8 layer (g = 32) on a 16x16 ws array is bit-exact", "[model][layer][int4]") {
+  golden::LowerOptions o;
+  o.w_bits = 4;
+  o.group = 32;
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 5);
+  check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
+}
+
 TEST_CASE("BinaryViT layer on a 16x16 ws array is bit-exact", "[model][layer][binary]") {
   const golden::BinaryCase c = golden::make_binary_case(golden::encoder_dims("deit_tiny", 197), 3);
   check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
