@@ -51,8 +51,7 @@ int sc_main(int, char**) {
         const int64_t before = arr->busy_cycles;
         const auto t0 = Clock::now();
         arr->start({a.data(), b.data(), s.m, s.k, s.n, c.data()});
-        sc_core::sc_start(static_cast<double>(model::array_schedule(arr->config(), s.m, s.k, s.n).cycles), sc_core::SC_NS);
-        while (arr->busy()) sc_core::sc_start(1, sc_core::SC_NS);
+        arr->run_to_done();
         wall += std::chrono::duration<double>(Clock::now() - t0).count();
         cycles += arr->busy_cycles - before;
         const auto g0 = Clock::now();

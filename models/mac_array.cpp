@@ -41,7 +41,7 @@ Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int6
   return s;
 }
 
-MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_module(name), cfg_(cfg) {
+MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : ClockedUnit(name), cfg_(cfg) {
   if (cfg.rows < 1 || cfg.cols < 1) throw std::invalid_argument("array rows and cols must be >= 1");
   const size_t pe = static_cast<size_t>(cfg.rows * cfg.cols);
   a_.assign(pe, 0), a_next_ = a_, b_ = a_, b_next_ = a_;
@@ -50,13 +50,9 @@ MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : sc_mo
   zero_row_.assign(static_cast<size_t>(cfg.cols), 0);
   tag_.assign(pe, -1), tag_next_ = tag_, shadow_tag_ = tag_;
   w_[0].assign(pe, 0), w_[1] = w_[0];
-  SC_METHOD(tick);
-  sensitive << clk.pos();
-  dont_initialize();
 }
 
 void MacArray::start(const GemmJob& job) {
-  if (busy_) throw std::logic_error(std::string(name()) + ": start while busy");
   if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
   if (job.lanes < 1) throw std::invalid_argument("array job needs lanes >= 1");
   job_ = job;
@@ -64,7 +60,7 @@ void MacArray::start(const GemmJob& job) {
   const size_t lanes_total = static_cast<size_t>(cfg_.rows * cfg_.cols * job.lanes);
   a_.assign(lanes_total, 0), a_next_ = a_, b_ = a_, b_next_ = a_, w_[0] = a_, w_[1] = a_;
   begin_tiles();
-  busy_ = true;
+  begin(sched_.cycles);
   t_ = 0;
   loaded_ = 0;
   last_write_ = -1;
@@ -88,17 +84,13 @@ void MacArray::begin_tiles() {
   }
 }
 
-void MacArray::tick() {
-  if (!busy_) return;
+bool MacArray::step() {
   if (cfg_.dataflow == Dataflow::ws) tick_ws();
   else tick_os();
-  ++busy_cycles;
-  if (++t_ == sched_.cycles) {
-    // The schedule's length must be the simulation's: the last result left the array on the last cycle.
-    if (last_write_ != t_ - 1) throw std::logic_error(std::string(name()) + ": schedule length disagrees with the datapath");
-    busy_ = false;
-    done.notify(sc_core::SC_ZERO_TIME);
-  }
+  if (++t_ < sched_.cycles) return true;
+  // The schedule's length must be the simulation's: the last result left the array on the last cycle.
+  if (last_write_ != t_ - 1) throw std::logic_error(std::string(name()) + ": schedule length disagrees with the datapath");
+  return false;
 }
 
 // dst[i + by] = src[i]: one row of registers moving one PE to the right (an inline loop: a libc call per

@@ -3,6 +3,8 @@
 #pragma once
 #include <systemc>
 
+#include "models/clocked_unit.hpp"
+
 #include <cstdint>
 #include <vector>
 
@@ -38,24 +40,18 @@ struct Schedule {
 // K counts PE steps: with L lanes per PE a GEMM of depth K takes ceil(K / L) steps.
 Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n, int64_t lanes = 1);
 
-class MacArray : public sc_core::sc_module {
+class MacArray : public ClockedUnit {
  public:
-  sc_core::sc_in<bool> clk;
-  sc_core::sc_event done;
-
-  SC_HAS_PROCESS(MacArray);
   MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg);
 
   // Starts a job at the next clock edge; `done` fires on the edge its last result is written.
   void start(const GemmJob& job);
-  bool busy() const { return busy_; }
   const ArrayConfig& config() const { return cfg_; }
 
-  int64_t busy_cycles = 0;  // cycles spent on jobs
-  int64_t mac_ops = 0;      // useful multiply-accumulates (inside M, K, N)
+  int64_t mac_ops = 0;  // useful multiply-accumulates (inside M, K, N)
 
  private:
-  void tick();
+  bool step() override;
   void tick_ws();
   void tick_os();
   void begin_tiles();
@@ -63,7 +59,6 @@ class MacArray : public sc_core::sc_module {
   ArrayConfig cfg_;
   GemmJob job_;
   Schedule sched_;
-  bool busy_ = false;
   int64_t t_ = 0;  // cycle within the job
   // Tiles: ws walks (n-tile, k-tile) with K folded into the accumulators; os walks (m-tile, n-tile).
   std::vector<int64_t> tile_r0_, tile_c0_;

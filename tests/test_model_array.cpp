@@ -42,13 +42,12 @@ struct Bench {
   int64_t run(model::MacArray& arr, const Shape3& s, int64_t a_lo, int64_t a_hi, uint64_t seed) {
     const std::vector<int32_t> a = draws(s.m * s.k, a_lo, a_hi, seed), b = draws(s.n * s.k, -128, 127, seed + 1);
     std::vector<int32_t> c(static_cast<size_t>(s.m * s.n), 0);
-    const int64_t before = arr.busy_cycles;
     arr.start({a.data(), b.data(), s.m, s.k, s.n, c.data()});
-    while (arr.busy()) sc_core::sc_start(1000, sc_core::SC_NS);
+    const int64_t cycles = arr.run_to_done();
     std::vector<int64_t> a64(a.begin(), a.end()), b64(b.begin(), b.end()), ref(c.size());
     golden::gemm_ref(a64.data(), b64.data(), nullptr, s.m, s.k, s.n, ref.data());
     REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == ref);
-    return arr.busy_cycles - before;
+    return cycles;
   }
 };
 
@@ -107,14 +106,12 @@ TEST_CASE("two int4 weights per PE (W4A8) and 64-bit XNOR words (binary) per PE 
     for (const Shape3& s : {Shape3{40, 33, 9}, Shape3{17, 64, 16}}) {
       const std::vector<int32_t> a = draws(s.m * s.k, -128, 127, 11), w = draws(s.n * s.k, -8, 7, 12);
       std::vector<int32_t> c(static_cast<size_t>(s.m * s.n), 0);
-      const int64_t before = arr->busy_cycles;
       arr->start({a.data(), w.data(), s.m, s.k, s.n, c.data(), 2});
-      while (arr->busy()) sc_core::sc_start(1000, sc_core::SC_NS);
+      const int64_t cycles = arr->run_to_done();
       std::vector<int64_t> a64(a.begin(), a.end()), w64(w.begin(), w.end()), ref(c.size());
       golden::gemm_ref(a64.data(), w64.data(), nullptr, s.m, s.k, s.n, ref.data());
       REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == ref);
       const int64_t steps = ceil_div(s.k, 2);
-      const int64_t cycles = arr->busy_cycles - before;
       if (ws && s.m >= 2 * R + C - 2) CHECK(cycles == ceil_div(s.n, C) * ceil_div(steps, R) * s.m + 2 * R + C - 2);
       if (!ws && steps >= std::max(R, C)) CHECK(cycles == ceil_div(s.m, R) * ceil_div(s.n, C) * steps + R + C - 1);
     }
@@ -125,7 +122,7 @@ TEST_CASE("two int4 weights per PE (W4A8) and 64-bit XNOR words (binary) per PE 
       for (auto& x : w) x = 2 * x - 1;
       std::vector<int32_t> c(static_cast<size_t>(s.m * s.n), 0);
       arr->start({a.data(), w.data(), s.m, s.k, s.n, c.data(), 64});
-      while (arr->busy()) sc_core::sc_start(1000, sc_core::SC_NS);
+      arr->run_to_done();
       const golden::ITensor at({s.m, s.k}, std::vector<int64_t>(a.begin(), a.end())), wt({s.n, s.k}, std::vector<int64_t>(w.begin(), w.end()));
       REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == golden::bgemm(golden::pack_signs(at), golden::pack_signs(wt)).data);
     }
