@@ -1,5 +1,7 @@
 #include "models/accelerator.hpp"
 
+#include "models/op_cost.hpp"
+
 #include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
 
@@ -33,7 +35,6 @@ void HwConfig::check() const {
 }
 
 namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 struct Accelerator : sc_core::sc_module {
   sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   MacArray array;
@@ -69,36 +70,6 @@ Accelerator& accelerator(const HwConfig& hw) {
     throw std::logic_error("one accelerator per process: a second configuration needs a new process");
   acc->hw = hw;
   return *acc;
-}
-
-int64_t tensor_bytes(const golden::Program& p, const std::string& name) {
-  const golden::TensorInfo& ti = p.info(name);
-  return (golden::numel(ti.shape) * ti.type.bits + 7) / 8;
-}
-
-bool is_array_op(OpKind k) {
-  return k == OpKind::gemm || k == OpKind::bmm_nt || k == OpKind::gemm_group4 || k == OpKind::bgemm;
-}
-
-// DRAM and SRAM traffic of one array GEMM (per head for bmm): A [m, k] streamed from the input
-// scratchpad, B [n, k] from the weight scratchpad; a / b bytes per element.
-void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a_bytes, double b_bytes, OpStats& st) {
-  const int64_t R = hw.array.rows, C = hw.array.cols;
-  const int64_t buffers = hw.memory.double_buffer ? 2 : 1;
-  const double a_total = static_cast<double>(m * k) * a_bytes, b_total = static_cast<double>(n * k) * b_bytes;
-  const int64_t n_tiles = ceil_div(n, C), m_tiles = ceil_div(m, R), k_tiles = ceil_div(k, R);
-  if (hw.array.dataflow == Dataflow::ws) {
-    // A is streamed once per N tile: from DRAM once if it stays in the scratchpad, else each time.
-    const bool a_fits = a_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.input_kib * 1024);
-    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(a_fits ? 1 : n_tiles) + b_total));
-    st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total));
-    st.sram_write_bytes += m * n * k_tiles * 4;  // partial sums of every K tile
-  } else {
-    const bool b_fits = b_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.weight_kib * 1024);
-    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total + b_total * static_cast<double>(b_fits ? 1 : m_tiles)));
-    st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total * static_cast<double>(m_tiles)));
-    st.sram_write_bytes += m * n * 4;
-  }
 }
 
 // A nonlinear op on its row-streaming unit: output tap, cycles and unit name into the op's stats.
@@ -278,36 +249,7 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         break;
       }
     }
-    // Traffic. Array ops account their operands in array_traffic; everything else reads its inputs and
-    // writes its outputs through DRAM, except accumulators an array op hands to the op right after it.
-    const size_t idx = run.ops.size();
-    auto on_chip = [&](const std::string& t, size_t producer) {
-      return producer + 1 < p.ops.size() && is_array_op(p.ops[producer].kind) &&
-             std::find(p.ops[producer + 1].in.begin(), p.ops[producer + 1].in.end(), t) != p.ops[producer + 1].in.end() &&
-             tensor_bytes(p, t) <= hw.memory.acc_kib * 1024;
-    };
-    if (is_array_op(op.kind)) {
-      const golden::TensorInfo& ai = p.info(op.in[0]);
-      const double a_bytes = ai.type.bits / 8.0;
-      const double b_bytes = (op.kind == OpKind::bmm_nt ? p.info(op.in[1]).type.bits : p.info(op.weight).type.bits) / 8.0;
-      const int64_t batches = op.kind == OpKind::bmm_nt ? ai.shape[0] : 1;
-      for (int64_t b = 0; b < batches; ++b) array_traffic(hw, st.m, st.k, st.n, a_bytes, b_bytes, st);
-      if (!on_chip(op.out[0], idx)) st.dram_write_bytes += tensor_bytes(p, op.out[0]);
-      const int64_t tiles = hw.array.dataflow == Dataflow::ws ? ceil_div(st.n, hw.array.cols) * ceil_div(st.k, hw.array.rows)
-                                                             : ceil_div(st.m, hw.array.rows) * ceil_div(st.n, hw.array.cols);
-      const int64_t stream = hw.array.dataflow == Dataflow::ws ? st.m : st.k;
-      st.mapping_efficiency = static_cast<double>(st.macs) / (static_cast<double>(pes * tiles * stream * batches));
-    } else {
-      for (const auto& t : op.in) {
-        const bool from_acc = idx > 0 && run.ops.size() == idx && on_chip(t, idx - 1) && p.ops[idx - 1].out[0] == t;
-        if (from_acc) st.sram_read_bytes += tensor_bytes(p, t);
-        else st.dram_read_bytes += tensor_bytes(p, t);
-      }
-      if (op.kind != OpKind::split_heads && op.kind != OpKind::merge_heads)
-        for (const auto& t : op.out) st.dram_write_bytes += tensor_bytes(p, t);
-      else
-        st.dram_read_bytes = 0;  // layout ops only re-address tensors already in memory
-    }
+    account_traffic(p, run.ops.size(), hw, st);
     st.compute_cycles = st.cycles;
     st.cycles = op_cycles(hw.memory, st.compute_cycles, st.dram_read_bytes + st.dram_write_bytes);
     st.stall_cycles = st.cycles - st.compute_cycles;

@@ -6,6 +6,7 @@
 #include "golden/lower.hpp"
 #include "golden/lower_binary.hpp"
 #include "models/accelerator.hpp"
+#include "models/op_cost.hpp"
 
 using namespace qtsim;
 
@@ -40,6 +41,8 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
       CHECK(st.compute_cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
     }
     CHECK(st.cycles == model::op_cycles(h.memory, st.compute_cycles, st.dram_read_bytes + st.dram_write_bytes));
+    // every unit's simulated busy cycles equal its closed form (the analytic model's mapped time)
+    CHECK(st.compute_cycles == model::compute_cycles(l.program, l.program.ops[i], h));
   }
   CHECK(run.total_cycles == total);
 }

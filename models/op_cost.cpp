@@ -1,0 +1,135 @@
+#include "models/op_cost.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "models/row_units.hpp"
+
+namespace qtsim::model {
+
+using golden::Op;
+using golden::OpKind;
+
+namespace {
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+int64_t tensor_bytes(const golden::Program& p, const std::string& name) {
+  const golden::TensorInfo& ti = p.info(name);
+  return (golden::numel(ti.shape) * ti.type.bits + 7) / 8;
+}
+
+// DRAM and SRAM traffic of one array GEMM: A [m, k] streamed from the input scratchpad, B [n, k] from the
+// weight scratchpad; a / b bytes per element.
+void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a_bytes, double b_bytes, OpStats& st) {
+  const int64_t R = hw.array.rows, C = hw.array.cols;
+  const int64_t buffers = hw.memory.double_buffer ? 2 : 1;
+  const double a_total = static_cast<double>(m * k) * a_bytes, b_total = static_cast<double>(n * k) * b_bytes;
+  const int64_t n_tiles = ceil_div(n, C), m_tiles = ceil_div(m, R), k_tiles = ceil_div(k, R);
+  if (hw.array.dataflow == Dataflow::ws) {
+    // A is streamed once per N tile: from DRAM once if it stays in the scratchpad, else each time.
+    const bool a_fits = a_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.input_kib * 1024);
+    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(a_fits ? 1 : n_tiles) + b_total));
+    st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total));
+    st.sram_write_bytes += m * n * k_tiles * 4;  // partial sums of every K tile
+  } else {
+    const bool b_fits = b_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.weight_kib * 1024);
+    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total + b_total * static_cast<double>(b_fits ? 1 : m_tiles)));
+    st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total * static_cast<double>(m_tiles)));
+    st.sram_write_bytes += m * n * 4;
+  }
+}
+}  // namespace
+
+bool is_array_op(OpKind k) {
+  return k == OpKind::gemm || k == OpKind::bmm_nt || k == OpKind::gemm_group4 || k == OpKind::bgemm;
+}
+
+const char* op_unit(OpKind k) {
+  switch (k) {
+    case OpKind::gemm:
+    case OpKind::gemm_group4:
+    case OpKind::bgemm:
+    case OpKind::bmm_nt: return "array";
+    case OpKind::shiftmax: return "shiftmax";
+    case OpKind::shiftgelu: return "shiftgelu";
+    case OpKind::ilayernorm: return "ilayernorm";
+    case OpKind::split_heads:
+    case OpKind::merge_heads: return "layout";
+    default: return "ppu";
+  }
+}
+
+GemmShape gemm_shape(const golden::Program& p, const Op& op) {
+  const golden::Shape& a = p.info(op.in[0]).shape;
+  GemmShape g;
+  switch (op.kind) {
+    case OpKind::bmm_nt:
+      g.batches = a[0], g.m = a[1], g.k = a[2], g.n = p.info(op.in[1]).shape[1];
+      return g;
+    case OpKind::gemm:
+      g.lanes = p.info(op.weight).type.bits <= 4 ? 2 : 1;  // int4 weights: two per PE
+      break;
+    case OpKind::bgemm: g.lanes = 64; break;                // one 64-bit XNOR word per PE
+    case OpKind::gemm_group4: g.lanes = 2; break;
+    default: return g;
+  }
+  g.m = golden::numel(a) / a.back(), g.k = a.back(), g.n = p.info(op.out[0]).shape.back();
+  return g;
+}
+
+void account_traffic(const golden::Program& p, size_t index, const HwConfig& hw, OpStats& st) {
+  const Op& op = p.ops[index];
+  // Accumulators an array op hands to the op right after it stay in the accumulator SRAM when they fit.
+  auto on_chip = [&](const std::string& t, size_t producer) {
+    return producer + 1 < p.ops.size() && is_array_op(p.ops[producer].kind) && p.ops[producer].out[0] == t &&
+           std::find(p.ops[producer + 1].in.begin(), p.ops[producer + 1].in.end(), t) != p.ops[producer + 1].in.end() &&
+           tensor_bytes(p, t) <= hw.memory.acc_kib * 1024;
+  };
+  if (is_array_op(op.kind)) {
+    const GemmShape g = gemm_shape(p, op);
+    const double a_bytes = p.info(op.in[0]).type.bits / 8.0;
+    const double b_bytes = (op.kind == OpKind::bmm_nt ? p.info(op.in[1]).type.bits : p.info(op.weight).type.bits) / 8.0;
+    for (int64_t b = 0; b < g.batches; ++b) array_traffic(hw, g.m, g.k, g.n, a_bytes, b_bytes, st);
+    if (!on_chip(op.out[0], index)) st.dram_write_bytes += tensor_bytes(p, op.out[0]);
+    const int64_t R = hw.array.rows, C = hw.array.cols, steps = ceil_div(g.k, g.lanes);
+    const int64_t tiles = hw.array.dataflow == Dataflow::ws ? ceil_div(g.n, C) * ceil_div(steps, R) : ceil_div(g.m, R) * ceil_div(g.n, C);
+    const int64_t stream = hw.array.dataflow == Dataflow::ws ? g.m : steps;
+    st.mapping_efficiency = static_cast<double>(g.batches * g.m * g.k * g.n) /
+                            static_cast<double>(R * C * g.lanes * tiles * stream * g.batches);
+    return;
+  }
+  if (op.kind == OpKind::split_heads || op.kind == OpKind::merge_heads) return;  // re-addressing only
+  for (const auto& t : op.in) {
+    if (index > 0 && on_chip(t, index - 1)) st.sram_read_bytes += tensor_bytes(p, t);
+    else st.dram_read_bytes += tensor_bytes(p, t);
+  }
+  for (const auto& t : op.out) st.dram_write_bytes += tensor_bytes(p, t);
+}
+
+int64_t compute_cycles(const golden::Program& p, const Op& op, const HwConfig& hw) {
+  const golden::TensorInfo& x = p.info(op.in[0]);
+  const int64_t len = x.shape.back(), rows = golden::numel(x.shape) / std::max<int64_t>(len, 1);
+  switch (op.kind) {
+    case OpKind::gemm:
+    case OpKind::bgemm:
+    case OpKind::bmm_nt: {
+      const GemmShape g = gemm_shape(p, op);
+      return g.batches * array_schedule(hw.array, g.m, g.k, g.n, g.lanes).cycles;
+    }
+    case OpKind::gemm_group4: {
+      const GemmShape g = gemm_shape(p, op);
+      const int64_t group = p.group4_consts.at(op.weight).group;
+      return (g.k / group) * (array_schedule(hw.array, g.m, group, g.n + 1, 2).cycles + ppu_cycles(g.m * g.n, hw.ppu_lanes));
+    }
+    case OpKind::shiftmax: return shiftmax_cycles(rows, len, hw.nonlinear_lanes);
+    case OpKind::shiftgelu: return shiftgelu_cycles(rows, len, hw.nonlinear_lanes);
+    case OpKind::ilayernorm: return ilayernorm_cycles(rows, len, hw.nonlinear_lanes);
+    case OpKind::split_heads:
+    case OpKind::merge_heads: return 0;
+    case OpKind::logsqrt2_attn_v:
+      return ppu_cycles(golden::numel(x.shape) * p.info(op.in[1]).shape[1], hw.ppu_lanes);
+    default: return ppu_cycles(golden::numel(p.info(op.out[0]).shape), hw.ppu_lanes);
+  }
+}
+
+}  // namespace qtsim::model
