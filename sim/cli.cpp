@@ -19,6 +19,7 @@ const char* kUsage =
     "  golden CONFIG.yaml    lower and run the configured layer on the golden, write its taps as .npy\n"
     "  op NAME               run one golden operator on tensors from .npy files\n"
     "  compare DIR_A DIR_B   compare two tap directories tap by tap\n"
+    "  roofline [CONFIG]     per-op operations, bytes, intensity, bound, roofline and mapped time\n"
     "\n"
     "`qtsim <command> --help` explains every option.\n";
 }
@@ -34,6 +35,7 @@ int cli_main(int argc, const char* const* argv) {
     if (cmd == "golden") return cmd_golden(argc - 1, argv + 1);
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
+    if (cmd == "roofline") return cmd_roofline(argc - 1, argv + 1);
     std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

@@ -144,6 +144,14 @@ TEST_CASE("qtsim golden writes every tap with an index; qtsim run writes a repor
   CHECK(run({"compare", rdir + "/taps/golden", "/nonexistent"}) == 2);
 }
 
+TEST_CASE("qtsim roofline prints every fidelity and rejects bad options", "[sim][cli]") {
+  CHECK(run({"roofline", "--set", "workload.tokens=20", "--format", "csv"}) == 0);
+  CHECK(run({"roofline", "--set", "workload.tokens=20", "--format", "json", "--fidelity", "roofline"}) == 0);
+  CHECK(run({"roofline", "--set", "workload.tokens=20", "--fidelity", "cycle"}) == 0);
+  CHECK(run({"roofline", "--format", "xml"}) == 2);
+  CHECK(run({"roofline", "--fidelity", "exact"}) == 2);
+}
+
 TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {preset: tpu_v9}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.preset: unknown hw preset"));
   CHECK_THAT(config_error("hw: {array: {rows: 0}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.array.rows: must be >= 1"));

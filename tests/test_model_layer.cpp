@@ -6,6 +6,7 @@
 #include "golden/lower.hpp"
 #include "golden/lower_binary.hpp"
 #include "models/accelerator.hpp"
+#include "models/analytic.hpp"
 #include "models/op_cost.hpp"
 
 using namespace qtsim;
@@ -45,6 +46,10 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
     CHECK(st.compute_cycles == model::compute_cycles(l.program, l.program.ops[i], h));
   }
   CHECK(run.total_cycles == total);
+  // The analytic model's mapped time is the cycle model's time, op by op.
+  const model::Roofline r = model::roofline(l.program, h);
+  for (size_t i = 0; i < run.ops.size(); ++i) CHECK(r.rows[i].mapped_cycles == run.ops[i].cycles);
+  CHECK(r.mapped_cycles == run.total_cycles);
 }
 }  // namespace
 
@@ -139,4 +144,26 @@ TEST_CASE("a weight scratchpad smaller than one tile is rejected", "[model][memo
   model::HwConfig h = hw(64, 64, model::Dataflow::ws);
   h.memory.weight_kib = 4;  // 64 x 64 x 2 buffers = 8 KiB
   CHECK_THROWS_WITH(h.check(), Catch::Contains("too small for one 64x64 tile"));
+}
+
+TEST_CASE("roofline of a small GEMM against hand-derived numbers", "[model][analytic]") {
+  // 64x64x64 on 16x16 ws, 32 B/cycle, latency 100. gemm: ops 2*64^3 = 524288, DRAM A 4096 + W 4096 bytes
+  // (the 16 KB accumulators stay on chip for the requant), peak 2*256 = 512 ops/cycle: intensity 64 > ridge 16,
+  // compute bound, roofline 1024 cycles; mapped 16 tiles x 64 rows + 2*16 + 16 - 2 = 1070 > 100 + 8192/32.
+  // requant: 4096 ops at 16 lanes, reads the accumulators on chip, writes 4096 int8 bytes: roofline
+  // max(256, 128) = 256, mapped max(4096/16 + 4, 100 + 128) = 260.
+  const golden::Lowered l = golden::lower_gemm(64, 64, 64, 1);
+  const model::Roofline r = model::roofline(l.program, hw(16, 16, model::Dataflow::ws));
+  REQUIRE(r.rows.size() == 2);
+  CHECK(r.rows[0].ops == 524288);
+  CHECK(r.rows[0].dram_bytes == 8192);
+  CHECK(r.rows[0].intensity == 64);
+  CHECK(r.rows[0].bound == "compute");
+  CHECK(r.rows[0].roofline_cycles == 1024);
+  CHECK(r.rows[0].mapped_cycles == 1070);
+  CHECK(r.rows[1].ops == 4096);
+  CHECK(r.rows[1].dram_bytes == 4096);
+  CHECK(r.rows[1].roofline_cycles == 256);
+  CHECK(r.rows[1].mapped_cycles == 260);
+  CHECK(r.mapped_cycles == 1330);
 }

@@ -1,0 +1,69 @@
+#include "models/analytic.hpp"
+
+#include <algorithm>
+
+#include "models/op_cost.hpp"
+
+namespace qtsim::model {
+
+using golden::OpKind;
+
+double ops_per_element(OpKind k) {
+  switch (k) {
+    case OpKind::shiftmax: return 5;    // max, sub, exp, sum, div (LLM-Viewer's softmax)
+    case OpKind::ilayernorm: return 7;  // sum, sub, pow, sum, div, mul, add (LLM-Viewer's norm)
+    case OpKind::shiftgelu: return 2;   // LLM-Viewer's activation
+    case OpKind::add_requant: return 1; // the residual add
+    case OpKind::split_heads:
+    case OpKind::merge_heads: return 0;
+    default: return 1;                  // requant, binarize, affine, masks, codes: one op per element
+  }
+}
+
+int64_t unit_passes(OpKind k) {
+  switch (k) {
+    case OpKind::shiftmax:
+    case OpKind::ilayernorm: return 3;
+    case OpKind::shiftgelu: return 2;
+    default: return 1;
+  }
+}
+
+Roofline roofline(const golden::Program& p, const HwConfig& hw) {
+  Roofline r;
+  const double bw = hw.memory.dram_bytes_per_cycle;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const golden::Op& op = p.ops[i];
+    RooflineRow row;
+    row.name = op.name;
+    row.kind = golden::op_kind_name(op.kind);
+    row.unit = op_unit(op.kind);
+    OpStats st;
+    account_traffic(p, i, hw, st);
+    row.dram_bytes = st.dram_read_bytes + st.dram_write_bytes;
+    if (is_array_op(op.kind)) {
+      const GemmShape g = gemm_shape(p, op);
+      row.ops = 2.0 * static_cast<double>(g.batches * g.m * g.k * g.n);
+      row.peak = 2.0 * static_cast<double>(hw.array.rows * hw.array.cols * g.lanes);
+    } else if (row.unit != "layout") {
+      const golden::Shape& x = p.info(op.in[0]).shape;
+      row.ops = ops_per_element(op.kind) * static_cast<double>(golden::numel(x));
+      const int64_t lanes = row.unit == "ppu" ? hw.ppu_lanes : hw.nonlinear_lanes;
+      row.peak = ops_per_element(op.kind) * static_cast<double>(lanes) / static_cast<double>(unit_passes(op.kind));
+    }
+    const double compute = row.peak > 0 ? row.ops / row.peak : 0;
+    const double memory = static_cast<double>(row.dram_bytes) / bw;
+    row.roofline_cycles = std::max(compute, memory);
+    row.intensity = row.dram_bytes > 0 ? row.ops / static_cast<double>(row.dram_bytes) : 0;
+    row.bound = row.ops == 0 ? "-" : (row.intensity < row.peak / bw ? "memory" : "compute");
+    row.mapped_cycles = op_cycles(hw.memory, compute_cycles(p, op, hw), row.dram_bytes);
+    r.ops += row.ops;
+    r.dram_bytes += row.dram_bytes;
+    r.roofline_cycles += row.roofline_cycles;
+    r.mapped_cycles += row.mapped_cycles;
+    r.rows.push_back(std::move(row));
+  }
+  return r;
+}
+
+}  // namespace qtsim::model

@@ -1,0 +1,101 @@
+// qtsim roofline [CONFIG.yaml]: per-op operations, bytes, intensity, bound and time at three fidelities.
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "models/analytic.hpp"
+#include "sim/cli.hpp"
+#include "sim/cli_args.hpp"
+#include "sim/config.hpp"
+
+namespace po = boost::program_options;
+
+namespace qtsim::sim {
+
+int cmd_roofline(int argc, const char* const* argv) {
+  std::string format = "table", fidelity = "mapped";
+  std::vector<std::string> sets;
+  po::options_description opts(
+      "usage: qtsim roofline [CONFIG.yaml] [--set key.path=value ...] [--format table|csv|json]\n"
+      "                      [--fidelity roofline|mapped|cycle]\n\n"
+      "Costs the configured layer on the configured accelerator without simulating it: per op the operations\n"
+      "(2 per MAC; element-wise ops as LLM-Viewer counts them), DRAM bytes, intensity, bound, the roofline time\n"
+      "max(ops / peak, bytes / bandwidth) and the mapped time (array folds, fill, drain, unit latencies,\n"
+      "re-fetch). --fidelity cycle also runs the SystemC model and reports each op's error against it.\n\noptions");
+  opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
+      "format", po::value(&format), "table, csv or json")("fidelity", po::value(&fidelity), "roofline, mapped or cycle");
+  std::vector<std::string> positional;
+  if (!parse_args(argc, argv, opts, positional, 1)) return 0;
+  if (format != "table" && format != "csv" && format != "json") throw std::invalid_argument("--format must be table, csv or json");
+  if (fidelity != "roofline" && fidelity != "mapped" && fidelity != "cycle")
+    throw std::invalid_argument("--fidelity must be roofline, mapped or cycle");
+  const Config c = load_config(positional.empty() ? "" : positional[0], sets);
+  const Workload w = build_workload(c);
+  const golden::Program& p = w.lowered.program;
+  const model::Roofline r = model::roofline(p, c.hw);
+  std::vector<int64_t> cycle;
+  int64_t cycle_total = 0;
+  if (fidelity == "cycle") {
+    const model::ModelRun run = model::run_on_model(p, w.lowered.inputs, c.hw);
+    for (const auto& st : run.ops) cycle.push_back(st.cycles);
+    cycle_total = run.total_cycles;
+  }
+  const bool with_mapped = fidelity != "roofline", with_cycle = fidelity == "cycle";
+  if (format == "json") {
+    nlohmann::json rows = nlohmann::json::array();
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      const auto& x = r.rows[i];
+      nlohmann::json j{{"op", x.name}, {"kind", x.kind}, {"unit", x.unit}, {"ops", x.ops}, {"bytes", x.dram_bytes},
+                       {"intensity", x.intensity}, {"bound", x.bound}, {"roofline_cycles", x.roofline_cycles}};
+      if (with_mapped) j["mapped_cycles"] = x.mapped_cycles;
+      if (with_cycle) j["cycle_cycles"] = cycle[i];
+      rows.push_back(j);
+    }
+    nlohmann::json out{{"program", p.name}, {"rows", rows}, {"ops", r.ops}, {"bytes", r.dram_bytes}, {"roofline_cycles", r.roofline_cycles}};
+    if (with_mapped) out["mapped_cycles"] = r.mapped_cycles;
+    if (with_cycle) out["cycle_cycles"] = cycle_total;
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  const bool csv = format == "csv";
+  if (csv) {
+    std::printf("op,kind,unit,ops,bytes,intensity,bound,roofline_cycles%s%s\n", with_mapped ? ",mapped_cycles" : "",
+                with_cycle ? ",cycle_cycles" : "");
+  } else {
+    std::printf("%s on %lldx%lld %s array, %.0f B/cycle\n", p.name.c_str(), static_cast<long long>(c.hw.array.rows),
+                static_cast<long long>(c.hw.array.cols), c.hw.array.dataflow == model::Dataflow::ws ? "ws" : "os",
+                c.hw.memory.dram_bytes_per_cycle);
+    std::printf("%-14s %-11s %-10s %13s %10s %9s %-8s %12s%s%s\n", "op", "kind", "unit", "ops", "bytes", "intensity", "bound",
+                "roofline", with_mapped ? "       mapped" : "", with_cycle ? "        cycle  rf err" : "");
+  }
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    const auto& x = r.rows[i];
+    if (csv) {
+      std::printf("%s,%s,%s,%.0f,%lld,%.4f,%s,%.1f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
+                  static_cast<long long>(x.dram_bytes), x.intensity, x.bound.c_str(), x.roofline_cycles);
+      if (with_mapped) std::printf(",%lld", static_cast<long long>(x.mapped_cycles));
+      if (with_cycle) std::printf(",%lld", static_cast<long long>(cycle[i]));
+      std::printf("\n");
+      continue;
+    }
+    std::printf("%-14s %-11s %-10s %13.0f %10lld %9.2f %-8s %12.0f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
+                static_cast<long long>(x.dram_bytes), x.intensity, x.bound.c_str(), x.roofline_cycles);
+    if (with_mapped) std::printf(" %12lld", static_cast<long long>(x.mapped_cycles));
+    if (with_cycle) {
+      const double err = cycle[i] > 0 ? (x.roofline_cycles - static_cast<double>(cycle[i])) / static_cast<double>(cycle[i]) : 0;
+      std::printf(" %12lld %6.1f%%", static_cast<long long>(cycle[i]), err * 100);
+    }
+    std::printf("\n");
+  }
+  if (!csv) {
+    std::printf("%-37s %13.0f %10lld %9s %-8s %12.0f", "total", r.ops, static_cast<long long>(r.dram_bytes), "", "", r.roofline_cycles);
+    if (with_mapped) std::printf(" %12lld", static_cast<long long>(r.mapped_cycles));
+    if (with_cycle) std::printf(" %12lld", static_cast<long long>(cycle_total));
+    std::printf("\n");
+  }
+  return 0;
+}
+
+}  // namespace qtsim::sim
