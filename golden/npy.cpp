@@ -218,9 +218,13 @@ std::string encode_npy(const ITensor& t, DType dtype) {
   return out;
 }
 
-std::string encode_npy(const FTensor& t) {
-  std::string out = npy_header(DType::f32, t.shape);
-  for (float v : t.data) append_le<float>(out, v);
+std::string encode_npy(const FTensor& t, DType dtype) {
+  if (dtype != DType::f32 && dtype != DType::f64) throw std::invalid_argument("encode_npy: float tensor needs float32 or float64");
+  std::string out = npy_header(dtype, t.shape);
+  for (float v : t.data) {
+    if (dtype == DType::f32) append_le<float>(out, v);
+    else append_le<double>(out, static_cast<double>(v));
+  }
   return out;
 }
 
@@ -234,6 +238,6 @@ void save_npy(const std::string& path, const ITensor& t, DType dtype) {
   write_file_atomic(path, bytes);
 }
 
-void save_npy(const std::string& path, const FTensor& t) { write_file_atomic(path, encode_npy(t)); }
+void save_npy(const std::string& path, const FTensor& t, DType dtype) { write_file_atomic(path, encode_npy(t, dtype)); }
 
 }  // namespace qtsim::golden

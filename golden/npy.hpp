@@ -31,11 +31,11 @@ FTensor load_npy_float(const std::string& path);
 
 // The bytes of a .npy file (format 1.0).
 std::string encode_npy(const ITensor& t, DType dtype = DType::i64);
-std::string encode_npy(const FTensor& t);
+std::string encode_npy(const FTensor& t, DType dtype = DType::f32);  // f32 or f64
 
 // Writes through a temporary file renamed into place, so a failed write leaves nothing behind.
 void save_npy(const std::string& path, const ITensor& t, DType dtype = DType::i64);
-void save_npy(const std::string& path, const FTensor& t);
+void save_npy(const std::string& path, const FTensor& t, DType dtype = DType::f32);
 
 // Shared by every writer of the project: write `data` to path.tmp, then rename.
 void write_file_atomic(const std::string& path, const std::string& data);

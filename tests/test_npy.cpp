@@ -35,6 +35,9 @@ TEST_CASE("npy float round trip and scalars", "[golden][npy]") {
   const FTensor f({4}, {0.5f, -1.25f, 3e-8f, 1e30f});
   save_npy(tmp("f.npy"), f);
   CHECK(load_npy_float(tmp("f.npy")).data == f.data);
+  save_npy(tmp("d.npy"), f, DType::f64);
+  CHECK(read_npy(tmp("d.npy")).dtype == DType::f64);
+  CHECK(load_npy_float(tmp("d.npy")).data == f.data);  // float32 values survive the round trip through float64
   save_npy(tmp("s.npy"), ITensor({}, {42}));
   CHECK(load_npy_int(tmp("s.npy")).shape.empty());
   CHECK(load_npy_int(tmp("s.npy")).data == std::vector<int64_t>{42});
