@@ -36,7 +36,6 @@ void HwConfig::check() const {
 
 namespace {
 struct Accelerator : sc_core::sc_module {
-  sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   MacArray array;
   Ppu ppu;
   ShiftmaxUnit shiftmax;
@@ -50,9 +49,7 @@ struct Accelerator : sc_core::sc_module {
         shiftmax("shiftmax", h.nonlinear_lanes),
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
-        hw(h) {
-    array.clk(clk), ppu.clk(clk), shiftmax.clk(clk), shiftgelu.clk(clk), ilayernorm.clk(clk);
-  }
+        hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
   int64_t gemm(const int32_t* a, const int32_t* b, int64_t m, int64_t k, int64_t n, int32_t* c, int64_t lanes = 1) {

@@ -1,5 +1,10 @@
-// Shared plumbing of the clocked units: a clock input, one job at a time, a done event, busy-cycle counts.
-// A unit advances its job by one cycle per rising edge in step(); step() returns false on the job's last cycle.
+// Shared plumbing of the clocked units: one job at a time, a done event, busy-cycle counts.
+// A unit advances its job by one clock cycle per step(); step() returns false on the job's last cycle.
+//
+// The units keep their own time: an idle unit sleeps on its start event, and a busy one runs a batch of
+// cycles per activation and wakes again that many clock periods later. Nothing outside a unit observes it
+// mid-job (jobs hand over whole tensors), so this is cycle-identical to a process on every clock edge, without
+// the kernel cost of a clock signal toggling twice per cycle. RTL units that need a real clock bring their own.
 #pragma once
 #include <systemc>
 
@@ -11,57 +16,62 @@ namespace qtsim::model {
 
 class ClockedUnit : public sc_core::sc_module {
  public:
-  sc_core::sc_in<bool> clk;
   sc_core::sc_event done;
   int64_t busy_cycles = 0;
 
   SC_HAS_PROCESS(ClockedUnit);
-  explicit ClockedUnit(sc_core::sc_module_name name) : sc_module(name) {
+  explicit ClockedUnit(sc_core::sc_module_name name, sc_core::sc_time period = sc_core::sc_time(1, sc_core::SC_NS))
+      : sc_module(name), period_(period) {
     SC_METHOD(tick);
-    sensitive << clk.pos();
+    sensitive << wake_;
+    dont_initialize();
   }
   bool busy() const { return busy_; }
+  const sc_core::sc_time& period() const { return period_; }
 
-  // Runs the current job to completion on the unit's own clock; returns the cycles it took.
+  // Runs the current job to completion; returns the cycles it took.
   int64_t run_to_done() {
     const int64_t before = busy_cycles;
-    if (busy_) sc_core::sc_start(static_cast<double>(expected_), sc_core::SC_NS);
-    while (busy_) sc_core::sc_start(1, sc_core::SC_NS);
+    while (busy_) sc_core::sc_start(period_ * static_cast<double>(expected_ + 1));
     return busy_cycles - before;
   }
 
  protected:
-  // `cycles`: the job's length, for run_to_done to simulate in one call (the unit still decides when it ends).
+  // `cycles`: the job's expected length, for run_to_done (the unit itself decides when it ends).
   void begin(int64_t cycles) {
     if (busy_) throw std::logic_error(std::string(name()) + ": start while busy");
     busy_ = true;
+    started_ = false;
     expected_ = cycles;
-    wake_.notify(sc_core::SC_ZERO_TIME);  // an idle unit sleeps on this event instead of taking every clock edge
+    wake_.notify(sc_core::SC_ZERO_TIME);
   }
   virtual bool step() = 0;
 
  private:
+  static constexpr int64_t kBatch = 64;
+
   void tick() {
-    if (!busy_) {
-      next_trigger(wake_);
+    if (!busy_) return;
+    if (!started_) {  // woken by a start: the first cycle is the next clock edge
+      started_ = true;
+      next_trigger(period_);
       return;
     }
-    if (sleeping_) {  // woken by a start, not by the clock: steps begin on the next edge
-      sleeping_ = false;
-      next_trigger();
-      return;
+    for (int64_t i = 0; i < kBatch; ++i) {
+      ++busy_cycles;
+      if (!step()) {
+        busy_ = false;
+        done.notify(sc_core::SC_ZERO_TIME);
+        return;  // back to static sensitivity: the next start
+      }
     }
-    ++busy_cycles;
-    if (!step()) {
-      busy_ = false;
-      sleeping_ = true;
-      done.notify(sc_core::SC_ZERO_TIME);
-      next_trigger(wake_);
-    }
+    next_trigger(period_ * static_cast<double>(kBatch));
   }
-  bool busy_ = false, sleeping_ = true;
-  int64_t expected_ = 0;
+
+  sc_core::sc_time period_;
   sc_core::sc_event wake_;
+  bool busy_ = false, started_ = false;
+  int64_t expected_ = 0;
 };
 
 }  // namespace qtsim::model

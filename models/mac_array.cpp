@@ -93,10 +93,10 @@ bool MacArray::step() {
   return false;
 }
 
-// dst[i + by] = src[i]: one row of registers moving one PE to the right (an inline loop: a libc call per
-// row costs more than the copy).
-static inline void shift_right(int32_t* __restrict dst, const int32_t* __restrict src, int64_t count, int64_t by) {
-  for (int64_t i = by; i < count; ++i) dst[i] = src[i - by];
+// Every operand register moves one PE to the right: rows are contiguous, so one copy of the whole array
+// shifted by one PE does it for all rows (column 0 of each row is overwritten by that row's new operand).
+static inline void shift_all_right(std::vector<int32_t>& dst, const std::vector<int32_t>& src, size_t by) {
+  std::memcpy(dst.data() + by, src.data(), (src.size() - by) * sizeof(int32_t));
 }
 
 // The tile whose stream occupies position `pos` (cycles since its start) for one array row or column, or -1.
@@ -130,11 +130,11 @@ void MacArray::tick_ws() {
         }
     ++loaded_;
   }
+  shift_all_right(a_next_, a_, static_cast<size_t>(L));
+  shift_all_right(tag_next_, tag_, 1);
   for (int64_t r = 0; r < R; ++r) {
     const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
-    // Operands move one column right; column 0 takes A[m][k0 + r L + l] of the tile streaming now, skewed by r.
-    shift_right(&a_next_[lbase], &a_[lbase], C * L, L);
-    shift_right(&tag_next_[base], &tag_[base], C, 1);
+    // Column 0 takes A[m][k0 + r L + l] of the tile streaming now, skewed by r.
     const int64_t tile = tile_at(sched_.start, t_ - r, M, cursor_[static_cast<size_t>(r)]);
     const int64_t m = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r * L;
@@ -194,20 +194,18 @@ void MacArray::tick_os() {
     }
   }
   // B enters the top row (column c takes B[n0 + c][k..k+L), skewed by c) and moves one row down per cycle.
-  const size_t row_l = static_cast<size_t>(C * L);
-  for (int64_t r = R - 1; r >= 1; --r)
-    std::memcpy(&b_next_[static_cast<size_t>(r) * row_l], &b_[static_cast<size_t>(r - 1) * row_l], row_l * sizeof(int32_t));
+  shift_all_right(b_next_, b_, static_cast<size_t>(C * L));  // one row down
   for (int64_t c = 0; c < C; ++c) {
     const int64_t tile = tile_at(sched_.start, t_ - c, steps, cursor_[static_cast<size_t>(R + c)]);
     const int64_t kb = tile < 0 ? 0 : (t_ - c - sched_.start[static_cast<size_t>(tile)]) * L;
     const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
     for (int64_t l = 0; l < L; ++l) b_next_[static_cast<size_t>(c * L + l)] = (nn < N && kb + l < K) ? job_.b[nn * K + kb + l] : 0;
   }
+  shift_all_right(a_next_, a_, static_cast<size_t>(L));
+  shift_all_right(tag_next_, tag_, 1);
   for (int64_t r = 0; r < R; ++r) {
     const size_t base = static_cast<size_t>(r * C), lbase = base * static_cast<size_t>(L);
     // A row m0 + r enters row r, skewed by r, and moves one column right per cycle.
-    shift_right(&a_next_[lbase], &a_[lbase], C * L, L);
-    shift_right(&tag_next_[base], &tag_[base], C, 1);
     const int64_t tile = tile_at(sched_.start, t_ - r, steps, cursor_[static_cast<size_t>(r)]);
     const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;

@@ -30,12 +30,10 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Every array of the test is elaborated before the simulation starts (one elaboration per process).
 struct Bench {
-  sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   std::vector<std::unique_ptr<model::MacArray>> arrays;
   explicit Bench(const std::vector<ArrayConfig>& cfgs) {
     for (size_t i = 0; i < cfgs.size(); ++i) {
       arrays.push_back(std::make_unique<model::MacArray>(("array" + std::to_string(i)).c_str(), cfgs[i]));
-      arrays.back()->clk(clk);
     }
   }
   // Runs one GEMM; returns the cycles the array was busy. Values are checked against the triple loop.

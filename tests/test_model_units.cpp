@@ -20,12 +20,10 @@ ITensor random_ints(golden::Shape shape, int64_t lo, int64_t hi, uint64_t seed) 
 
 template <class Unit>
 struct Units {
-  sc_core::sc_clock clk{"clk", 1, sc_core::SC_NS};
   std::vector<std::unique_ptr<Unit>> u;
   explicit Units(std::initializer_list<int64_t> lanes) {
     for (int64_t l : lanes) {
       u.push_back(std::make_unique<Unit>(("unit" + std::to_string(l)).c_str(), l));
-      u.back()->clk(clk);
     }
   }
 };
