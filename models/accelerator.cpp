@@ -32,6 +32,10 @@ void HwConfig::check() const {
                                 (memory.double_buffer ? " (double-buffered)" : ""));
   if (ppu_lanes < 1 || nonlinear_lanes < 1) throw std::invalid_argument("unit lanes must be >= 1");
   if (!(clock_mhz > 0)) throw std::invalid_argument("clock_mhz must be > 0");
+  if (ppu_rtl && ppu_lanes != RtlRequantUnit::kLanes)
+    throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
+                                " lanes, not " + std::to_string(ppu_lanes) +
+                                " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
 }
 
 namespace {
@@ -41,6 +45,7 @@ struct Accelerator : sc_core::sc_module {
   ShiftmaxUnit shiftmax;
   ShiftGeluUnit shiftgelu;
   ILayerNormUnit ilayernorm;
+  RtlRequantUnit rtl_requant;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -49,6 +54,7 @@ struct Accelerator : sc_core::sc_module {
         shiftmax("shiftmax", h.nonlinear_lanes),
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
+        rtl_requant("rtl_requant"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -63,7 +69,7 @@ Accelerator& accelerator(const HwConfig& hw) {
   if (!acc) acc = std::make_unique<Accelerator>("accelerator", hw);
   const ArrayConfig& a = acc->hw.array;
   if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap ||
-      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes)
+      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || acc->hw.ppu_rtl != hw.ppu_rtl)
     throw std::logic_error("one accelerator per process: a second configuration needs a new process");
   acc->hw = hw;
   return *acc;
@@ -161,6 +167,15 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
       case OpKind::shiftgelu: run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st); break;
       case OpKind::ilayernorm: run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st); break;
       case OpKind::requant:
+        if (hw.ppu_rtl) {  // RTL in the loop: values and cycles from the Verilated lanes
+          ITensor out;
+          acc.rtl_requant.start(run.taps.at(op.in[0]), op.rq, out);
+          st.cycles = acc.rtl_requant.run_to_done();
+          run.taps.put(op.out[0], std::move(out));
+          st.unit = "ppu";
+          break;
+        }
+        [[fallthrough]];
       case OpKind::add_requant:
       case OpKind::binarize:
       case OpKind::scale_rows:

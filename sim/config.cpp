@@ -1,5 +1,6 @@
 #include "sim/config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -191,6 +192,33 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
         c.run.executors.push_back(name);
       }
     }
+    if (const YAML::Node impl = r.raw("impl")) {
+      // Per unit, model (SystemC) or rtl (Verilated); a plain string applies to every unit.
+      const std::vector<std::string> units{"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm"};
+      auto apply = [&](const std::string& unit, const std::string& impl_name, const YAML::Node& at) {
+        if (impl_name != "model" && impl_name != "rtl") r.fail_at(at, "impl", "'" + impl_name + "' is not one of: model, rtl");
+        if (impl_name == "rtl" && unit != "ppu")
+          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: ppu)");
+        if (unit == "ppu") c.hw.ppu_rtl = impl_name == "rtl";
+      };
+      if (impl.IsScalar()) {
+        for (const auto& u : units) apply(u, impl.as<std::string>(), impl);
+      } else if (impl.IsMap()) {
+        for (const auto& kv : impl) {
+          const std::string unit = kv.first.as<std::string>();
+          if (std::find(units.begin(), units.end(), unit) == units.end())
+            r.fail_at(kv.first, "impl", "unknown unit '" + unit + "' (array, ppu, shiftmax, shiftgelu, ilayernorm)");
+          apply(unit, kv.second.as<std::string>(), kv.second);
+        }
+      } else {
+        r.fail_at(impl, "impl", "expected model, rtl or a map of unit: model|rtl");
+      }
+      try {
+        c.hw.check();
+      } catch (const std::invalid_argument& e) {
+        r.fail_at(impl, "impl", e.what());
+      }
+    }
     c.run.seed = r.get<uint64_t>("seed", 1);
     c.run.calib_batches = static_cast<int>(positive(r, "calib_batches", r.get<int64_t>("calib_batches", 4)));
     r.finish();
@@ -250,6 +278,7 @@ YAML::Node resolved_yaml(const Config& c) {
   n["quant"]["rounding"] = c.quant.rounding == Rounding::half_even ? "half_even" : "half_up";
   n["quant"]["numerator"] = c.quant.numerator == Numerator::pow2_31 ? "pow2_31" : "pow2_31_minus_1";
   for (const auto& e : c.run.executors) n["run"]["executors"].push_back(e);
+  n["run"]["impl"]["ppu"] = c.hw.ppu_rtl ? "rtl" : "model";
   n["run"]["seed"] = c.run.seed;
   n["run"]["calib_batches"] = c.run.calib_batches;
   return n;

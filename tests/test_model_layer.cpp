@@ -63,6 +63,13 @@ TEST_CASE("DeiT-Tiny INT8 layer on a 16x16 os array is bit-exact", "[model][laye
   check_layer(c.lowered, hw(16, 16, model::Dataflow::os));
 }
 
+TEST_CASE("requant on the Verilated RTL lanes inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
+  model::HwConfig h = hw(16, 16, model::Dataflow::ws);
+  h.ppu_rtl = true;
+  check_layer(c.lowered, h);  // every tap against golden; every op's cycles against the closed forms the model meets
+}
+
 TEST_CASE("W4A8 layer on a 32x32 ws array is bit-exact", "[model][layer][int4]") {
   golden::LowerOptions o;
   o.w_bits = 4;

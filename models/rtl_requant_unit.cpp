@@ -1,0 +1,77 @@
+// Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
+// C++-driven model does not use.
+#include "Vqtsim_requant.h"
+#include "verilated.h"
+// (the unit's own header after them, for the reason above)
+#include "models/rtl_requant_unit.hpp"
+
+#include <stdexcept>
+
+namespace qtsim::model {
+
+namespace {
+// Verilator hands packed arrays over as 32-bit words; fields are written and read bit by bit (its ports are
+// unsigned: signed values travel as two's-complement bit patterns and are sign-extended on the way out).
+template <class W>
+void put(W& w, int offset, int width, uint64_t v) {
+  for (int b = 0; b < width; ++b) {
+    const int bit = offset + b;
+    const uint32_t mask = 1u << (bit % 32);
+    if ((v >> b) & 1) w[bit / 32] |= mask;
+    else w[bit / 32] &= ~mask;
+  }
+}
+template <class W>
+uint64_t get(const W& w, int offset, int width) {
+  uint64_t v = 0;
+  for (int b = 0; b < width; ++b) v |= static_cast<uint64_t>((w[(offset + b) / 32] >> ((offset + b) % 32)) & 1) << b;
+  return v;
+}
+}  // namespace
+
+RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
+    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_requant>(ctx_.get())) {
+  top_->clk_i = 0, top_->rst_ni = 0;
+  top_->eval();
+  top_->rst_ni = 1;
+  top_->eval();
+}
+
+RtlRequantUnit::~RtlRequantUnit() = default;
+
+void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out) {
+  q.check(z.last());
+  for (const golden::Dyadic& d : q.mult)
+    if (d.e < 1 || d.e > 62) throw std::invalid_argument(std::string(name()) + ": the RTL shifts right by 1..62, got " + std::to_string(d.e));
+  for (int64_t v : z.data)
+    if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument(std::string(name()) + ": the RTL takes int32 accumulators");
+  z_ = &z, out_ = &out, q_ = q;
+  out = golden::ITensor(z.shape);
+  next_in_ = next_out_ = 0;
+  top_->half_up_i = q.rounding == golden::Rounding::half_up;
+  top_->bits_i = static_cast<uint8_t>(q.bits);
+  begin((z.size() + kLanes - 1) / kLanes + 4);
+}
+
+bool RtlRequantUnit::step() {
+  const int64_t n = z_->size(), c = z_->last();
+  top_->valid_i = next_in_ < n;
+  top_->lane_en_i = 0;
+  for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
+    const golden::Dyadic& d = q_.at_channel(next_in_ % c);
+    top_->lane_en_i |= 1u << l;
+    put(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
+    put(top_->m_i, 32 * l, 32, static_cast<uint32_t>(d.m));
+    put(top_->e_i, 6 * l, 6, static_cast<uint64_t>(d.e));
+  }
+  top_->clk_i = 1;
+  top_->eval();
+  top_->clk_i = 0;
+  top_->eval();
+  if (top_->valid_o)
+    for (int l = 0; l < kLanes; ++l)
+      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = static_cast<int64_t>(get(top_->q_o, 64 * l, 64));
+  return next_out_ < n;
+}
+
+}  // namespace qtsim::model
