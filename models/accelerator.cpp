@@ -108,18 +108,29 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
     st.name = op.name;
     st.kind = golden::op_kind_name(op.kind);
     switch (op.kind) {
-      case OpKind::gemm: {
+      case OpKind::gemm:
+      case OpKind::bgemm: {
+        // int8 or int4 weights (two per PE), or +-1 operands with one 64-bit XNOR word per PE per cycle
         const ITensor& a = run.taps.at(op.in[0]);
-        const ITensor& w = p.consts.at(op.weight);
-        st.m = a.rows(), st.k = a.last(), st.n = w.shape[0];
+        const GemmShape g = gemm_shape(p, op);
+        st.m = g.m, st.k = g.k, st.n = g.n;
+        std::vector<int32_t> w32;
+        if (op.kind == OpKind::gemm) {
+          const ITensor& w = p.consts.at(op.weight);
+          w32 = to_i32(w, 0, w.size());
+        } else {
+          const golden::BitMatrix& w = p.bit_consts.at(op.weight);
+          w32.resize(static_cast<size_t>(w.rows * w.k));
+          for (int64_t r = 0; r < w.rows; ++r)
+            for (int64_t j = 0; j < w.k; ++j)
+              w32[static_cast<size_t>(r * w.k + j)] = (w.words[static_cast<size_t>(r * w.words_per_row() + j / 64)] >> (j % 64)) & 1 ? 1 : -1;
+        }
         std::vector<int32_t> c(static_cast<size_t>(st.m * st.n), 0);
         if (!op.bias.empty())  // the accumulators start from the bias
           for (int64_t i = 0; i < st.m; ++i)
             for (int64_t j = 0; j < st.n; ++j) c[static_cast<size_t>(i * st.n + j)] = static_cast<int32_t>(op.bias[static_cast<size_t>(j)]);
-        const std::vector<int32_t> a32 = to_i32(a, 0, a.size()), w32 = to_i32(w, 0, w.size());
-        // int4 weights: two per PE, two MACs per PE per cycle (W4A8, W4A4)
-        const int64_t lanes = p.info(op.weight).type.bits <= 4 ? 2 : 1;
-        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data(), lanes);
+        const std::vector<int32_t> a32 = to_i32(a, 0, a.size());
+        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data(), g.lanes);
         golden::Shape os = a.shape;
         os.back() = st.n;
         run.taps.put(op.out[0], ITensor(os, std::vector<int64_t>(c.begin(), c.end())));
@@ -142,25 +153,6 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         run.taps.put(op.out[0], std::move(out));
         st.unit = "array";
         st.macs = h * st.m * st.k * st.n;
-        break;
-      }
-      case OpKind::bgemm: {
-        // +-1 operands, one 64-bit XNOR-popcount word per PE per cycle
-        const ITensor& a = run.taps.at(op.in[0]);
-        const golden::BitMatrix& w = p.bit_consts.at(op.weight);
-        st.m = a.rows(), st.k = a.last(), st.n = w.rows;
-        std::vector<int32_t> w32(static_cast<size_t>(w.rows * w.k));
-        for (int64_t r = 0; r < w.rows; ++r)
-          for (int64_t j = 0; j < w.k; ++j)
-            w32[static_cast<size_t>(r * w.k + j)] = (w.words[static_cast<size_t>(r * w.words_per_row() + j / 64)] >> (j % 64)) & 1 ? 1 : -1;
-        const std::vector<int32_t> a32 = to_i32(a, 0, a.size());
-        std::vector<int32_t> c(static_cast<size_t>(st.m * st.n), 0);
-        st.cycles = acc.gemm(a32.data(), w32.data(), st.m, st.k, st.n, c.data(), 64);
-        golden::Shape os = a.shape;
-        os.back() = st.n;
-        run.taps.put(op.out[0], ITensor(os, std::vector<int64_t>(c.begin(), c.end())));
-        st.unit = "array";
-        st.macs = st.m * st.k * st.n;
         break;
       }
       case OpKind::shiftmax: run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st); break;

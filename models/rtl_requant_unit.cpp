@@ -7,27 +7,9 @@
 
 #include <stdexcept>
 
-namespace qtsim::model {
+#include "models/verilated_ports.hpp"
 
-namespace {
-// Verilator hands packed arrays over as 32-bit words; fields are written and read bit by bit (its ports are
-// unsigned: signed values travel as two's-complement bit patterns and are sign-extended on the way out).
-template <class W>
-void put(W& w, int offset, int width, uint64_t v) {
-  for (int b = 0; b < width; ++b) {
-    const int bit = offset + b;
-    const uint32_t mask = 1u << (bit % 32);
-    if ((v >> b) & 1) w[bit / 32] |= mask;
-    else w[bit / 32] &= ~mask;
-  }
-}
-template <class W>
-uint64_t get(const W& w, int offset, int width) {
-  uint64_t v = 0;
-  for (int b = 0; b < width; ++b) v |= static_cast<uint64_t>((w[(offset + b) / 32] >> ((offset + b) % 32)) & 1) << b;
-  return v;
-}
-}  // namespace
+namespace qtsim::model {
 
 RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
     : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_requant>(ctx_.get())) {
@@ -60,9 +42,9 @@ bool RtlRequantUnit::step() {
   for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
     const golden::Dyadic& d = q_.at_channel(next_in_ % c);
     top_->lane_en_i |= 1u << l;
-    put(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
-    put(top_->m_i, 32 * l, 32, static_cast<uint32_t>(d.m));
-    put(top_->e_i, 6 * l, 6, static_cast<uint64_t>(d.e));
+    put_field(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
+    put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(d.m));
+    put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(d.e));
   }
   top_->clk_i = 1;
   top_->eval();
@@ -70,7 +52,7 @@ bool RtlRequantUnit::step() {
   top_->eval();
   if (top_->valid_o)
     for (int l = 0; l < kLanes; ++l)
-      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = static_cast<int64_t>(get(top_->q_o, 64 * l, 64));
+      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top_->q_o, 64 * l, 64), 64);
   return next_out_ < n;
 }
 

@@ -8,29 +8,16 @@
 #include "Vqtsim_requant.h"
 #include "golden/quantize.hpp"
 #include "golden/requant.hpp"
+#include "models/verilated_ports.hpp"
 #include "verilated.h"
 
 using namespace qtsim::golden;
+using qtsim::model::get_field;
+using qtsim::model::put_field;
+using qtsim::model::sign_extend;
 
 namespace {
 constexpr int kLanes = 16, kLatency = 4;
-
-// Verilator hands packed arrays over as words of 32 bits; fields are written and read bit by bit.
-template <class W>
-void put(W& w, int offset, int width, uint64_t v) {
-  for (int b = 0; b < width; ++b) {
-    const int bit = offset + b;
-    const uint32_t mask = 1u << (bit % 32);
-    if ((v >> b) & 1) w[bit / 32] |= mask;
-    else w[bit / 32] &= ~mask;
-  }
-}
-template <class W>
-uint64_t get(const W& w, int offset, int width) {
-  uint64_t v = 0;
-  for (int b = 0; b < width; ++b) v |= static_cast<uint64_t>((w[(offset + b) / 32] >> ((offset + b) % 32)) & 1) << b;
-  return v;
-}
 
 struct Element {
   int64_t z;
@@ -64,15 +51,15 @@ struct Dut {
       top->lane_en_i = 0;
       for (int l = 0; l < kLanes && next < elems.size(); ++l, ++next) {
         top->lane_en_i |= 1u << l;
-        put(top->z_i, 32 * l, 32, static_cast<uint32_t>(elems[next].z));
-        put(top->m_i, 32 * l, 32, static_cast<uint32_t>(elems[next].d.m));
-        put(top->e_i, 6 * l, 6, static_cast<uint64_t>(elems[next].d.e));
+        put_field(top->z_i, 32 * l, 32, static_cast<uint32_t>(elems[next].z));
+        put_field(top->m_i, 32 * l, 32, static_cast<uint32_t>(elems[next].d.m));
+        put_field(top->e_i, 6 * l, 6, static_cast<uint64_t>(elems[next].d.e));
       }
       clock();
       ++t;
       if (top->valid_o)
         for (int l = 0; l < kLanes; ++l)
-          if ((top->lane_en_o >> l) & 1) out.push_back(static_cast<int64_t>(get(top->q_o, 64 * l, 64)));
+          if ((top->lane_en_o >> l) & 1) out.push_back(sign_extend(get_field(top->q_o, 64 * l, 64), 64));
     }
     if (cycles) *cycles = t;
     return out;
@@ -120,4 +107,21 @@ TEST_CASE("requant RTL takes ceil(n / lanes) + 4 cycles, as the cycle model's po
     dut.run(elems, Rounding::half_even, 8, &cycles);
     CHECK(cycles == (n + kLanes - 1) / kLanes + kLatency);
   }
+}
+
+TEST_CASE("Verilator port fields: sign extension and fields across 32-bit word boundaries", "[rtl][ports]") {
+  CHECK(sign_extend(0xFF, 8) == -1);
+  CHECK(sign_extend(0x80, 8) == -128);
+  CHECK(sign_extend(0x7F, 8) == 127);
+  CHECK(sign_extend(0x1FF, 8) == -1);  // bits above the width are ignored
+  CHECK(sign_extend(0x8000000000000000ull, 64) == INT64_MIN);
+  CHECK(sign_extend(0xFFFFFFFF80000000ull, 64) == -2147483648LL);  // 2^64 - 0xFFFFFFFF80000000 = 2^31
+  uint32_t words[3] = {0, 0, 0};
+  put_field(words, 26, 12, 0xABC);  // straddles words 0 and 1
+  CHECK(get_field(words, 26, 12) == 0xABC);
+  CHECK(words[0] == 0xF0000000u);
+  CHECK(words[1] == 0x2Au);
+  put_field(words, 60, 6, 0x3F);
+  CHECK(get_field(words, 26, 12) == 0xABC);
+  CHECK(sign_extend(get_field(words, 60, 6), 6) == -1);
 }
