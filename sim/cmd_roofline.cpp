@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/analytic.hpp"
+#include "models/llm_roofline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/config.hpp"
@@ -14,8 +15,46 @@ namespace po = boost::program_options;
 
 namespace qtsim::sim {
 
+namespace {
+// One LLaMA-style decoder layer on a device table entry, with LLM-Viewer's counting rules.
+int llm_roofline(const std::string& model_name, const std::string& device_name, const model::LlmQuery& q, const std::string& format) {
+  const model::LlmShape m = model::llm_shape(model_name);
+  const model::Device dev = model::device(device_name);
+  const std::vector<model::LlmOp> ops = model::llm_layer_roofline(m, dev, q);
+  if (format == "json") {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& o : ops)
+      rows.push_back({{"op", o.name}, {"ops", o.ops}, {"bytes", o.bytes()}, {"load_weight", o.load_weight}, {"load_act", o.load_act},
+                      {"store_act", o.store_act}, {"load_kv_cache", o.load_kv_cache}, {"store_kv_cache", o.store_kv_cache},
+                      {"intensity", o.intensity}, {"bound", o.bound}, {"time_s", o.time_s}});
+    std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows}}.dump(2) << "\n";
+    return 0;
+  }
+  const bool csv = format == "csv";
+  if (csv) std::printf("op,ops,bytes,load_weight,load_act,store_act,load_kv_cache,store_kv_cache,intensity,bound,time_s\n");
+  else
+    std::printf("%s on %s, %s, seqlen %lld, batch %lld, W%dA%d KV%d%s (one layer)\n%-16s %14s %13s %10s %-8s %12s\n",
+                m.name.c_str(), dev.name.c_str(), q.stage.c_str(), static_cast<long long>(q.seqlen), static_cast<long long>(q.batch),
+                q.w_bits, q.a_bits, q.kv_bits, q.flash_attention ? ", flash attention" : "", "op", "ops", "bytes", "intensity",
+                "bound", "time_s");
+  double total = 0;
+  for (const auto& o : ops) {
+    total += o.time_s;
+    if (csv)
+      std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g\n", o.name.c_str(), o.ops, o.bytes(), o.load_weight,
+                  o.load_act, o.store_act, o.load_kv_cache, o.store_kv_cache, o.intensity, o.bound.c_str(), o.time_s);
+    else
+      std::printf("%-16s %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.ops, o.bytes(), o.intensity, o.bound.c_str(), o.time_s);
+  }
+  if (!csv) std::printf("layer time %.4g s, x %lld layers = %.4g s (lm_head not included)\n", total, static_cast<long long>(m.layers),
+                        total * static_cast<double>(m.layers));
+  return 0;
+}
+}  // namespace
+
 int cmd_roofline(int argc, const char* const* argv) {
-  std::string format = "table", fidelity = "mapped";
+  std::string format = "table", fidelity = "mapped", llm, device_name = "nvidia_A100";
+  model::LlmQuery q;
   std::vector<std::string> sets;
   po::options_description opts(
       "usage: qtsim roofline [CONFIG.yaml] [--set key.path=value ...] [--format table|csv|json]\n"
@@ -23,14 +62,28 @@ int cmd_roofline(int argc, const char* const* argv) {
       "Costs the configured layer on the configured accelerator without simulating it: per op the operations\n"
       "(2 per MAC; element-wise ops as LLM-Viewer counts them), DRAM bytes, intensity, bound, the roofline time\n"
       "max(ops / peak, bytes / bandwidth) and the mapped time (array folds, fill, drain, unit latencies,\n"
-      "re-fetch). --fidelity cycle also runs the SystemC model and reports each op's error against it.\n\noptions");
+      "re-fetch). --fidelity cycle also runs the SystemC model and reports each op's error against it.\n\n"
+      "With --model, one LLaMA-style decoder layer on a GPU table entry instead, LLM-Viewer style:\n"
+      "  qtsim roofline --model llama2-7b --device nvidia_A100 --stage prefill --seqlen 1024 --batch 1\n"
+      "                 --w-bits 16 --a-bits 16 --kv-bits 16 [--flash-attention] --format csv\n\noptions");
   opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
-      "format", po::value(&format), "table, csv or json")("fidelity", po::value(&fidelity), "roofline, mapped or cycle");
+      "format", po::value(&format), "table, csv or json")("fidelity", po::value(&fidelity), "roofline, mapped or cycle")(
+      "model", po::value(&llm), "llama2-7b or llama2-13b (LLM layer mode)")("device", po::value(&device_name), "GPU table entry")(
+      "stage", po::value(&q.stage), "prefill or decode")("seqlen", po::value(&q.seqlen), "sequence length (KV length in decode)")(
+      "batch", po::value(&q.batch), "batch size")("w-bits", po::value(&q.w_bits), "weight bits")(
+      "a-bits", po::value(&q.a_bits), "activation bits")("kv-bits", po::value(&q.kv_bits), "KV-cache bits")(
+      "flash-attention", po::bool_switch(&q.flash_attention), "fuse qk, softmax and sv");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (format != "table" && format != "csv" && format != "json") throw std::invalid_argument("--format must be table, csv or json");
   if (fidelity != "roofline" && fidelity != "mapped" && fidelity != "cycle")
     throw std::invalid_argument("--fidelity must be roofline, mapped or cycle");
+  if (!llm.empty()) {
+    if (!positional.empty()) throw std::invalid_argument("--model replaces CONFIG.yaml: give one or the other");
+    for (int bits : {q.w_bits, q.a_bits, q.kv_bits})
+      if (bits != 16 && bits != 8 && bits != 4 && bits != 2 && bits != 1) throw std::invalid_argument("bit widths must be 16, 8, 4, 2 or 1");
+    return llm_roofline(llm, device_name, q, format);
+  }
   const Config c = load_config(positional.empty() ? "" : positional[0], sets);
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;

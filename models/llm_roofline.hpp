@@ -1,0 +1,41 @@
+// Roofline of one LLaMA-style decoder layer on a device, with LLM-Viewer's counting rules (docs/roofline.md):
+// per op the operations, the five byte counters, intensity, bound and time.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace qtsim::model {
+
+struct LlmShape {
+  std::string name;
+  int64_t hidden = 4096, heads = 32, kv_heads = 32, ffn = 11008, layers = 32, vocab = 32000;
+};
+LlmShape llm_shape(const std::string& name);  // llama2-7b, llama2-13b; throws for others
+
+struct Device {
+  std::string name;
+  double bandwidth = 0;            // bytes per second
+  double fp16_ops = 0, int8_ops = 0;  // operations per second (dense)
+  double onchip_bytes = 0;
+};
+Device device(const std::string& name);  // LLM-Viewer's table: nvidia_A100, nvidia_H100, ...
+
+struct LlmQuery {
+  std::string stage = "prefill";  // prefill or decode
+  int64_t seqlen = 1024, batch = 1;
+  int w_bits = 16, a_bits = 16, kv_bits = 16;
+  bool flash_attention = false;
+};
+
+struct LlmOp {
+  std::string name;
+  double ops = 0, load_weight = 0, load_act = 0, store_act = 0, load_kv_cache = 0, store_kv_cache = 0;
+  double bytes() const { return load_weight + load_act + store_act + load_kv_cache + store_kv_cache; }
+  double intensity = 0, time_s = 0;
+  std::string bound;
+};
+
+// One decoder layer, op by op, in LLM-Viewer's order and names.
+std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& d, const LlmQuery& q);
+
+}  // namespace qtsim::model
