@@ -41,6 +41,7 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
   const double h = static_cast<double>(m.hidden), H = static_cast<double>(m.heads), Hkv = static_cast<double>(m.kv_heads);
   const double f = static_cast<double>(m.ffn), d = h / H;
   const double T = prefill ? b * s : b;  // tokens processed
+  const bool fix = !q.compat;
   std::vector<LlmOp> ops;
 
   auto linear = [&](const char* name, double ic, double oc, bool to_kv) {
@@ -69,15 +70,18 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
     o.ops = 2 * mm_ops + 5 * scores;
     const double block_r = std::min(std::ceil(dev.onchip_bytes / (k * d)), d);
     const double blocks = prefill ? std::ceil(s / block_r) : 1;
-    o.load_act = (prefill ? s : 1) * d * b * H * a;          // Q read once
-    o.store_act = 2 * (prefill ? s * s : s) * b * H * a;     // LLM-Viewer charges two score-sized stores
-    o.load_kv_cache = blocks * s * d * b * H * k;            // with H, not H_kv (as LLM-Viewer)
+    o.load_act = (prefill ? s : 1) * d * b * H * a;  // Q read once
+    // LLM-Viewer charges two score-sized output stores and reloads K/V with H heads; fixed: the output is
+    // s x d per head, and K and V (H_kv heads each) are reloaded once per row block.
+    o.store_act = fix ? (prefill ? s : 1) * d * b * H * a : 2 * (prefill ? s * s : s) * b * H * a;
+    o.load_kv_cache = fix ? 2 * blocks * s * d * b * Hkv * k : blocks * s * d * b * H * k;
     ops.push_back(o);
   } else {
     LlmOp qk;
     qk.name = "qk_matmul";
     qk.ops = mm_ops;
-    qk.load_act = prefill ? s * d * Hkv * b * a : d * H * b * a;  // prefill reads Q with H_kv heads (as LLM-Viewer)
+    // LLM-Viewer's prefill reads Q with H_kv heads; fixed: H heads
+    qk.load_act = prefill ? s * d * (fix ? H : Hkv) * b * a : d * H * b * a;
     qk.store_act = scores * a;
     qk.load_kv_cache = s * d * Hkv * b * k;
     ops.push_back(qk);
@@ -94,23 +98,40 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
     sm.load_act = sm.store_act = scores * a;
     ops.push_back(sm);
   }
-  auto elementwise = [&](const char* name, double per_element, double loads) {
+  auto elementwise = [&](const char* name, double per_element, double loads, double width) {
     LlmOp o;
     o.name = name;
-    o.ops = per_element * T * h;
-    o.load_act = loads * T * h * a;
-    o.store_act = T * h * a;
+    o.ops = per_element * T * width;
+    o.load_act = loads * T * width * a;
+    o.store_act = T * width * a;
     ops.push_back(o);
   };
-  elementwise("attn_norm", 7, 1);
-  elementwise("mlp_norm", 7, 1);
-  elementwise("attn_add", 1, 1);
-  elementwise("mlp_add", 1, 1);
-  elementwise("mlp_act", 2, 2);  // sized by the hidden width, as LLM-Viewer does
+  elementwise("attn_norm", 7, 1, h);
+  elementwise("mlp_norm", 7, 1, h);
+  elementwise("attn_add", 1, 1, h);
+  elementwise("mlp_add", 1, 1, h);
+  elementwise("mlp_act", 2, 2, fix ? f : h);  // LLM-Viewer sizes it by the hidden width; fixed: the ffn width
+  if (fix) {  // the model's head, for every token processed (LLM-Viewer counts MACs of one token, per model)
+    LlmOp o;
+    o.name = "lm_head";
+    const double V = static_cast<double>(m.vocab);
+    o.ops = 2 * h * V * T;
+    o.load_weight = h * V * w;
+    o.load_act = h * T * a;
+    o.store_act = V * T * a;
+    ops.push_back(o);
+  }
 
-  // The INT8 peak applies only when weights, activations and KV cache are all 8 bits or fewer.
-  const double peak = (q.w_bits <= 8 && q.a_bits <= 8 && q.kv_bits <= 8) ? dev.int8_ops : dev.fp16_ops;
+  // LLM-Viewer: the INT8 peak only when weights, activations and KV cache are all 8 bits or fewer. Fixed: each
+  // op at the precision it computes in (linears: weights and activations; attention: activations and KV).
+  const bool all8 = q.w_bits <= 8 && q.a_bits <= 8 && q.kv_bits <= 8;
   for (LlmOp& o : ops) {
+    const bool attention = o.name == "qk_matmul" || o.name == "sv_matmul" || o.name == "fused_attention";
+    const bool weights = o.load_weight > 0;
+    const bool int8 = !fix ? all8
+                           : (weights ? q.w_bits <= 8 && q.a_bits <= 8
+                                      : attention ? q.a_bits <= 8 && q.kv_bits <= 8 : q.a_bits <= 8);
+    const double peak = int8 ? dev.int8_ops : dev.fp16_ops;
     o.intensity = o.ops / o.bytes();
     o.bound = o.intensity < peak / dev.bandwidth ? "memory" : "compute";
     o.time_s = o.ops / std::min(peak, o.intensity * dev.bandwidth);

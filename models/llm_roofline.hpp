@@ -25,6 +25,9 @@ struct LlmQuery {
   int64_t seqlen = 1024, batch = 1;
   int w_bits = 16, a_bits = 16, kv_bits = 16;
   bool flash_attention = false;
+  // true: LLM-Viewer's rules quirks included (its per-layer table, no lm_head). false (default): the quirks
+  // fixed (docs/roofline.md lists each difference) and lm_head added as a row.
+  bool compat = false;
 };
 
 struct LlmOp {

@@ -37,23 +37,24 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
                 m.name.c_str(), dev.name.c_str(), q.stage.c_str(), static_cast<long long>(q.seqlen), static_cast<long long>(q.batch),
                 q.w_bits, q.a_bits, q.kv_bits, q.flash_attention ? ", flash attention" : "", "op", "ops", "bytes", "intensity",
                 "bound", "time_s");
-  double total = 0;
+  double layer = 0, head = 0;
   for (const auto& o : ops) {
-    total += o.time_s;
+    (o.name == "lm_head" ? head : layer) += o.time_s;
     if (csv)
       std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g\n", o.name.c_str(), o.ops, o.bytes(), o.load_weight,
                   o.load_act, o.store_act, o.load_kv_cache, o.store_kv_cache, o.intensity, o.bound.c_str(), o.time_s);
     else
       std::printf("%-16s %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.ops, o.bytes(), o.intensity, o.bound.c_str(), o.time_s);
   }
-  if (!csv) std::printf("layer time %.4g s, x %lld layers = %.4g s (lm_head not included)\n", total, static_cast<long long>(m.layers),
-                        total * static_cast<double>(m.layers));
+  if (!csv)
+    std::printf("%s: one layer %.4g s; %lld layers + lm_head %.4g s\n", q.compat ? "LLM-Viewer rules (no lm_head row)" : "quirks fixed",
+                layer, static_cast<long long>(m.layers), layer * static_cast<double>(m.layers) + head);
   return 0;
 }
 }  // namespace
 
 int cmd_roofline(int argc, const char* const* argv) {
-  std::string format = "table", fidelity = "mapped", llm, device_name = "nvidia_A100";
+  std::string format = "table", fidelity = "mapped", llm, device_name = "nvidia_A100", compat;
   model::LlmQuery q;
   std::vector<std::string> sets;
   po::options_description opts(
@@ -65,20 +66,23 @@ int cmd_roofline(int argc, const char* const* argv) {
       "re-fetch). --fidelity cycle also runs the SystemC model and reports each op's error against it.\n\n"
       "With --model, one LLaMA-style decoder layer on a GPU table entry instead, LLM-Viewer style:\n"
       "  qtsim roofline --model llama2-7b --device nvidia_A100 --stage prefill --seqlen 1024 --batch 1\n"
-      "                 --w-bits 16 --a-bits 16 --kv-bits 16 [--flash-attention] --format csv\n\noptions");
+      "                 --w-bits 16 --a-bits 16 --kv-bits 16 [--flash-attention] [--compat llmviewer] --format csv\n\noptions");
   opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
       "format", po::value(&format), "table, csv or json")("fidelity", po::value(&fidelity), "roofline, mapped or cycle")(
       "model", po::value(&llm), "llama2-7b or llama2-13b (LLM layer mode)")("device", po::value(&device_name), "GPU table entry")(
       "stage", po::value(&q.stage), "prefill or decode")("seqlen", po::value(&q.seqlen), "sequence length (KV length in decode)")(
       "batch", po::value(&q.batch), "batch size")("w-bits", po::value(&q.w_bits), "weight bits")(
       "a-bits", po::value(&q.a_bits), "activation bits")("kv-bits", po::value(&q.kv_bits), "KV-cache bits")(
-      "flash-attention", po::bool_switch(&q.flash_attention), "fuse qk, softmax and sv");
+      "flash-attention", po::bool_switch(&q.flash_attention), "fuse qk, softmax and sv")(
+      "compat", po::value(&compat), "llmviewer: LLM-Viewer's rules with its quirks (default: quirks fixed)");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (format != "table" && format != "csv" && format != "json") throw std::invalid_argument("--format must be table, csv or json");
   if (fidelity != "roofline" && fidelity != "mapped" && fidelity != "cycle")
     throw std::invalid_argument("--fidelity must be roofline, mapped or cycle");
   if (!llm.empty()) {
+    if (!compat.empty() && compat != "llmviewer") throw std::invalid_argument("--compat takes llmviewer, got " + compat);
+    q.compat = compat == "llmviewer";
     if (!positional.empty()) throw std::invalid_argument("--model replaces CONFIG.yaml: give one or the other");
     for (int bits : {q.w_bits, q.a_bits, q.kv_bits})
       if (bits != 16 && bits != 8 && bits != 4 && bits != 2 && bits != 1) throw std::invalid_argument("bit widths must be 16, 8, 4, 2 or 1");

@@ -149,6 +149,8 @@ TEST_CASE("qtsim roofline prints every fidelity and rejects bad options", "[sim]
   CHECK(run({"roofline", "--set", "workload.tokens=20", "--format", "json", "--fidelity", "roofline"}) == 0);
   CHECK(run({"roofline", "--set", "workload.tokens=20", "--fidelity", "cycle"}) == 0);
   CHECK(run({"roofline", "--model", "llama2-7b", "--device", "nvidia_H100", "--stage", "decode", "--format", "csv"}) == 0);
+  CHECK(run({"roofline", "--model", "llama2-7b", "--compat", "llmviewer", "--flash-attention"}) == 0);
+  CHECK(run({"roofline", "--model", "llama2-7b", "--compat", "vllm"}) == 2);
   CHECK(run({"roofline", "--model", "llama2-7b", "--w-bits", "3"}) == 2);
   CHECK(run({"roofline", "--model", "llama2-7b", "--device", "tpu"}) == 2);
   CHECK(run({"roofline", "--format", "xml"}) == 2);

@@ -17,6 +17,7 @@ const LlmOp& op(const std::vector<LlmOp>& ops, const std::string& name) {
 
 TEST_CASE("LLaMA-2-7B prefill on A100, W16A16, against hand-derived counters", "[model][analytic][llm]") {
   LlmQuery q;  // prefill, s = 1024, b = 1, 16 bits
+  q.compat = true;
   const auto ops = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
   // q_proj: 2*4096*4096*1024 OPs, weights 4096^2 * 2 B, activations in and out 4096*1024*2 B
   const LlmOp& qp = op(ops, "q_proj");
@@ -51,6 +52,7 @@ TEST_CASE("LLaMA-2-7B prefill on A100, W16A16, against hand-derived counters", "
 
 TEST_CASE("LLaMA-2-7B decode on H100 and the peak-selection rule", "[model][analytic][llm]") {
   LlmQuery q;
+  q.compat = true;
   q.stage = "decode";
   const auto ops = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_H100"), q);
   // decode qk: 2 s d H b OPs, Q d H b a, scores s H b a, K s d H_kv b k
@@ -66,6 +68,7 @@ TEST_CASE("LLaMA-2-7B decode on H100 and the peak-selection rule", "[model][anal
   CHECK(qp.time_s == Approx((4096.0 * 4096 * 2 + 2 * 4096 * 2) / 3.072e12).epsilon(1e-12));
   // W8A8 with a 16-bit KV cache stays on the FP16 peak; all 8-bit moves to the INT8 peak
   LlmQuery p;
+  p.compat = true;
   p.w_bits = p.a_bits = 8;
   const double t16 = op(llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_H100"), p), "q_proj").time_s;
   p.kv_bits = 8;
@@ -76,6 +79,7 @@ TEST_CASE("LLaMA-2-7B decode on H100 and the peak-selection rule", "[model][anal
 
 TEST_CASE("flash attention fuses qk, softmax and sv with LLM-Viewer's K/V reload count", "[model][analytic][llm]") {
   LlmQuery q;
+  q.compat = true;
   q.flash_attention = true;
   const auto ops = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
   const LlmOp& fa = op(ops, "fused_attention");
@@ -86,4 +90,22 @@ TEST_CASE("flash attention fuses qk, softmax and sv with LLM-Viewer's K/V reload
   CHECK(fa.store_act == 2.0 * 1024 * 1024 * 32 * 2);
   CHECK_THROWS_WITH(device("tpu_v9"), Catch::Contains("unknown device"));
   CHECK_THROWS_WITH(llm_shape("gpt5"), Catch::Contains("unknown model"));
+}
+
+TEST_CASE("default mode fixes LLM-Viewer's quirks, each by the hand-derived amount", "[model][analytic][llm]") {
+  LlmQuery q;  // compat off
+  const auto ops = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
+  CHECK(op(ops, "mlp_act").ops == 2.0 * 1024 * 11008);  // sized by the ffn width
+  CHECK(op(ops, "lm_head").ops == 2.0 * 4096 * 32000 * 1024);  // 2 per MAC, every prefill token
+  CHECK(op(ops, "lm_head").load_weight == 4096.0 * 32000 * 2);
+  // W8A8 with a 16-bit KV cache: the linears run at the INT8 peak, attention at the FP16 one
+  LlmQuery p;
+  p.w_bits = p.a_bits = 8;
+  const auto w8 = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), p);
+  CHECK(op(w8, "q_proj").time_s == Approx(34359738368.0 / 624e12).epsilon(1e-12));
+  // flash attention: output s x d per head, K and V reloaded with H_kv heads per row block
+  q.flash_attention = true;
+  const LlmOp& fa = op(llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q), "fused_attention");
+  CHECK(fa.store_act == 1024.0 * 128 * 32 * 2);
+  CHECK(fa.load_kv_cache == 2 * 8.0 * 1024 * 128 * 32 * 2);
 }
