@@ -47,8 +47,8 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
       std::printf("%-16s %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.ops, o.bytes(), o.intensity, o.bound.c_str(), o.time_s);
   }
   if (!csv)
-    std::printf("%s: one layer %.4g s; %lld layers + lm_head %.4g s\n", q.compat ? "LLM-Viewer rules (no lm_head row)" : "quirks fixed",
-                layer, static_cast<long long>(m.layers), layer * static_cast<double>(m.layers) + head);
+    std::printf("%s: one layer %.4g s; %lld layers%s %.4g s\n", q.compat ? "LLM-Viewer rules" : "quirks fixed", layer,
+                static_cast<long long>(m.layers), q.compat ? " (no lm_head row)" : " + lm_head", layer * static_cast<double>(m.layers) + head);
   return 0;
 }
 }  // namespace
