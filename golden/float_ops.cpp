@@ -77,12 +77,6 @@ FTensor add(const FTensor& a, const FTensor& b) {
   return y;
 }
 
-FTensor scale(const FTensor& x, float s) {
-  FTensor y(x.shape);
-  for (int64_t i = 0; i < x.size(); ++i) y[i] = x[i] * s;
-  return y;
-}
-
 ErrorStats error_stats(const FTensor& ref, const FTensor& approx) {
   if (ref.shape != approx.shape) throw std::invalid_argument("error_stats: shape mismatch");
   double dot = 0, nr = 0, na = 0, noise = 0, mx = 0, sum_abs = 0;

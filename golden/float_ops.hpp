@@ -13,7 +13,6 @@ FTensor layernorm(const FTensor& x, const std::vector<float>& gamma, const std::
 FTensor softmax(const FTensor& x);  // over the last axis
 FTensor gelu(const FTensor& x);     // exact, with erf
 FTensor add(const FTensor& a, const FTensor& b);
-FTensor scale(const FTensor& x, float s);
 
 // Quantization error of `approx` against `ref`.
 struct ErrorStats {

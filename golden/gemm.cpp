@@ -142,7 +142,9 @@ void check_types(IntType a, IntType b) {
 void gemm_typed(const ITensor& a, int64_t a_off, const std::vector<int8_t>& b8, int64_t b_off, const int32_t* bias,
                 int64_t m, int64_t k, int64_t n, IntType a_type, int32_t* c) {
   const int64_t* av = a.data.data() + a_off;
-  narrow<int64_t>(av, m * k, a_type, "gemm A");  // range check only
+  for (int64_t i = 0; i < m * k; ++i)
+    if (!a_type.holds(av[i]))
+      throw std::invalid_argument("gemm A value " + std::to_string(av[i]) + " at index " + std::to_string(i) + " does not fit " + a_type.name());
   if (std::all_of(av, av + m * k, [](int64_t v) { return int_type(16).holds(v); })) {
     const std::vector<int16_t> a16 = narrow<int16_t>(av, m * k, int_type(16), "gemm A");
     gemm_i16s8(a16.data(), b8.data() + b_off, bias, m, k, n, c);

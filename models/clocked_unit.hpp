@@ -27,7 +27,6 @@ class ClockedUnit : public sc_core::sc_module {
     dont_initialize();
   }
   bool busy() const { return busy_; }
-  const sc_core::sc_time& period() const { return period_; }
 
   // Runs the current job to completion; returns the cycles it took.
   int64_t run_to_done() {

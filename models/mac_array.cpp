@@ -64,7 +64,6 @@ void MacArray::start(const GemmJob& job) {
   t_ = 0;
   loaded_ = 0;
   last_write_ = -1;
-  mac_ops += job.m * job.k * job.n;
   std::fill(tag_.begin(), tag_.end(), -1);
   std::fill(shadow_tag_.begin(), shadow_tag_.end(), -1);
   std::fill(p_.begin(), p_.end(), 0);

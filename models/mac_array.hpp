@@ -48,8 +48,6 @@ class MacArray : public ClockedUnit {
   void start(const GemmJob& job);
   const ArrayConfig& config() const { return cfg_; }
 
-  int64_t mac_ops = 0;  // useful multiply-accumulates (inside M, K, N)
-
  private:
   bool step() override;
   void tick_ws();

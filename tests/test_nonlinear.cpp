@@ -7,6 +7,7 @@
 #include "golden/float_ops.hpp"
 #include "golden/ilayernorm.hpp"
 #include "golden/shiftgelu.hpp"
+#include "golden/quantize.hpp"
 #include "golden/shiftmax.hpp"
 
 using namespace qtsim::golden;
@@ -72,9 +73,7 @@ TEST_CASE("Shiftmax tracks softmax within the shift-exp approximation bound", "[
   ShiftmaxParams p;
   p.scale = 0.08f;  // logits span +-10
   const ITensor x = random_ints({64, 197}, -127, 127, 7);
-  FTensor xf(x.shape);
-  for (int64_t i = 0; i < x.size(); ++i) xf[i] = static_cast<float>(x[i]) * p.scale;
-  const FTensor ref = softmax(xf);
+  const FTensor ref = softmax(dequantize(x, p.scale));
   const ITensor out = shiftmax(x, p);
   for (int64_t i = 0; i < out.size(); ++i) {
     const double got = static_cast<double>(out[i]) / 32768.0;
@@ -100,8 +99,7 @@ TEST_CASE("ShiftGELU tracks GELU within the sigmoid approximation bound", "[gold
   ShiftGeluParams p;
   p.scale = 0.05f;
   const ITensor x = random_ints({32, 768}, -128, 127, 11);
-  FTensor xf(x.shape);
-  for (int64_t i = 0; i < x.size(); ++i) xf[i] = static_cast<float>(x[i]) * p.scale;
+  const FTensor xf = dequantize(x, p.scale);
   const FTensor ref = gelu(xf);
   const ITensor out = shiftgelu(x, p);
   for (int64_t i = 0; i < out.size(); ++i) {
@@ -171,9 +169,7 @@ TEST_CASE("I-LayerNorm tracks LayerNorm within the closed-form bound", "[golden]
   for (auto& g : p.gamma) g += 1.0f;
   p.beta = normal_draws(c, 4, 0.1f);
   const ITensor x = random_ints({16, c}, -6000, 6000, 5);
-  FTensor xf(x.shape);
-  for (int64_t i = 0; i < x.size(); ++i) xf[i] = static_cast<float>(x[i]);
-  const FTensor ref = layernorm(xf, p.gamma, p.beta, 0.0f);
+  const FTensor ref = layernorm(dequantize(x, 1.0f), p.gamma, p.beta, 0.0f);
   ILayerNormTaps taps;
   const ITensor out = ilayernorm(x, p, &taps);
   const std::vector<float> os = ilayernorm_out_scale(p, c);
