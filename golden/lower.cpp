@@ -1,5 +1,6 @@
 #include "golden/lower.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -8,8 +9,24 @@
 
 namespace qtsim::golden {
 
+const std::vector<std::string>& encoder_linears() {
+  static const std::vector<std::string> names{"qkv", "proj", "fc1", "fc2"};
+  return names;
+}
+
+int LowerOptions::bits_of(const std::string& linear) const {
+  const auto it = op_w_bits.find(linear);
+  return it == op_w_bits.end() ? w_bits : it->second;
+}
+
 void LowerOptions::check(const EncoderDims& d) const {
   if (w_bits != 8 && w_bits != 4) throw std::invalid_argument("w_bits must be 8 or 4, got " + std::to_string(w_bits));
+  for (const auto& [name, bits] : op_w_bits) {
+    const auto& l = encoder_linears();
+    if (std::find(l.begin(), l.end(), name) == l.end())
+      throw std::invalid_argument("op_w_bits: unknown linear '" + name + "' (qkv, proj, fc1, fc2)");
+    if (bits != 8 && bits != 4) throw std::invalid_argument("op_w_bits: " + name + " must be 8 or 4, got " + std::to_string(bits));
+  }
   if (group < 0) throw std::invalid_argument("group must be >= 0");
   if (group > 0) {
     if (w_bits != 4) throw std::invalid_argument("group-wise weights need w_bits 4");
@@ -50,7 +67,8 @@ struct Builder {
     const std::string acc = name + "_acc", wname = name + "_w";
     std::vector<Dyadic> mult;
     std::vector<float> acc_scale;
-    if (o.group > 0) {
+    const int bits = o.bits_of(name);
+    if (o.group > 0 && bits == 4) {
       GroupInt4Weights gw = quantize_group_int4(w, o.group);
       const Group4Consts c = group4_consts(gw);
       tensor(wname, {n, k}, uint_type(4), {});
@@ -64,9 +82,9 @@ struct Builder {
         mult.push_back(dyadic_from_scales(s, s_out));
       }
     } else {
-      const std::vector<float> sw = weight_scales(w, o.w_bits);
-      p.consts[wname] = quantize_weight(w, sw, o.w_bits);
-      tensor(wname, {n, k}, int_type(o.w_bits), sw);
+      const std::vector<float> sw = weight_scales(w, bits);
+      p.consts[wname] = quantize_weight(w, sw, bits);
+      tensor(wname, {n, k}, int_type(bits), sw);
       for (int64_t j = 0; j < n; ++j) acc_scale.push_back(s_in * sw[static_cast<size_t>(j)]);
       tensor(acc, acc_shape, int_type(32), acc_scale);
       op(OpKind::gemm, name, {in}, {acc}).weight = wname;

@@ -3,6 +3,7 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "golden/encoder.hpp"
 #include "golden/program.hpp"
@@ -11,13 +12,19 @@ namespace qtsim::golden {
 
 struct LowerOptions {
   int w_bits = 8;         // weights of the four linears: 8, or 4 (W4A8)
-  int64_t group = 0;      // 0: per-channel weights; > 0: group-wise uint4 with this group size (w_bits 4)
+  int64_t group = 0;      // 0: per-channel weights; > 0: group-wise uint4 with this group size (4-bit linears)
+  // Mixed precision (as in PMQ): weight bits of single linears (qkv, proj, fc1, fc2) over w_bits.
+  std::map<std::string, int> op_w_bits;
   bool logsqrt2 = false;  // RepQ-ViT log-sqrt2 attention probabilities and shift-add attn @ v
   int logsqrt2_bits = 4;
   Rounding rounding = Rounding::half_even;
   Numerator numerator = Numerator::pow2_31;
+  int bits_of(const std::string& linear) const;
   void check(const EncoderDims& d) const;
 };
+
+// The encoder's linears, in program order: the names op_w_bits takes.
+const std::vector<std::string>& encoder_linears();
 
 // A program with the integer inputs that go with it.
 struct Lowered {

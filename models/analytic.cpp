@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "models/energy_area.hpp"
 #include "models/op_cost.hpp"
 
 namespace qtsim::model {
@@ -29,8 +30,11 @@ int64_t unit_passes(OpKind k) {
   }
 }
 
-Roofline roofline(const golden::Program& p, const HwConfig& hw) {
+Roofline roofline(const golden::Program& p, const HwConfig& hw) { return roofline(p, program_facts(p), hw); }
+
+Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, const HwConfig& hw) {
   Roofline r;
+  r.rows.reserve(p.ops.size());
   const double bw = hw.memory.dram_bytes_per_cycle;
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const golden::Op& op = p.ops[i];
@@ -38,27 +42,35 @@ Roofline roofline(const golden::Program& p, const HwConfig& hw) {
     row.name = op.name;
     row.kind = golden::op_kind_name(op.kind);
     row.unit = op_unit(op.kind);
+    const OpFacts& f = facts[i];
     OpStats st;
-    account_traffic(p, i, hw, st);
+    account_traffic(f, hw, st);
     row.dram_bytes = st.dram_read_bytes + st.dram_write_bytes;
+    row.sram_bytes = st.sram_read_bytes + st.sram_write_bytes;
+    double compute_pj = 0;
     if (is_array_op(op.kind)) {
-      const GemmShape g = gemm_shape(p, op);
+      const GemmShape& g = f.g;
       row.ops = 2.0 * static_cast<double>(g.batches * g.m * g.k * g.n);
       row.peak = 2.0 * static_cast<double>(hw.array.rows * hw.array.cols * g.lanes);
+      compute_pj = row.ops / 2 * mac_energy_pj(g.lanes);
     } else if (row.unit != "layout") {
-      const golden::Shape& x = p.info(op.in[0]).shape;
-      row.ops = ops_per_element(op.kind) * static_cast<double>(golden::numel(x));
+      row.ops = ops_per_element(op.kind) * static_cast<double>(f.in_elems);
       const int64_t lanes = row.unit == "ppu" ? hw.ppu_lanes : hw.nonlinear_lanes;
       row.peak = ops_per_element(op.kind) * static_cast<double>(lanes) / static_cast<double>(unit_passes(op.kind));
+      compute_pj = row.ops * EnergyArea::elementwise_op_pj;
     }
+    row.energy_pj = compute_pj + static_cast<double>(row.sram_bytes) * EnergyArea::sram_byte_pj +
+                    static_cast<double>(row.dram_bytes) * EnergyArea::dram_byte_pj;
     const double compute = row.peak > 0 ? row.ops / row.peak : 0;
     const double memory = static_cast<double>(row.dram_bytes) / bw;
     row.roofline_cycles = std::max(compute, memory);
     row.intensity = row.dram_bytes > 0 ? row.ops / static_cast<double>(row.dram_bytes) : 0;
     row.bound = row.ops == 0 ? "-" : (row.intensity < row.peak / bw ? "memory" : "compute");
-    row.mapped_cycles = op_cycles(hw.memory, compute_cycles(p, op, hw), row.dram_bytes);
+    row.mapped_cycles = op_cycles(hw.memory, compute_cycles(f, hw), row.dram_bytes);
     r.ops += row.ops;
     r.dram_bytes += row.dram_bytes;
+    r.sram_bytes += row.sram_bytes;
+    r.energy_pj += row.energy_pj;
     r.roofline_cycles += row.roofline_cycles;
     r.mapped_cycles += row.mapped_cycles;
     r.rows.push_back(std::move(row));

@@ -14,6 +14,8 @@ struct RooflineRow {
   std::string name, kind, unit;
   double ops = 0;           // 2 per MAC; element-wise ops per the counting rules of docs/roofline.md
   int64_t dram_bytes = 0;
+  int64_t sram_bytes = 0;   // scratchpad reads and writes
+  double energy_pj = 0;     // proxy (models/energy_area.hpp): MACs or element ops, SRAM and DRAM bytes
   double intensity = 0;     // ops per DRAM byte
   double peak = 0;          // the unit's ops per cycle
   std::string bound;        // "compute" or "memory" (ridge point = peak / bandwidth)
@@ -23,8 +25,8 @@ struct RooflineRow {
 
 struct Roofline {
   std::vector<RooflineRow> rows;
-  double ops = 0, roofline_cycles = 0;
-  int64_t dram_bytes = 0, mapped_cycles = 0;
+  double ops = 0, roofline_cycles = 0, energy_pj = 0;
+  int64_t dram_bytes = 0, sram_bytes = 0, mapped_cycles = 0;
 };
 
 // Operations per element of the element-wise ops, and the passes their unit makes over a row.
@@ -32,5 +34,8 @@ double ops_per_element(golden::OpKind k);
 int64_t unit_passes(golden::OpKind k);
 
 Roofline roofline(const golden::Program& p, const HwConfig& hw);
+// The same with the Program's facts gathered once (models/op_cost.hpp), for sweeps over hardware.
+struct OpFacts;
+Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, const HwConfig& hw);
 
 }  // namespace qtsim::model

@@ -32,9 +32,21 @@ Device device(const std::string& name) {
                               "nvidia_V100, nvidia_A6000, nvidia_A40, nvidia_L40)");
 }
 
+LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q) {
+  const double h = static_cast<double>(m.hidden), kv = h * static_cast<double>(m.kv_heads) / static_cast<double>(m.heads);
+  const double layer = 2 * h * h + 2 * h * kv + 3 * h * static_cast<double>(m.ffn) + 2 * h;  // q,o; k,v; MLP; two norms
+  LlmFootprint f;
+  f.params = static_cast<double>(m.layers) * layer + 2 * static_cast<double>(m.vocab) * h + h;
+  f.weight_bytes = f.params * q.w_bits / 8.0;
+  f.kv_cache_bytes = 2 * static_cast<double>(m.layers * q.batch * q.seqlen) * kv * q.kv_bits / 8.0;
+  return f;
+}
+
 std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, const LlmQuery& q) {
   if (q.stage != "prefill" && q.stage != "decode") throw std::invalid_argument("stage must be prefill or decode");
   if (q.seqlen < 1 || q.batch < 1) throw std::invalid_argument("seqlen and batch must be >= 1");
+  for (int bits : {q.w_bits, q.a_bits, q.kv_bits})
+    if (bits != 16 && bits != 8 && bits != 4 && bits != 2 && bits != 1) throw std::invalid_argument("bit widths must be 16, 8, 4, 2 or 1");
   const bool prefill = q.stage == "prefill";
   const double w = q.w_bits / 8.0, a = q.a_bits / 8.0, k = q.kv_bits / 8.0;
   const double b = static_cast<double>(q.batch), s = static_cast<double>(q.seqlen);

@@ -38,6 +38,14 @@ struct LlmOp {
   std::string bound;
 };
 
+// What the whole model holds in memory: every parameter (decoder layers with their norms, embedding, final
+// norm, lm_head) at w_bits, and the KV cache of `batch` sequences of `seqlen` tokens at kv_bits.
+struct LlmFootprint {
+  double params = 0, weight_bytes = 0, kv_cache_bytes = 0;
+  double bytes() const { return weight_bytes + kv_cache_bytes; }
+};
+LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q);
+
 // One decoder layer, op by op, in LLM-Viewer's order and names.
 std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& d, const LlmQuery& q);
 

@@ -41,6 +41,33 @@ Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int6
   return s;
 }
 
+int64_t array_cycles(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
+  const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
+  if (cfg.dataflow == Dataflow::os) {
+    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C);
+    const int64_t gap = cfg.overlap ? std::max({k, R, C}) : k + R + C - 1;
+    return (tiles - 1) * gap + k + R + C - 1;
+  }
+  const int64_t tiles = ceil_div(n, C) * ceil_div(k, R), pass = m + R + C - 2;
+  if (!cfg.overlap) return (tiles - 1) * (pass + R) + R + pass;
+  // The same recurrence as array_schedule. Its future depends only on (p_i - a_i, a_{i-1} - a_i): once that
+  // state repeats at i and i - d, every later start is the one d tiles earlier plus a_i - a_{i-d}.
+  std::vector<int64_t> a{R}, p{0};
+  for (int64_t i = 1; i < tiles; ++i) {
+    const size_t u = static_cast<size_t>(i);
+    const int64_t buffer_free = i >= 2 ? a[u - 2] + pass : 0;
+    p.push_back(std::max(p[u - 1] + R, buffer_free));
+    a.push_back(std::max(a[u - 1] + m, p[u] + R));
+    for (size_t d = 1; d <= 2 && i >= 2 + static_cast<int64_t>(d); ++d) {
+      if (p[u] - a[u] != p[u - d] - a[u - d] || a[u - 1] - a[u] != a[u - d - 1] - a[u - d]) continue;
+      const int64_t j = i - static_cast<int64_t>(d), last = tiles - 1, delta = a[u] - a[u - d];
+      const int64_t base = j + (last - j) % static_cast<int64_t>(d);
+      return a[static_cast<size_t>(base)] + (last - j) / static_cast<int64_t>(d) * delta + pass;
+    }
+  }
+  return a.back() + pass;
+}
+
 MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : ClockedUnit(name), cfg_(cfg) {
   if (cfg.rows < 1 || cfg.cols < 1) throw std::invalid_argument("array rows and cols must be >= 1");
   const size_t pe = static_cast<size_t>(cfg.rows * cfg.cols);

@@ -39,6 +39,9 @@ struct Schedule {
 };
 // K counts PE steps: with L lanes per PE a GEMM of depth K takes ceil(K / L) steps.
 Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n, int64_t lanes = 1);
+// array_schedule(...).cycles without the per-tile lists, in time independent of the tile count: the ws
+// recurrence turns periodic after a few tiles and is advanced a period at a time (design-space sweeps).
+int64_t array_cycles(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n, int64_t lanes = 1);
 
 class MacArray : public ClockedUnit {
  public:

@@ -77,20 +77,44 @@ GemmShape gemm_shape(const golden::Program& p, const Op& op) {
   return g;
 }
 
-void account_traffic(const golden::Program& p, size_t index, const HwConfig& hw, OpStats& st) {
+OpFacts op_facts(const golden::Program& p, size_t index) {
   const Op& op = p.ops[index];
-  // Accumulators an array op hands to the op right after it stay in the accumulator SRAM when they fit.
-  auto on_chip = [&](const std::string& t, size_t producer) {
+  OpFacts f;
+  f.kind = op.kind;
+  // Accumulators an array op hands to the op right after it may stay in the accumulator SRAM.
+  auto handed_on = [&](const std::string& t, size_t producer) {
     return producer + 1 < p.ops.size() && is_array_op(p.ops[producer].kind) && p.ops[producer].out[0] == t &&
-           std::find(p.ops[producer + 1].in.begin(), p.ops[producer + 1].in.end(), t) != p.ops[producer + 1].in.end() &&
-           tensor_bytes(p, t) <= hw.memory.acc_kib * 1024;
+           std::find(p.ops[producer + 1].in.begin(), p.ops[producer + 1].in.end(), t) != p.ops[producer + 1].in.end();
   };
+  for (const auto& t : op.in) f.in.push_back({tensor_bytes(p, t), index > 0 && handed_on(t, index - 1)});
+  for (const auto& t : op.out) f.out.push_back({tensor_bytes(p, t), handed_on(t, index)});
+  const golden::TensorInfo& x = p.info(op.in[0]);
+  f.len = x.shape.back();
+  f.in_elems = golden::numel(x.shape);
+  f.out_elems = golden::numel(p.info(op.out[0]).shape);
   if (is_array_op(op.kind)) {
-    const GemmShape g = gemm_shape(p, op);
-    const double a_bytes = p.info(op.in[0]).type.bits / 8.0;
-    const double b_bytes = (op.kind == OpKind::bmm_nt ? p.info(op.in[1]).type.bits : p.info(op.weight).type.bits) / 8.0;
-    for (int64_t b = 0; b < g.batches; ++b) array_traffic(hw, g.m, g.k, g.n, a_bytes, b_bytes, st);
-    if (!on_chip(op.out[0], index)) st.dram_write_bytes += tensor_bytes(p, op.out[0]);
+    f.g = gemm_shape(p, op);
+    f.a_bits = x.type.bits;
+    f.b_bits = op.kind == OpKind::bmm_nt ? p.info(op.in[1]).type.bits : p.info(op.weight).type.bits;
+    if (op.kind == OpKind::gemm_group4) f.group = p.group4_consts.at(op.weight).group;
+  }
+  // Shift-add attn @ v: one PPU step per (probability, value column) pair.
+  f.ppu_elems = op.kind == OpKind::logsqrt2_attn_v ? f.in_elems * p.info(op.in[1]).shape[1] : f.out_elems;
+  return f;
+}
+
+std::vector<OpFacts> program_facts(const golden::Program& p) {
+  std::vector<OpFacts> f;
+  for (size_t i = 0; i < p.ops.size(); ++i) f.push_back(op_facts(p, i));
+  return f;
+}
+
+void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st) {
+  const int64_t acc_bytes = hw.memory.acc_kib * 1024;
+  if (is_array_op(f.kind)) {
+    const GemmShape& g = f.g;
+    for (int64_t b = 0; b < g.batches; ++b) array_traffic(hw, g.m, g.k, g.n, f.a_bits / 8.0, f.b_bits / 8.0, st);
+    if (!(f.out[0].handed_on && f.out[0].bytes <= acc_bytes)) st.dram_write_bytes += f.out[0].bytes;
     const int64_t R = hw.array.rows, C = hw.array.cols, steps = ceil_div(g.k, g.lanes);
     const int64_t tiles = hw.array.dataflow == Dataflow::ws ? ceil_div(g.n, C) * ceil_div(steps, R) : ceil_div(g.m, R) * ceil_div(g.n, C);
     const int64_t stream = hw.array.dataflow == Dataflow::ws ? g.m : steps;
@@ -98,38 +122,38 @@ void account_traffic(const golden::Program& p, size_t index, const HwConfig& hw,
                             static_cast<double>(R * C * g.lanes * tiles * stream * g.batches);
     return;
   }
-  if (op.kind == OpKind::split_heads || op.kind == OpKind::merge_heads) return;  // re-addressing only
-  for (const auto& t : op.in) {
-    if (index > 0 && on_chip(t, index - 1)) st.sram_read_bytes += tensor_bytes(p, t);
-    else st.dram_read_bytes += tensor_bytes(p, t);
+  if (f.kind == OpKind::split_heads || f.kind == OpKind::merge_heads) return;  // re-addressing only
+  for (const auto& t : f.in) {
+    if (t.handed_on && t.bytes <= acc_bytes) st.sram_read_bytes += t.bytes;
+    else st.dram_read_bytes += t.bytes;
   }
-  for (const auto& t : op.out) st.dram_write_bytes += tensor_bytes(p, t);
+  for (const auto& t : f.out) st.dram_write_bytes += t.bytes;
 }
 
-int64_t compute_cycles(const golden::Program& p, const Op& op, const HwConfig& hw) {
-  const golden::TensorInfo& x = p.info(op.in[0]);
-  const int64_t len = x.shape.back(), rows = golden::numel(x.shape) / std::max<int64_t>(len, 1);
-  switch (op.kind) {
+void account_traffic(const golden::Program& p, size_t index, const HwConfig& hw, OpStats& st) {
+  account_traffic(op_facts(p, index), hw, st);
+}
+
+int64_t compute_cycles(const OpFacts& f, const HwConfig& hw) {
+  const int64_t len = f.len, rows = f.in_elems / std::max<int64_t>(len, 1);
+  const GemmShape& g = f.g;
+  switch (f.kind) {
     case OpKind::gemm:
     case OpKind::bgemm:
-    case OpKind::bmm_nt: {
-      const GemmShape g = gemm_shape(p, op);
-      return g.batches * array_schedule(hw.array, g.m, g.k, g.n, g.lanes).cycles;
-    }
-    case OpKind::gemm_group4: {
-      const GemmShape g = gemm_shape(p, op);
-      const int64_t group = p.group4_consts.at(op.weight).group;
-      return (g.k / group) * (array_schedule(hw.array, g.m, group, g.n + 1, 2).cycles + ppu_cycles(g.m * g.n, hw.ppu_lanes));
-    }
+    case OpKind::bmm_nt: return g.batches * array_cycles(hw.array, g.m, g.k, g.n, g.lanes);
+    case OpKind::gemm_group4:
+      return (g.k / f.group) * (array_cycles(hw.array, g.m, f.group, g.n + 1, 2) + ppu_cycles(g.m * g.n, hw.ppu_lanes));
     case OpKind::shiftmax: return shiftmax_cycles(rows, len, hw.nonlinear_lanes);
     case OpKind::shiftgelu: return shiftgelu_cycles(rows, len, hw.nonlinear_lanes);
     case OpKind::ilayernorm: return ilayernorm_cycles(rows, len, hw.nonlinear_lanes);
     case OpKind::split_heads:
     case OpKind::merge_heads: return 0;
-    case OpKind::logsqrt2_attn_v:
-      return ppu_cycles(golden::numel(x.shape) * p.info(op.in[1]).shape[1], hw.ppu_lanes);
-    default: return ppu_cycles(golden::numel(p.info(op.out[0]).shape), hw.ppu_lanes);
+    default: return ppu_cycles(f.ppu_elems, hw.ppu_lanes);
   }
+}
+
+int64_t compute_cycles(const golden::Program& p, size_t index, const HwConfig& hw) {
+  return compute_cycles(op_facts(p, index), hw);
 }
 
 }  // namespace qtsim::model

@@ -3,6 +3,7 @@
 // the same traffic rules, and the tests hold its simulated cycles to these closed forms.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "golden/program.hpp"
 #include "models/accelerator.hpp"
@@ -17,10 +18,29 @@ bool is_array_op(golden::OpKind k);
 GemmShape gemm_shape(const golden::Program& p, const golden::Op& op);
 const char* op_unit(golden::OpKind k);
 
+// What costing an op needs from its Program, gathered once so that many accelerators can be costed fast.
+struct OpFacts {
+  struct Tensor {
+    int64_t bytes = 0;
+    bool handed_on = false;  // an array op's accumulators read by the next op: on chip if they fit
+  };
+  golden::OpKind kind{};
+  std::vector<Tensor> in, out;
+  int64_t len = 0, in_elems = 0, out_elems = 0;  // in[0]'s rows are in_elems / len
+  int64_t ppu_elems = 0;                         // PPU steps (out_elems but for shift-add attn @ v)
+  GemmShape g;                                   // array ops
+  int a_bits = 0, b_bits = 0;
+  int64_t group = 0;                             // gemm_group4
+};
+OpFacts op_facts(const golden::Program& p, size_t index);
+std::vector<OpFacts> program_facts(const golden::Program& p);
+
 // Adds op `index`'s DRAM and SRAM bytes to `st` (and the array ops' mapping efficiency).
 void account_traffic(const golden::Program& p, size_t index, const HwConfig& hw, OpStats& st);
+void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st);
 
 // The unit's busy cycles for the op, from the closed forms.
-int64_t compute_cycles(const golden::Program& p, const golden::Op& op, const HwConfig& hw);
+int64_t compute_cycles(const golden::Program& p, size_t index, const HwConfig& hw);
+int64_t compute_cycles(const OpFacts& f, const HwConfig& hw);
 
 }  // namespace qtsim::model

@@ -20,6 +20,7 @@ const char* kUsage =
     "  op NAME               run one golden operator on tensors from .npy files\n"
     "  compare DIR_A DIR_B   compare two tap directories tap by tap\n"
     "  roofline [CONFIG]     per-op operations, bytes, intensity, bound, roofline and mapped time\n"
+    "  sweep SWEEP.yaml      cost a design space point by point into a CSV (-j, --shard, --resume, merge)\n"
     "\n"
     "`qtsim <command> --help` explains every option.\n";
 }
@@ -36,6 +37,7 @@ int cli_main(int argc, const char* const* argv) {
     if (cmd == "run") return cmd_run(argc - 1, argv + 1);
     if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     if (cmd == "roofline") return cmd_roofline(argc - 1, argv + 1);
+    if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
     std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

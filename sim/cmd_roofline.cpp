@@ -27,7 +27,11 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
       rows.push_back({{"op", o.name}, {"ops", o.ops}, {"bytes", o.bytes()}, {"load_weight", o.load_weight}, {"load_act", o.load_act},
                       {"store_act", o.store_act}, {"load_kv_cache", o.load_kv_cache}, {"store_kv_cache", o.store_kv_cache},
                       {"intensity", o.intensity}, {"bound", o.bound}, {"time_s", o.time_s}});
-    std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows}}.dump(2) << "\n";
+    const model::LlmFootprint f = model::llm_footprint(m, q);
+    std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows},
+                                {"params", f.params}, {"weight_bytes", f.weight_bytes}, {"kv_cache_bytes", f.kv_cache_bytes}}
+                     .dump(2)
+              << "\n";
     return 0;
   }
   const bool csv = format == "csv";
@@ -49,6 +53,11 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
   if (!csv)
     std::printf("%s: one layer %.4g s; %lld layers%s %.4g s\n", q.compat ? "LLM-Viewer rules" : "quirks fixed", layer,
                 static_cast<long long>(m.layers), q.compat ? " (no lm_head row)" : " + lm_head", layer * static_cast<double>(m.layers) + head);
+  if (!csv) {
+    const model::LlmFootprint f = model::llm_footprint(m, q);
+    std::printf("memory: %.4g parameters, weights %.4g GB + KV cache %.4g GB = %.4g GB\n", f.params, f.weight_bytes * 1e-9,
+                f.kv_cache_bytes * 1e-9, f.bytes() * 1e-9);
+  }
   return 0;
 }
 }  // namespace
@@ -84,8 +93,6 @@ int cmd_roofline(int argc, const char* const* argv) {
     if (!compat.empty() && compat != "llmviewer") throw std::invalid_argument("--compat takes llmviewer, got " + compat);
     q.compat = compat == "llmviewer";
     if (!positional.empty()) throw std::invalid_argument("--model replaces CONFIG.yaml: give one or the other");
-    for (int bits : {q.w_bits, q.a_bits, q.kv_bits})
-      if (bits != 16 && bits != 8 && bits != 4 && bits != 2 && bits != 1) throw std::invalid_argument("bit widths must be 16, 8, 4, 2 or 1");
     return llm_roofline(llm, device_name, q, format);
   }
   const Config c = load_config(positional.empty() ? "" : positional[0], sets);

@@ -18,15 +18,11 @@ const char* default_config_yaml() {
          "run: {executors: [golden, model], seed: 1, calib_batches: 4}\n";
 }
 
-namespace {
-
-void apply_set(YAML::Node& root, const std::string& set) {
-  const auto eq = set.find('=');
-  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + set + ": expected key.path=value");
-  const std::string path = set.substr(0, eq), value = set.substr(eq + 1);
+void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value) {
   std::vector<std::string> keys;
   std::stringstream ss(path);
   for (std::string k; std::getline(ss, k, '.');) keys.push_back(k);
+  if (keys.empty() || std::find(keys.begin(), keys.end(), "") != keys.end()) throw ConfigError("'" + path + "': not a key.path");
   // yaml-cpp nodes are handles: walk with fresh handles, never by reassigning one (that would rebind it).
   std::vector<YAML::Node> chain{root};
   for (size_t i = 0; i + 1 < keys.size(); ++i) {
@@ -34,13 +30,21 @@ void apply_set(YAML::Node& root, const std::string& set) {
     if (!next || !next.IsMap()) chain.back()[keys[i]] = YAML::Node(YAML::NodeType::Map);
     chain.push_back(chain.back()[keys[i]]);
   }
+  chain.back()[keys.back()] = value;
+}
+
+namespace {
+
+void apply_set(YAML::Node& root, const std::string& set) {
+  const auto eq = set.find('=');
+  if (eq == std::string::npos || eq == 0) throw ConfigError("--set " + set + ": expected key.path=value");
   YAML::Node v;
   try {
-    v = YAML::Load(value);
+    v = YAML::Load(set.substr(eq + 1));
   } catch (const YAML::Exception& e) {
     throw ConfigError("--set " + set + ": " + e.msg);
   }
-  chain.back()[keys.back()] = v;
+  set_key(root, set.substr(0, eq), v);
 }
 
 template <class E>
@@ -162,6 +166,19 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     MapReader q = top.map("quant");
     c.quant.w_bits = q.get<int>("w_bits", 8);
     if (c.quant.w_bits != 8 && c.quant.w_bits != 4) q.fail("w_bits", "unsupported width " + std::to_string(c.quant.w_bits) + " (8 or 4)");
+    if (const YAML::Node ob = q.raw("op_w_bits")) {
+      if (!ob.IsMap()) q.fail_at(ob, "op_w_bits", "expected a map of linear: bits (qkv, proj, fc1, fc2)");
+      MapReader m(ob, file, q.path("op_w_bits"));
+      for (const std::string& name : golden::encoder_linears()) {
+        if (!m.has(name)) continue;
+        const int bits = m.get<int>(name, 8);
+        if (bits != 8 && bits != 4) m.fail(name, "unsupported width " + std::to_string(bits) + " (8 or 4)");
+        c.quant.op_w_bits[name] = bits;
+      }
+      m.finish();
+      if (c.workload.kind != WorkloadConfig::Kind::encoder || c.workload.layer != "encoder")
+        q.fail("op_w_bits", "per-linear weight bits apply to the encoder layer only");
+    }
     c.quant.group = q.get<int64_t>("group", 0);
     if (c.quant.group < 0) q.fail("group", "must be >= 0 (0: per channel)");
     if (c.quant.group > 0 && c.quant.w_bits != 4) q.fail("group", "group-wise weights need w_bits: 4");
@@ -272,6 +289,7 @@ YAML::Node resolved_yaml(const Config& c) {
     n["workload"]["tokens"] = c.workload.tokens;
   }
   n["quant"]["w_bits"] = c.quant.w_bits;
+  for (const auto& [name, bits] : c.quant.op_w_bits) n["quant"]["op_w_bits"][name] = bits;
   n["quant"]["group"] = c.quant.group;
   n["quant"]["logsqrt2"] = c.quant.logsqrt2;
   n["quant"]["logsqrt2_bits"] = c.quant.logsqrt2_bits;

@@ -39,6 +39,9 @@ struct Config {
 // array, through the golden and the cycle model.
 const char* default_config_yaml();
 
+// Sets root[a][b][c] = value for path "a.b.c", creating maps on the way.
+void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value);
+
 // `sets` are "key.path=value" overrides applied before validation. Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& sets);
 Config parse_config(const YAML::Node& root, const std::string& file);

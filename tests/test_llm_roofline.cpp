@@ -109,3 +109,17 @@ TEST_CASE("default mode fixes LLM-Viewer's quirks, each by the hand-derived amou
   CHECK(fa.store_act == 1024.0 * 128 * 32 * 2);
   CHECK(fa.load_kv_cache == 2 * 8.0 * 1024 * 128 * 32 * 2);
 }
+
+TEST_CASE("model footprint: parameter counts as published, KV cache in closed form", "[model][analytic][llm]") {
+  // Meta's published parameter counts (the checkpoints' tensor sizes summed).
+  LlmQuery q;
+  const LlmFootprint f7 = llm_footprint(llm_shape("llama2-7b"), q);
+  CHECK(f7.params == 6738415616.0);
+  CHECK(f7.weight_bytes == 2 * 6738415616.0);
+  CHECK(llm_footprint(llm_shape("llama2-13b"), q).params == 13015864320.0);
+  // KV cache: K and V, 32 layers, 4096 values per token each, at 8 bits: 256 KiB per token.
+  q.kv_bits = 8;
+  q.seqlen = 4096;
+  q.batch = 3;
+  CHECK(llm_footprint(llm_shape("llama2-7b"), q).kv_cache_bytes == 3.0 * 4096 * 256 * 1024);
+}

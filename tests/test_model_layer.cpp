@@ -43,7 +43,7 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
     }
     CHECK(st.cycles == model::op_cycles(h.memory, st.compute_cycles, st.dram_read_bytes + st.dram_write_bytes));
     // every unit's simulated busy cycles equal its closed form (the analytic model's mapped time)
-    CHECK(st.compute_cycles == model::compute_cycles(l.program, l.program.ops[i], h));
+    CHECK(st.compute_cycles == model::compute_cycles(l.program, i, h));
   }
   CHECK(run.total_cycles == total);
   // The analytic model's mapped time is the cycle model's time, op by op.

@@ -1,0 +1,299 @@
+#include "sim/sweep.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+#include <fstream>
+
+#include "golden/exec.hpp"
+#include "models/analytic.hpp"
+#include "models/energy_area.hpp"
+#include "models/llm_roofline.hpp"
+#include "sim/compare.hpp"
+
+namespace qtsim::sim {
+
+namespace {
+
+constexpr size_t kMaxPoints = 10'000'000;
+
+// One block's points: each a list of (key index, value).
+using Partial = std::vector<std::pair<size_t, SweepValue>>;
+
+SweepValue scalar_value(const MapReader& r, const YAML::Node& n, const std::string& key) {
+  if (!n.IsScalar()) r.fail_at(n, key, "sweep values must be scalars");
+  const std::string t = n.Scalar();
+  if (t.find_first_of(",\"\n\r") != std::string::npos) r.fail_at(n, key, "a value may not hold a comma, quote or newline (CSV)");
+  return {t, n.Mark()};
+}
+
+LlmPoint parse_llm(const YAML::Node& node, const std::string& file) {
+  MapReader r(node, file, "llm");
+  LlmPoint p;
+  try {
+    p.shape = model::llm_shape(r.get<std::string>("model", "llama2-7b"));
+  } catch (const std::invalid_argument& e) {
+    r.fail("model", e.what());
+  }
+  try {
+    p.device = model::device(r.get<std::string>("device", "nvidia_A100"));
+  } catch (const std::invalid_argument& e) {
+    r.fail("device", e.what());
+  }
+  model::LlmQuery& q = p.query;
+  q.stage = r.get<std::string>("stage", q.stage);
+  q.seqlen = r.get<int64_t>("seqlen", q.seqlen);
+  q.batch = r.get<int64_t>("batch", q.batch);
+  q.w_bits = r.get<int>("w_bits", q.w_bits);
+  q.a_bits = r.get<int>("a_bits", q.a_bits);
+  q.kv_bits = r.get<int>("kv_bits", q.kv_bits);
+  q.flash_attention = r.get<bool>("flash_attention", q.flash_attention);
+  q.compat = r.get<bool>("compat", q.compat);
+  r.finish();
+  return p;
+}
+
+std::string num(double v) {
+  char b[40];
+  std::snprintf(b, sizeof b, "%.10g", v);
+  return b;
+}
+
+}  // namespace
+
+std::vector<std::string> SweepSpec::columns() const {
+  std::vector<std::string> c{"point"};
+  c.insert(c.end(), keys.begin(), keys.end());
+  if (llm) {
+    for (const char* m : {"layer_ops", "layer_bytes", "layer_time_s", "model_time_s", "tokens_per_s", "params", "weight_bytes",
+                          "kv_cache_bytes", "memory_bytes"})
+      c.emplace_back(m);
+    return c;
+  }
+  for (const char* m : {"ops", "dram_bytes", "sram_bytes", "intensity", "roofline_cycles", "mapped_cycles"}) c.emplace_back(m);
+  if (fidelity == "cycle") c.insert(c.end(), {"cycle_cycles", "bit_exact"});
+  for (const char* m : {"cycles", "latency_us", "gops", "energy_uj", "area_mm2"}) c.emplace_back(m);
+  return c;
+}
+
+std::string SweepSpec::point_label(size_t i) const {
+  std::string s;
+  for (size_t k = 0; k < keys.size(); ++k) s += (k ? ", " : "") + keys[k] + "=" + points[i][k].text;
+  return s;
+}
+
+SweepSpec load_sweep(const std::string& path) {
+  SweepSpec s;
+  s.file = path;
+  YAML::Node root;
+  try {
+    std::ifstream f(path);
+    if (!f) throw ConfigError(path + ": cannot open sweep file");
+    root = YAML::Load(f);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root || !root.IsMap()) throw ConfigError(path + ": expected a map at the top level");
+  MapReader top(root, path, "");
+  s.llm = top.has("llm");
+  if (s.llm) {
+    if (top.has("base")) top.fail("base", "a sweep has either an llm query or a base config, not both");
+    if (top.has("fidelity")) top.fail("fidelity", "LLM sweeps have one fidelity (the roofline); remove the key");
+    s.base = top.raw("llm");
+    if (!s.base.IsMap()) top.fail("llm", "expected a map (model, device, stage, seqlen, batch, w_bits, a_bits, kv_bits, ...)");
+  } else {
+    s.base_file = "<built-in default>";
+    if (top.has("base")) {
+      const std::string b = top.get<std::string>("base", "");
+      const auto slash = path.rfind('/');
+      s.base_file = b.empty() || b[0] == '/' || slash == std::string::npos ? b : path.substr(0, slash + 1) + b;
+      try {
+        std::ifstream f(s.base_file);
+        if (!f) top.fail("base", "cannot open '" + s.base_file + "'");
+        s.base = YAML::Load(f);
+      } catch (const YAML::ParserException& e) {
+        throw ConfigError(where(s.base_file, e.mark) + ": YAML syntax error: " + e.msg);
+      }
+      if (!s.base.IsMap()) throw ConfigError(s.base_file + ": expected a map at the top level");
+    } else {
+      s.base = YAML::Load(default_config_yaml());
+    }
+    s.fidelity = top.get<std::string>("fidelity", "mapped");
+    if (s.fidelity != "roofline" && s.fidelity != "mapped" && s.fidelity != "cycle")
+      top.fail("fidelity", "'" + s.fidelity + "' is not one of: roofline, mapped, cycle");
+  }
+
+  const YAML::Node blocks = top.raw("sweep");
+  if (!blocks || !blocks.IsSequence() || blocks.size() == 0)
+    top.fail("sweep", "expected a non-empty list of blocks (grid:, zip: or list:)");
+  std::vector<std::vector<Partial>> expanded;
+  auto key_index = [&](const MapReader& r, const YAML::Node& at, const std::string& key) {
+    if (s.llm != (key.rfind("llm.", 0) == 0))
+      r.fail_at(at, key, s.llm ? "keys of an LLM sweep start with llm." : "llm.* keys need an llm: query instead of a base config");
+    for (size_t k = 0; k < s.keys.size(); ++k)
+      if (s.keys[k] == key) r.fail_at(at, key, "swept twice (a key belongs to one block)");
+    s.keys.push_back(key);
+    return s.keys.size() - 1;
+  };
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const YAML::Node block = blocks[b];
+    const std::string where_b = "sweep[" + std::to_string(b) + "]";
+    if (!block.IsMap() || block.size() != 1) throw ConfigError(where(path, block.Mark()) + ": " + where_b + ": expected one of grid:, zip:, list:");
+    const std::string kind = block.begin()->first.as<std::string>();
+    const YAML::Node body = block.begin()->second;
+    MapReader r(block, path, where_b);
+    std::vector<Partial> pts;
+    if (kind == "grid" || kind == "zip") {
+      if (!body.IsMap() || body.size() == 0) r.fail(kind, "expected a map of key.path: [values]");
+      pts.emplace_back();
+      size_t zip_len = 0;
+      for (const auto& kv : body) {
+        const std::string key = kv.first.as<std::string>();
+        if (!kv.second.IsSequence() || kv.second.size() == 0) r.fail_at(kv.second, kind + "." + key, "expected a non-empty list of values");
+        const size_t k = key_index(r, kv.first, key);
+        if (kind == "zip") {
+          if (zip_len && kv.second.size() != zip_len)
+            r.fail_at(kv.second, kind + "." + key, "zip lists must have equal lengths (" + std::to_string(zip_len) + " before, " +
+                                                        std::to_string(kv.second.size()) + " here)");
+          zip_len = kv.second.size();
+          pts.resize(zip_len);
+          for (size_t j = 0; j < zip_len; ++j) pts[j].emplace_back(k, scalar_value(r, kv.second[j], kind + "." + key));
+          continue;
+        }
+        std::vector<Partial> next;
+        for (const Partial& p : pts)
+          for (const auto& v : kv.second) {
+            next.push_back(p);
+            next.back().emplace_back(k, scalar_value(r, v, kind + "." + key));
+          }
+        pts = std::move(next);
+      }
+    } else if (kind == "list") {
+      if (!body.IsSequence() || body.size() == 0) r.fail(kind, "expected a non-empty list of {key.path: value} maps");
+      std::vector<size_t> first_keys;
+      for (size_t j = 0; j < body.size(); ++j) {
+        const YAML::Node m = body[j];
+        if (!m.IsMap() || m.size() == 0) r.fail_at(m, "list", "expected a map of key.path: value");
+        Partial p;
+        for (const auto& kv : m) {
+          const std::string key = kv.first.as<std::string>();
+          size_t k = s.keys.size();
+          for (size_t q = 0; q < s.keys.size(); ++q)
+            if (s.keys[q] == key) k = q;
+          if (j == 0) k = key_index(r, kv.first, key), first_keys.push_back(k);
+          else if (std::find(first_keys.begin(), first_keys.end(), k) == first_keys.end())
+            r.fail_at(kv.first, "list." + key, "every list entry must set the same keys as the first");
+          p.emplace_back(k, scalar_value(r, kv.second, "list." + key));
+        }
+        if (p.size() != first_keys.size()) r.fail_at(m, "list", "every list entry must set the same keys as the first");
+        pts.push_back(std::move(p));
+      }
+    } else {
+      r.fail(kind, "unknown block (grid, zip, list)");
+    }
+    expanded.push_back(std::move(pts));
+  }
+  top.finish();
+
+  size_t total = 1;
+  for (const auto& e : expanded) {
+    if (total > kMaxPoints / e.size()) throw ConfigError(path + ": sweep: more than " + std::to_string(kMaxPoints) + " points");
+    total *= e.size();
+  }
+  s.points.assign(total, std::vector<SweepValue>(s.keys.size()));
+  // The first block varies slowest.
+  for (size_t i = 0; i < total; ++i) {
+    size_t rest = i;
+    for (size_t b = expanded.size(); b-- > 0;) {
+      for (const auto& [k, v] : expanded[b][rest % expanded[b].size()]) s.points[i][k] = v;
+      rest /= expanded[b].size();
+    }
+  }
+
+  // Every point must parse before anything runs.
+  for (size_t i = 0; i < total; ++i) {
+    try {
+      YAML::Node root = YAML::Clone(s.base);
+      for (size_t k = 0; k < s.keys.size(); ++k)
+        set_key(root, s.llm ? s.keys[k].substr(4) : s.keys[k], YAML::Node(s.points[i][k].text));
+      if (s.llm) {
+        s.queries.push_back(parse_llm(root, s.file));
+        model::llm_layer_roofline(s.queries.back().shape, s.queries.back().device, s.queries.back().query);
+      } else {
+        s.configs.push_back(parse_config(root, s.base_file));
+      }
+    } catch (const std::exception& e) {
+      // Point at the value the message names, else the point's first value.
+      YAML::Mark m = s.points[i].empty() ? YAML::Mark::null_mark() : s.points[i][0].mark;
+      for (size_t k = 0; k < s.keys.size(); ++k)
+        if (std::string(e.what()).find(s.llm ? s.keys[k].substr(4) : s.keys[k]) != std::string::npos) m = s.points[i][k].mark;
+      throw ConfigError(where(path, m) + ": sweep point " + std::to_string(i) + " (" + s.point_label(i) + "): " + e.what());
+    }
+  }
+  return s;
+}
+
+const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i) {
+  // Every point shares the base, so the swept values of the keys that shape the workload identify it.
+  std::string key;
+  for (size_t k = 0; k < spec_.keys.size(); ++k) {
+    const std::string& name = spec_.keys[k];
+    if (name.rfind("workload.", 0) == 0 || name.rfind("quant.", 0) == 0 || name.rfind("run.", 0) == 0)
+      key += name + "=" + spec_.points[i][k].text + "\n";
+  }
+  std::shared_ptr<const Lowering>& l = cache_[key];
+  if (!l) {
+    Workload w = build_workload(spec_.configs[i]);
+    std::vector<model::OpFacts> facts = model::program_facts(w.lowered.program);
+    l = std::make_shared<const Lowering>(Lowering{std::move(w), std::move(facts)});
+  }
+  return *l;
+}
+
+void SweepEvaluator::prepare(size_t i) {
+  if (!spec_.llm) lowering(i);
+}
+
+std::string SweepEvaluator::row(size_t i) {
+  std::string out = std::to_string(i);
+  for (const SweepValue& v : spec_.points[i]) out += "," + v.text;
+  auto put = [&](const std::string& v) { out += "," + v; };
+  if (spec_.llm) {
+    const LlmPoint& p = spec_.queries[i];
+    double ops = 0, bytes = 0, layer = 0, head = 0;
+    for (const auto& o : model::llm_layer_roofline(p.shape, p.device, p.query)) {
+      if (o.name == "lm_head") {
+        head += o.time_s;
+        continue;
+      }
+      ops += o.ops, bytes += o.bytes(), layer += o.time_s;
+    }
+    const double total = layer * static_cast<double>(p.shape.layers) + head;
+    const double tokens = static_cast<double>(p.query.batch * (p.query.stage == "prefill" ? p.query.seqlen : 1));
+    const model::LlmFootprint f = model::llm_footprint(p.shape, p.query);
+    for (double v : {ops, bytes, layer, total, tokens / total, f.params, f.weight_bytes, f.kv_cache_bytes, f.bytes()}) put(num(v));
+    return out;
+  }
+  const Config& c = spec_.configs[i];
+  const Lowering& l = lowering(i);
+  const Workload& w = l.workload;
+  const golden::Program& p = w.lowered.program;
+  const model::Roofline r = model::roofline(p, l.facts, c.hw);
+  for (double v : {r.ops, static_cast<double>(r.dram_bytes), static_cast<double>(r.sram_bytes), r.ops / static_cast<double>(r.dram_bytes),
+                   r.roofline_cycles, static_cast<double>(r.mapped_cycles)})
+    put(num(v));
+  double cycles = spec_.fidelity == "roofline" ? std::ceil(r.roofline_cycles) : static_cast<double>(r.mapped_cycles);
+  if (spec_.fidelity == "cycle") {
+    const model::ModelRun run = model::run_on_model(p, w.lowered.inputs, c.hw);
+    bool exact = true;
+    compare_taps(golden::run_program(p, w.lowered.inputs), run.taps, "model", exact);
+    cycles = static_cast<double>(run.total_cycles);
+    put(num(cycles));
+    put(exact ? "true" : "false");
+  }
+  const double latency_us = cycles / c.hw.clock_mhz;
+  for (double v : {cycles, latency_us, r.ops / latency_us * 1e-3, r.energy_pj * 1e-6, model::area_mm2(c.hw)}) put(num(v));
+  return out;
+}
+
+}  // namespace qtsim::sim

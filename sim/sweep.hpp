@@ -1,0 +1,69 @@
+// Design-space sweeps: a SWEEP.yaml names a base (an accelerator config, or an LLM query) and blocks of
+// key paths with values; its points are the product of its blocks. Each point is costed at a fidelity and
+// becomes one CSV row. The process side (workers, resume, shards, merge) is in cmd_sweep.cpp.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/llm_roofline.hpp"
+#include "models/op_cost.hpp"
+#include "sim/config.hpp"
+
+namespace qtsim::sim {
+
+struct SweepValue {
+  std::string text;
+  YAML::Mark mark;  // where the value stands in the sweep file
+};
+
+struct LlmPoint {
+  model::LlmShape shape;
+  model::Device device;
+  model::LlmQuery query;
+};
+
+struct SweepSpec {
+  std::string file;
+  std::string base_file;   // accelerator mode: the config the keys override ("<built-in default>" if none)
+  YAML::Node base;         // the base config, or the LLM query's map
+  bool llm = false;        // keys are llm.* on a LLaMA-style model; otherwise config key paths
+  std::string fidelity = "mapped";  // roofline, mapped or cycle (accelerator mode)
+  std::vector<std::string> keys;    // swept key paths, in column order
+  std::vector<std::vector<SweepValue>> points;  // per point, one value per key
+  // Each point parsed once, when the spec is loaded: configs in accelerator mode, queries in LLM mode.
+  std::vector<Config> configs;
+  std::vector<LlmPoint> queries;
+
+  std::vector<std::string> columns() const;  // point, the keys, then the metrics
+  std::string point_label(size_t i) const;   // "key=value, ..." for messages
+};
+
+// Parses and expands SWEEP.yaml, then checks every point (a bad value fails here, naming the sweep file's
+// line and column, the point and the reason, before anything runs). Throws ConfigError.
+SweepSpec load_sweep(const std::string& path);
+
+// Costs points of one spec; keeps each distinct lowered workload, so points that differ only in hardware
+// share one lowering.
+class SweepEvaluator {
+ public:
+  explicit SweepEvaluator(const SweepSpec& spec) : spec_(spec) {}
+  // The CSV row of point i (no newline), starting with i. Throws on a point that cannot be costed.
+  std::string row(size_t i);
+  // Lowers the point's workload into the cache (so that forked workers inherit it).
+  void prepare(size_t i);
+
+ private:
+  struct Lowering {
+    Workload workload;
+    std::vector<model::OpFacts> facts;
+  };
+  const Lowering& lowering(size_t i);
+  const SweepSpec& spec_;
+  std::map<std::string, std::shared_ptr<const Lowering>> cache_;
+};
+
+}  // namespace qtsim::sim
