@@ -112,12 +112,18 @@ int cmd_roofline(int argc, const char* const* argv) {
     for (size_t i = 0; i < r.rows.size(); ++i) {
       const auto& x = r.rows[i];
       nlohmann::json j{{"op", x.name}, {"kind", x.kind}, {"unit", x.unit}, {"ops", x.ops}, {"bytes", x.dram_bytes},
-                       {"intensity", x.intensity}, {"bound", x.bound}, {"roofline_cycles", x.roofline_cycles}};
+                       {"intensity", x.intensity}, {"peak", x.peak}, {"bound", x.bound}, {"roofline_cycles", x.roofline_cycles}};
       if (with_mapped) j["mapped_cycles"] = x.mapped_cycles;
       if (with_cycle) j["cycle_cycles"] = cycle[i];
       rows.push_back(j);
     }
-    nlohmann::json out{{"program", p.name}, {"rows", rows}, {"ops", r.ops}, {"bytes", r.dram_bytes}, {"roofline_cycles", r.roofline_cycles}};
+    nlohmann::json out{{"program", p.name},
+                       {"bandwidth", c.hw.memory.dram_bytes_per_cycle},
+                       {"clock_mhz", c.hw.clock_mhz},
+                       {"rows", rows},
+                       {"ops", r.ops},
+                       {"bytes", r.dram_bytes},
+                       {"roofline_cycles", r.roofline_cycles}};
     if (with_mapped) out["mapped_cycles"] = r.mapped_cycles;
     if (with_cycle) out["cycle_cycles"] = cycle_total;
     std::cout << out.dump(2) << "\n";

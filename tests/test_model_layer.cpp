@@ -85,6 +85,18 @@ TEST_CASE("group-wise W4A8 layer (g = 32) on a 16x16 ws array is bit-exact", "[m
   check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
 }
 
+TEST_CASE("mixed precision (attention linears 8-bit, MLP 4-bit) layer is bit-exact", "[model][layer][int4]") {
+  golden::LowerOptions o;
+  o.op_w_bits = {{"fc1", 4}, {"fc2", 4}};
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 6);
+  const golden::Program& p = c.lowered.program;
+  CHECK(p.info("qkv_w").type.bits == 8);
+  CHECK(p.info("proj_w").type.bits == 8);
+  CHECK(p.info("fc1_w").type.bits == 4);
+  CHECK(p.info("fc2_w").type.bits == 4);
+  check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));  // gemm cycles checked with each op's own lanes
+}
+
 TEST_CASE("BinaryViT layer on a 16x16 ws array is bit-exact", "[model][layer][binary]") {
   const golden::BinaryCase c = golden::make_binary_case(golden::encoder_dims("deit_tiny", 197), 3);
   check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
