@@ -46,6 +46,10 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     OpStats st;
     account_traffic(f, hw, st);
     row.dram_bytes = st.dram_read_bytes + st.dram_write_bytes;
+    row.load_weight = st.dram_weight_bytes;
+    row.load_meta = st.dram_meta_bytes;
+    row.load_act = st.dram_read_bytes - st.dram_weight_bytes - st.dram_meta_bytes;
+    row.store_act = st.dram_write_bytes;
     row.sram_bytes = st.sram_read_bytes + st.sram_write_bytes;
     double compute_pj = 0;
     if (is_array_op(op.kind)) {

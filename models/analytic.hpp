@@ -13,7 +13,8 @@ namespace qtsim::model {
 struct RooflineRow {
   std::string name, kind, unit;
   double ops = 0;           // 2 per MAC; element-wise ops per the counting rules of docs/roofline.md
-  int64_t dram_bytes = 0;
+  int64_t dram_bytes = 0;   // load_weight + load_act + load_meta + store_act
+  int64_t load_weight = 0, load_act = 0, load_meta = 0, store_act = 0;  // LLM-Viewer's split, plus metadata
   int64_t sram_bytes = 0;   // scratchpad reads and writes
   double energy_pj = 0;     // proxy (models/energy_area.hpp): MACs or element ops, SRAM and DRAM bytes
   double intensity = 0;     // ops per DRAM byte

@@ -38,6 +38,10 @@ LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q) {
   LlmFootprint f;
   f.params = static_cast<double>(m.layers) * layer + 2 * static_cast<double>(m.vocab) * h + h;
   f.weight_bytes = f.params * q.w_bits / 8.0;
+  if (q.w_group > 0) {
+    const double linears = static_cast<double>(m.layers) * (2 * h * h + 2 * h * kv + 3 * h * static_cast<double>(m.ffn));
+    f.meta_bytes = linears / static_cast<double>(q.w_group) * (16 + q.w_bits) / 8.0;
+  }
   f.kv_cache_bytes = 2 * static_cast<double>(m.layers * q.batch * q.seqlen) * kv * q.kv_bits / 8.0;
   return f;
 }
@@ -47,6 +51,8 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
   if (q.seqlen < 1 || q.batch < 1) throw std::invalid_argument("seqlen and batch must be >= 1");
   for (int bits : {q.w_bits, q.a_bits, q.kv_bits})
     if (bits != 16 && bits != 8 && bits != 4 && bits != 2 && bits != 1) throw std::invalid_argument("bit widths must be 16, 8, 4, 2 or 1");
+  if (q.w_group < 0) throw std::invalid_argument("w_group must be >= 0");
+  if (q.w_group > 0 && q.compat) throw std::invalid_argument("w_group: LLM-Viewer counts no quantization metadata; drop compat");
   const bool prefill = q.stage == "prefill";
   const double w = q.w_bits / 8.0, a = q.a_bits / 8.0, k = q.kv_bits / 8.0;
   const double b = static_cast<double>(q.batch), s = static_cast<double>(q.seqlen);
@@ -61,6 +67,7 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
     o.name = name;
     o.ops = 2 * ic * oc * T;
     o.load_weight = ic * oc * w;
+    if (q.w_group > 0) o.load_meta = ic * oc / static_cast<double>(q.w_group) * (16 + q.w_bits) / 8.0;
     o.load_act = ic * T * a;
     if (to_kv) o.store_kv_cache = oc * T * k;  // k_proj and v_proj write the KV cache instead of activations
     else o.store_act = oc * T * a;

@@ -25,6 +25,9 @@ struct LlmQuery {
   int64_t seqlen = 1024, batch = 1;
   int w_bits = 16, a_bits = 16, kv_bits = 16;
   bool flash_attention = false;
+  // Group-wise weights (as in GPTQ/AWQ/QA-LoRA): each group of w_group weights of a decoder linear carries an
+  // FP16 scale and a w_bits zero point, loaded with the weights (load_meta). 0: none, as LLM-Viewer counts.
+  int64_t w_group = 0;
   // true: LLM-Viewer's rules quirks included (its per-layer table, no lm_head). false (default): the quirks
   // fixed (docs/roofline.md lists each difference) and lm_head added as a row.
   bool compat = false;
@@ -32,8 +35,8 @@ struct LlmQuery {
 
 struct LlmOp {
   std::string name;
-  double ops = 0, load_weight = 0, load_act = 0, store_act = 0, load_kv_cache = 0, store_kv_cache = 0;
-  double bytes() const { return load_weight + load_act + store_act + load_kv_cache + store_kv_cache; }
+  double ops = 0, load_weight = 0, load_act = 0, store_act = 0, load_kv_cache = 0, store_kv_cache = 0, load_meta = 0;
+  double bytes() const { return load_weight + load_act + store_act + load_kv_cache + store_kv_cache + load_meta; }
   double intensity = 0, time_s = 0;
   std::string bound;
 };
@@ -41,8 +44,8 @@ struct LlmOp {
 // What the whole model holds in memory: every parameter (decoder layers with their norms, embedding, final
 // norm, lm_head) at w_bits, and the KV cache of `batch` sequences of `seqlen` tokens at kv_bits.
 struct LlmFootprint {
-  double params = 0, weight_bytes = 0, kv_cache_bytes = 0;
-  double bytes() const { return weight_bytes + kv_cache_bytes; }
+  double params = 0, weight_bytes = 0, meta_bytes = 0, kv_cache_bytes = 0;  // meta: group scales and zeros
+  double bytes() const { return weight_bytes + meta_bytes + kv_cache_bytes; }
 };
 LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q);
 

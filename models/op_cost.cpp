@@ -19,8 +19,9 @@ int64_t tensor_bytes(const golden::Program& p, const std::string& name) {
 }
 
 // DRAM and SRAM traffic of one array GEMM: A [m, k] streamed from the input scratchpad, B [n, k] from the
-// weight scratchpad; a / b bytes per element.
-void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a_bytes, double b_bytes, OpStats& st) {
+// weight scratchpad; a / b bytes per element. B's DRAM bytes are also counted as weights when B is one.
+void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a_bytes, double b_bytes, bool b_is_weight,
+                   OpStats& st) {
   const int64_t R = hw.array.rows, C = hw.array.cols;
   const int64_t buffers = hw.memory.double_buffer ? 2 : 1;
   const double a_total = static_cast<double>(m * k) * a_bytes, b_total = static_cast<double>(n * k) * b_bytes;
@@ -28,12 +29,16 @@ void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a
   if (hw.array.dataflow == Dataflow::ws) {
     // A is streamed once per N tile: from DRAM once if it stays in the scratchpad, else each time.
     const bool a_fits = a_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.input_kib * 1024);
-    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(a_fits ? 1 : n_tiles) + b_total));
+    const int64_t b_dram = static_cast<int64_t>(std::ceil(b_total));
+    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(a_fits ? 1 : n_tiles))) + b_dram;
+    if (b_is_weight) st.dram_weight_bytes += b_dram;
     st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total));
     st.sram_write_bytes += m * n * k_tiles * 4;  // partial sums of every K tile
   } else {
     const bool b_fits = b_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.weight_kib * 1024);
-    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total + b_total * static_cast<double>(b_fits ? 1 : m_tiles)));
+    const int64_t b_dram = static_cast<int64_t>(std::ceil(b_total * static_cast<double>(b_fits ? 1 : m_tiles)));
+    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total)) + b_dram;
+    if (b_is_weight) st.dram_weight_bytes += b_dram;
     st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total * static_cast<double>(m_tiles)));
     st.sram_write_bytes += m * n * 4;
   }
@@ -98,6 +103,15 @@ OpFacts op_facts(const golden::Program& p, size_t index) {
     f.b_bits = op.kind == OpKind::bmm_nt ? p.info(op.in[1]).type.bits : p.info(op.weight).type.bits;
     if (op.kind == OpKind::gemm_group4) f.group = p.group4_consts.at(op.weight).group;
   }
+  // Constants an op loads besides its tensors: int32 biases count as weights; requant multipliers (int32 m and
+  // an 8-bit shift each), group-wise zero points and multipliers (16 bits each per group) and per-channel
+  // constants of the binary and log-sqrt2 ops (int32 each) as quantization metadata.
+  f.bias_bytes = 4 * static_cast<int64_t>(op.bias.size());
+  f.meta_bytes = 5 * static_cast<int64_t>(op.rq.mult.size() + op.rq_identity.size()) + 4 * static_cast<int64_t>(op.vec.size());
+  if (op.kind == OpKind::gemm_group4) {
+    const auto& gw = p.group4_consts.at(op.weight);
+    f.meta_bytes += 4 * gw.n * gw.groups();
+  }
   // Shift-add attn @ v: one PPU step per (probability, value column) pair.
   f.ppu_elems = op.kind == OpKind::logsqrt2_attn_v ? f.in_elems * p.info(op.in[1]).shape[1] : f.out_elems;
   return f;
@@ -109,11 +123,21 @@ std::vector<OpFacts> program_facts(const golden::Program& p) {
   return f;
 }
 
+namespace {
+void add_constants(const OpFacts& f, OpStats& st) {
+  st.dram_read_bytes += f.bias_bytes + f.meta_bytes;
+  st.dram_weight_bytes += f.bias_bytes;
+  st.dram_meta_bytes += f.meta_bytes;
+}
+}  // namespace
+
 void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st) {
   const int64_t acc_bytes = hw.memory.acc_kib * 1024;
   if (is_array_op(f.kind)) {
     const GemmShape& g = f.g;
-    for (int64_t b = 0; b < g.batches; ++b) array_traffic(hw, g.m, g.k, g.n, f.a_bits / 8.0, f.b_bits / 8.0, st);
+    for (int64_t b = 0; b < g.batches; ++b)
+      array_traffic(hw, g.m, g.k, g.n, f.a_bits / 8.0, f.b_bits / 8.0, f.kind != OpKind::bmm_nt, st);
+    add_constants(f, st);
     if (!(f.out[0].handed_on && f.out[0].bytes <= acc_bytes)) st.dram_write_bytes += f.out[0].bytes;
     const int64_t R = hw.array.rows, C = hw.array.cols, steps = ceil_div(g.k, g.lanes);
     const int64_t tiles = hw.array.dataflow == Dataflow::ws ? ceil_div(g.n, C) * ceil_div(steps, R) : ceil_div(g.m, R) * ceil_div(g.n, C);
@@ -123,6 +147,7 @@ void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st) {
     return;
   }
   if (f.kind == OpKind::split_heads || f.kind == OpKind::merge_heads) return;  // re-addressing only
+  add_constants(f, st);
   for (const auto& t : f.in) {
     if (t.handed_on && t.bytes <= acc_bytes) st.sram_read_bytes += t.bytes;
     else st.dram_read_bytes += t.bytes;

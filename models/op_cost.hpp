@@ -31,6 +31,7 @@ struct OpFacts {
   GemmShape g;                                   // array ops
   int a_bits = 0, b_bits = 0;
   int64_t group = 0;                             // gemm_group4
+  int64_t bias_bytes = 0, meta_bytes = 0;        // constants besides the tensors (op_facts says which)
 };
 OpFacts op_facts(const golden::Program& p, size_t index);
 std::vector<OpFacts> program_facts(const golden::Program& p);

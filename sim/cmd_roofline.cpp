@@ -26,16 +26,21 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
     for (const auto& o : ops)
       rows.push_back({{"op", o.name}, {"ops", o.ops}, {"bytes", o.bytes()}, {"load_weight", o.load_weight}, {"load_act", o.load_act},
                       {"store_act", o.store_act}, {"load_kv_cache", o.load_kv_cache}, {"store_kv_cache", o.store_kv_cache},
+                      {"load_meta", o.load_meta},
                       {"intensity", o.intensity}, {"bound", o.bound}, {"time_s", o.time_s}});
     const model::LlmFootprint f = model::llm_footprint(m, q);
     std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows},
-                                {"params", f.params}, {"weight_bytes", f.weight_bytes}, {"kv_cache_bytes", f.kv_cache_bytes}}
+                                {"params", f.params}, {"weight_bytes", f.weight_bytes}, {"meta_bytes", f.meta_bytes},
+                                {"kv_cache_bytes", f.kv_cache_bytes}}
                      .dump(2)
               << "\n";
     return 0;
   }
   const bool csv = format == "csv";
-  if (csv) std::printf("op,ops,bytes,load_weight,load_act,store_act,load_kv_cache,store_kv_cache,intensity,bound,time_s\n");
+  // LLM-Viewer's columns; the default mode adds the quantization metadata at the end.
+  if (csv)
+    std::printf("op,ops,bytes,load_weight,load_act,store_act,load_kv_cache,store_kv_cache,intensity,bound,time_s%s\n",
+                q.compat ? "" : ",load_meta");
   else
     std::printf("%s on %s, %s, seqlen %lld, batch %lld, W%dA%d KV%d%s (one layer)\n%-16s %14s %13s %10s %-8s %12s\n",
                 m.name.c_str(), dev.name.c_str(), q.stage.c_str(), static_cast<long long>(q.seqlen), static_cast<long long>(q.batch),
@@ -44,19 +49,22 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
   double layer = 0, head = 0;
   for (const auto& o : ops) {
     (o.name == "lm_head" ? head : layer) += o.time_s;
-    if (csv)
-      std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g\n", o.name.c_str(), o.ops, o.bytes(), o.load_weight,
+    if (csv) {
+      std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g", o.name.c_str(), o.ops, o.bytes(), o.load_weight,
                   o.load_act, o.store_act, o.load_kv_cache, o.store_kv_cache, o.intensity, o.bound.c_str(), o.time_s);
-    else
+      if (!q.compat) std::printf(",%.17g", o.load_meta);
+      std::printf("\n");
+    } else {
       std::printf("%-16s %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.ops, o.bytes(), o.intensity, o.bound.c_str(), o.time_s);
+    }
   }
   if (!csv)
     std::printf("%s: one layer %.4g s; %lld layers%s %.4g s\n", q.compat ? "LLM-Viewer rules" : "quirks fixed", layer,
                 static_cast<long long>(m.layers), q.compat ? " (no lm_head row)" : " + lm_head", layer * static_cast<double>(m.layers) + head);
   if (!csv) {
     const model::LlmFootprint f = model::llm_footprint(m, q);
-    std::printf("memory: %.4g parameters, weights %.4g GB + KV cache %.4g GB = %.4g GB\n", f.params, f.weight_bytes * 1e-9,
-                f.kv_cache_bytes * 1e-9, f.bytes() * 1e-9);
+    std::printf("memory: %.4g parameters, weights %.4g GB + group metadata %.4g GB + KV cache %.4g GB = %.4g GB\n", f.params,
+                f.weight_bytes * 1e-9, f.meta_bytes * 1e-9, f.kv_cache_bytes * 1e-9, f.bytes() * 1e-9);
   }
   return 0;
 }
@@ -83,6 +91,7 @@ int cmd_roofline(int argc, const char* const* argv) {
       "batch", po::value(&q.batch), "batch size")("w-bits", po::value(&q.w_bits), "weight bits")(
       "a-bits", po::value(&q.a_bits), "activation bits")("kv-bits", po::value(&q.kv_bits), "KV-cache bits")(
       "flash-attention", po::bool_switch(&q.flash_attention), "fuse qk, softmax and sv")(
+      "w-group", po::value(&q.w_group), "group-wise weights: an FP16 scale and a zero point per group (load_meta)")(
       "compat", po::value(&compat), "llmviewer: LLM-Viewer's rules with its quirks (default: quirks fixed)");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
@@ -112,6 +121,7 @@ int cmd_roofline(int argc, const char* const* argv) {
     for (size_t i = 0; i < r.rows.size(); ++i) {
       const auto& x = r.rows[i];
       nlohmann::json j{{"op", x.name}, {"kind", x.kind}, {"unit", x.unit}, {"ops", x.ops}, {"bytes", x.dram_bytes},
+                       {"load_weight", x.load_weight}, {"load_act", x.load_act}, {"load_meta", x.load_meta}, {"store_act", x.store_act},
                        {"intensity", x.intensity}, {"peak", x.peak}, {"bound", x.bound}, {"roofline_cycles", x.roofline_cycles}};
       if (with_mapped) j["mapped_cycles"] = x.mapped_cycles;
       if (with_cycle) j["cycle_cycles"] = cycle[i];
@@ -131,7 +141,7 @@ int cmd_roofline(int argc, const char* const* argv) {
   }
   const bool csv = format == "csv";
   if (csv) {
-    std::printf("op,kind,unit,ops,bytes,intensity,bound,roofline_cycles%s%s\n", with_mapped ? ",mapped_cycles" : "",
+    std::printf("op,kind,unit,ops,bytes,load_weight,load_act,load_meta,store_act,intensity,bound,roofline_cycles%s%s\n", with_mapped ? ",mapped_cycles" : "",
                 with_cycle ? ",cycle_cycles" : "");
   } else {
     std::printf("%s on %lldx%lld %s array, %.0f B/cycle\n", p.name.c_str(), static_cast<long long>(c.hw.array.rows),
@@ -143,8 +153,10 @@ int cmd_roofline(int argc, const char* const* argv) {
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const auto& x = r.rows[i];
     if (csv) {
-      std::printf("%s,%s,%s,%.0f,%lld,%.4f,%s,%.1f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
-                  static_cast<long long>(x.dram_bytes), x.intensity, x.bound.c_str(), x.roofline_cycles);
+      std::printf("%s,%s,%s,%.0f,%lld,%lld,%lld,%lld,%lld,%.4f,%s,%.1f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
+                  static_cast<long long>(x.dram_bytes), static_cast<long long>(x.load_weight), static_cast<long long>(x.load_act),
+                  static_cast<long long>(x.load_meta), static_cast<long long>(x.store_act), x.intensity, x.bound.c_str(),
+                  x.roofline_cycles);
       if (with_mapped) std::printf(",%lld", static_cast<long long>(x.mapped_cycles));
       if (with_cycle) std::printf(",%lld", static_cast<long long>(cycle[i]));
       std::printf("\n");

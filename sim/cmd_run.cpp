@@ -54,6 +54,8 @@ std::string stats_csv(const json& report) {
     row(scope, "utilization", o["utilization"], "fraction", "useful MACs over PEs x cycles");
     row(scope, "mapping_efficiency", o["mapping_efficiency"], "fraction", "useful MACs over PEs x tile stream cycles");
     row(scope, "dram_read_bytes", o["dram_read_bytes"], "bytes", "read from DRAM");
+    row(scope, "dram_weight_bytes", o["dram_weight_bytes"], "bytes", "of the reads: weights and biases");
+    row(scope, "dram_meta_bytes", o["dram_meta_bytes"], "bytes", "of the reads: requant multipliers, zero points, per-group scales");
     row(scope, "dram_write_bytes", o["dram_write_bytes"], "bytes", "written to DRAM");
     row(scope, "sram_read_bytes", o["sram_read_bytes"], "bytes", "read from the scratchpads");
     row(scope, "sram_write_bytes", o["sram_write_bytes"], "bytes", "written to the scratchpads");
@@ -142,6 +144,8 @@ int cmd_run(int argc, const char* const* argv) {
       ops[i]["mapping_efficiency"] = st.mapping_efficiency;
       ops[i]["dram_bytes"] = st.dram_read_bytes + st.dram_write_bytes;
       ops[i]["dram_read_bytes"] = st.dram_read_bytes;
+      ops[i]["dram_weight_bytes"] = st.dram_weight_bytes;
+      ops[i]["dram_meta_bytes"] = st.dram_meta_bytes;
       ops[i]["dram_write_bytes"] = st.dram_write_bytes;
       ops[i]["sram_read_bytes"] = st.sram_read_bytes;
       ops[i]["sram_write_bytes"] = st.sram_write_bytes;

@@ -49,6 +49,7 @@ LlmPoint parse_llm(const YAML::Node& node, const std::string& file) {
   q.kv_bits = r.get<int>("kv_bits", q.kv_bits);
   q.flash_attention = r.get<bool>("flash_attention", q.flash_attention);
   q.compat = r.get<bool>("compat", q.compat);
+  q.w_group = r.get<int64_t>("w_group", q.w_group);
   r.finish();
   return p;
 }

@@ -123,3 +123,25 @@ TEST_CASE("model footprint: parameter counts as published, KV cache in closed fo
   q.batch = 3;
   CHECK(llm_footprint(llm_shape("llama2-7b"), q).kv_cache_bytes == 3.0 * 4096 * 256 * 1024);
 }
+
+TEST_CASE("group-wise weight metadata: an FP16 scale and a zero point per group of each linear", "[model][analytic][llm]") {
+  LlmQuery q;
+  q.stage = "decode";
+  q.w_bits = 4;
+  const LlmShape m = llm_shape("llama2-7b");
+  const Device d = device("nvidia_A100");
+  const std::vector<LlmOp> plain = llm_layer_roofline(m, d, q);
+  q.w_group = 128;
+  const std::vector<LlmOp> grouped = llm_layer_roofline(m, d, q);
+  // q_proj: 4096 x 4096 weights in groups of 128 -> 131072 groups x (2 + 0.5) bytes = 327680 bytes
+  CHECK(op(grouped, "q_proj").load_meta == 327680);
+  CHECK(op(grouped, "q_proj").bytes() == op(plain, "q_proj").bytes() + 327680);
+  // down_proj: 11008 x 4096 / 128 = 352256 groups
+  CHECK(op(grouped, "down_proj").load_meta == 352256 * 2.5);
+  CHECK(op(grouped, "qk_matmul").load_meta == 0);
+  CHECK(op(grouped, "q_proj").time_s > op(plain, "q_proj").time_s);  // decode linears are memory bound
+  // footprint: 32 layers x 202375168 linear weights / 128 x 2.5 bytes
+  CHECK(llm_footprint(m, q).meta_bytes == 32.0 * 202375168 / 128 * 2.5);
+  q.compat = true;
+  CHECK_THROWS_WITH(llm_layer_roofline(m, d, q), Catch::Contains("no quantization metadata"));
+}

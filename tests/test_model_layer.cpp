@@ -155,8 +155,10 @@ TEST_CASE("a scratchpad too small for the activations forces re-fetch", "[model]
   big.memory.input_kib = 128;
   const model::OpStats a = model::run_on_model(l.program, l.inputs, big).ops[0];
   const model::OpStats b = model::run_on_model(l.program, l.inputs, small).ops[0];
-  CHECK(a.dram_read_bytes == 197 * 192 + 576 * 192);             // A once, weights once
-  CHECK(b.dram_read_bytes == 197 * 192 * (576 / 16) + 576 * 192);  // A once per N tile
+  CHECK(a.dram_read_bytes == 197 * 192 + 576 * 192 + 576 * 4);             // A once, weights and int32 bias once
+  CHECK(b.dram_read_bytes == 197 * 192 * (576 / 16) + 576 * 192 + 576 * 4);  // A once per N tile
+  CHECK(a.dram_weight_bytes == 576 * 192 + 576 * 4);
+  CHECK(b.dram_weight_bytes == a.dram_weight_bytes);
 }
 
 TEST_CASE("a weight scratchpad smaller than one tile is rejected", "[model][memory]") {
@@ -166,23 +168,53 @@ TEST_CASE("a weight scratchpad smaller than one tile is rejected", "[model][memo
 }
 
 TEST_CASE("roofline of a small GEMM against hand-derived numbers", "[model][analytic]") {
-  // 64x64x64 on 16x16 ws, 32 B/cycle, latency 100. gemm: ops 2*64^3 = 524288, DRAM A 4096 + W 4096 bytes
-  // (the 16 KB accumulators stay on chip for the requant), peak 2*256 = 512 ops/cycle: intensity 64 > ridge 16,
-  // compute bound, roofline 1024 cycles; mapped 16 tiles x 64 rows + 2*16 + 16 - 2 = 1070 > 100 + 8192/32.
-  // requant: 4096 ops at 16 lanes, reads the accumulators on chip, writes 4096 int8 bytes: roofline
-  // max(256, 128) = 256, mapped max(4096/16 + 4, 100 + 128) = 260.
+  // 64x64x64 on 16x16 ws, 32 B/cycle, latency 100. gemm: ops 2*64^3 = 524288, DRAM A 4096 + W 4096 + bias
+  // 64 x 4 bytes (the 16 KB accumulators stay on chip for the requant), peak 2*256 = 512 ops/cycle: intensity
+  // 524288 / 8448 = 62.06 > ridge 16, compute bound, roofline 1024 cycles; mapped 16 tiles x 64 rows + 2*16 +
+  // 16 - 2 = 1070 > 100 + 8448/32. requant: 4096 ops at 16 lanes, reads the accumulators on chip and one
+  // per-tensor multiplier (int32 m + 8-bit shift = 5 bytes), writes 4096 int8 bytes: roofline
+  // max(256, 4101/32) = 256, mapped max(4096/16 + 4, 100 + 4101/32) = 260.
   const golden::Lowered l = golden::lower_gemm(64, 64, 64, 1);
   const model::Roofline r = model::roofline(l.program, hw(16, 16, model::Dataflow::ws));
   REQUIRE(r.rows.size() == 2);
   CHECK(r.rows[0].ops == 524288);
-  CHECK(r.rows[0].dram_bytes == 8192);
-  CHECK(r.rows[0].intensity == 64);
+  CHECK(r.rows[0].dram_bytes == 8448);
+  CHECK(r.rows[0].load_weight == 4096 + 256);
+  CHECK(r.rows[0].load_act == 4096);
+  CHECK(r.rows[0].load_meta == 0);
+  CHECK(r.rows[0].store_act == 0);
+  CHECK(r.rows[0].intensity == Approx(524288.0 / 8448));
   CHECK(r.rows[0].bound == "compute");
   CHECK(r.rows[0].roofline_cycles == 1024);
   CHECK(r.rows[0].mapped_cycles == 1070);
   CHECK(r.rows[1].ops == 4096);
-  CHECK(r.rows[1].dram_bytes == 4096);
+  CHECK(r.rows[1].dram_bytes == 4101);
+  CHECK(r.rows[1].load_meta == 5);
+  CHECK(r.rows[1].store_act == 4096);
   CHECK(r.rows[1].roofline_cycles == 256);
   CHECK(r.rows[1].mapped_cycles == 260);
   CHECK(r.mapped_cycles == 1330);
+}
+
+TEST_CASE("group-wise INT4 metadata: zero points and multipliers per group, per-channel requant multipliers", "[model][analytic]") {
+  // fc1 of DeiT-Tiny with g = 32: weights 768 x 192 uint4 = 73728 bytes + int32 bias 768 x 4; metadata
+  // 768 x 6 groups x (16-bit zero + 16-bit multiplier) = 18432 bytes; its requant has 768 per-channel
+  // multipliers of 5 bytes.
+  golden::LowerOptions o;
+  o.w_bits = 4;
+  o.group = 32;
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 1, 1);
+  const model::Roofline r = model::roofline(c.lowered.program, hw(16, 16, model::Dataflow::ws));
+  bool seen = false;
+  for (size_t i = 0; i + 1 < r.rows.size(); ++i) {
+    if (r.rows[i].name != "fc1") continue;
+    seen = true;
+    CHECK(r.rows[i].load_weight == 768 * 192 / 2 + 768 * 4);
+    CHECK(r.rows[i].load_meta == 768 * 6 * 4);
+    // A (197 x 192 = 37824 bytes) does not fit twice in the 64 KiB input scratchpad: once per 16-wide N tile
+    CHECK(r.rows[i].load_act == 197 * 192 * (768 / 16));
+    CHECK(r.rows[i + 1].name == "fc1_rq");
+    CHECK(r.rows[i + 1].load_meta == 768 * 5);
+  }
+  CHECK(seen);
 }
