@@ -24,10 +24,13 @@ void HwConfig::check() const {
   if (memory.dram_latency_cycles < 0) throw std::invalid_argument("dram_latency_cycles must be >= 0");
   if (memory.input_kib < 1 || memory.weight_kib < 1 || memory.acc_kib < 1)
     throw std::invalid_argument("scratchpads need at least 1 KiB");
-  // One array tile must fit: R x C weights (int8), and with double buffering two of them.
+  // One array tile must fit: R x C stationary operands (weights under ws and os, inputs under is; one
+  // byte each), and with double buffering two of them.
   const int64_t tile = array.rows * array.cols * (memory.double_buffer ? 2 : 1);
-  if (tile > memory.weight_kib * 1024)
-    throw std::invalid_argument("weight scratchpad of " + std::to_string(memory.weight_kib) + " KiB is too small for one " +
+  const bool is = array.dataflow == Dataflow::is;
+  if (tile > (is ? memory.input_kib : memory.weight_kib) * 1024)
+    throw std::invalid_argument(std::string(is ? "input" : "weight") + " scratchpad of " +
+                                std::to_string(is ? memory.input_kib : memory.weight_kib) + " KiB is too small for one " +
                                 std::to_string(array.rows) + "x" + std::to_string(array.cols) + " tile" +
                                 (memory.double_buffer ? " (double-buffered)" : ""));
   if (ppu_lanes < 1 || nonlinear_lanes < 1) throw std::invalid_argument("unit lanes must be >= 1");

@@ -11,7 +11,25 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
+const char* dataflow_name(Dataflow d) {
+  switch (d) {
+    case Dataflow::ws: return "ws";
+    case Dataflow::os: return "os";
+    case Dataflow::is: return "is";
+  }
+  return "?";
+}
+
+namespace {
+// is runs the ws schedule on the swapped job: B streams (N rows) past stationary tiles of A.
+ArrayConfig as_ws(ArrayConfig cfg) {
+  cfg.dataflow = Dataflow::ws;
+  return cfg;
+}
+}  // namespace
+
 Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
+  if (cfg.dataflow == Dataflow::is) return array_schedule(as_ws(cfg), n, k_elems, m, lanes);
   const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
   Schedule s;
   if (cfg.dataflow == Dataflow::ws) {
@@ -33,20 +51,22 @@ Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int6
     }
     s.cycles = s.start.back() + pass;
   } else {
-    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C);
-    const int64_t gap = cfg.overlap ? std::max({k, R, C}) : k + R + C - 1;
+    // Overlapped, a tile's last row leaves a drain register k + R + C - 1 cycles after its start; serial
+    // (SCALE-Sim), straight from the PEs one cycle sooner.
+    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C), span = k + R + C - (cfg.overlap ? 1 : 2);
+    const int64_t gap = cfg.overlap ? std::max({k, R, C}) : span;
     for (int64_t i = 0; i < tiles; ++i) s.start.push_back(i == 0 ? 0 : s.start.back() + gap);
-    s.cycles = s.start.back() + k + R + C - 1;
+    s.cycles = s.start.back() + span;
   }
   return s;
 }
 
 int64_t array_cycles(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
+  if (cfg.dataflow == Dataflow::is) return array_cycles(as_ws(cfg), n, k_elems, m, lanes);
   const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
   if (cfg.dataflow == Dataflow::os) {
-    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C);
-    const int64_t gap = cfg.overlap ? std::max({k, R, C}) : k + R + C - 1;
-    return (tiles - 1) * gap + k + R + C - 1;
+    const int64_t tiles = ceil_div(m, R) * ceil_div(n, C), span = k + R + C - (cfg.overlap ? 1 : 2);
+    return (tiles - 1) * (cfg.overlap ? std::max({k, R, C}) : span) + span;
   }
   const int64_t tiles = ceil_div(n, C) * ceil_div(k, R), pass = m + R + C - 2;
   if (!cfg.overlap) return (tiles - 1) * (pass + R) + R + pass;
@@ -83,7 +103,9 @@ void MacArray::start(const GemmJob& job) {
   if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
   if (job.lanes < 1) throw std::invalid_argument("array job needs lanes >= 1");
   job_ = job;
-  sched_ = array_schedule(cfg_, job.m, job.k, job.n, job.lanes);
+  transposed_ = cfg_.dataflow == Dataflow::is;
+  if (transposed_) std::swap(job_.a, job_.b), std::swap(job_.m, job_.n);
+  sched_ = array_schedule(transposed_ ? as_ws(cfg_) : cfg_, job_.m, job_.k, job_.n, job_.lanes);
   const size_t lanes_total = static_cast<size_t>(cfg_.rows * cfg_.cols * job.lanes);
   a_.assign(lanes_total, 0), a_next_ = a_, b_ = a_, b_next_ = a_, w_[0] = a_, w_[1] = a_;
   begin_tiles();
@@ -101,7 +123,7 @@ void MacArray::start(const GemmJob& job) {
 void MacArray::begin_tiles() {
   tile_r0_.clear(), tile_c0_.clear();
   const int64_t R = cfg_.rows, C = cfg_.cols;
-  if (cfg_.dataflow == Dataflow::ws) {
+  if (cfg_.dataflow != Dataflow::os) {
     for (int64_t n0 = 0; n0 < job_.n; n0 += C)
       for (int64_t k0 = 0; k0 < job_.k; k0 += R * job_.lanes) tile_r0_.push_back(k0), tile_c0_.push_back(n0);
   } else {
@@ -111,8 +133,8 @@ void MacArray::begin_tiles() {
 }
 
 bool MacArray::step() {
-  if (cfg_.dataflow == Dataflow::ws) tick_ws();
-  else tick_os();
+  if (cfg_.dataflow == Dataflow::os) tick_os();
+  else tick_ws();
   if (++t_ < sched_.cycles) return true;
   // The schedule's length must be the simulation's: the last result left the array on the last cycle.
   if (last_write_ != t_ - 1) throw std::logic_error(std::string(name()) + ": schedule length disagrees with the datapath");
@@ -191,7 +213,7 @@ void MacArray::tick_ws() {
     if (tg < 0) continue;
     const int64_t n = tile_c0_[static_cast<size_t>(tg)] + c;
     const int64_t m = t_ - (R - 1) - c - sched_.start[static_cast<size_t>(tg)];
-    if (n < N) job_.c[m * N + n] += p_next_[i];
+    if (n < N) job_.c[transposed_ ? n * M + m : m * N + n] += p_next_[i];
     last_write_ = t_;
   }
   std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(p_, p_next_);
@@ -200,25 +222,30 @@ void MacArray::tick_ws() {
 void MacArray::tick_os() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   const int64_t steps = ceil_div(K, L);  // PE steps per tile
-  // Drain port first: it reads the drain registers as they stood at the clock edge, while the PEs below may
-  // refill them in this same cycle. One row of C results per cycle, row r of tile s at start + K + C - 1 + r.
-  for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
-    const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + C - 1);
-    if (r < 0) break;
-    if (r >= R) {
-      drain_tile_ = s + 1;
-      continue;
+  // Drain port: one row of C results per cycle, row r of tile s at start + steps + lag + r. Overlapped, it
+  // reads the drain registers as they stood at the clock edge (lag C - 1), while the PEs may refill them in
+  // this same cycle. Serial (SCALE-Sim's timing), each row goes out in the cycle its last MAC completes
+  // (lag C - 2): nothing else is in flight to need the register.
+  auto drain = [&](int64_t lag) {
+    for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
+      const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + lag);
+      if (r < 0) break;
+      if (r >= R) {
+        drain_tile_ = s + 1;
+        continue;
+      }
+      const int64_t mm = tile_r0_[static_cast<size_t>(s)] + r;
+      for (int64_t c = 0; c < C; ++c) {
+        const size_t i = static_cast<size_t>(r * C + c);
+        if (shadow_tag_[i] != static_cast<int32_t>(s)) throw std::logic_error("os schedule: drained a row that was not ready");
+        const int64_t nn = tile_c0_[static_cast<size_t>(s)] + c;
+        if (mm < M && nn < N) job_.c[mm * N + nn] += shadow_[i];
+        shadow_tag_[i] = -1;
+        last_write_ = t_;
+      }
     }
-    const int64_t mm = tile_r0_[static_cast<size_t>(s)] + r;
-    for (int64_t c = 0; c < C; ++c) {
-      const size_t i = static_cast<size_t>(r * C + c);
-      if (shadow_tag_[i] != static_cast<int32_t>(s)) throw std::logic_error("os schedule: drained a row that was not ready");
-      const int64_t nn = tile_c0_[static_cast<size_t>(s)] + c;
-      if (mm < M && nn < N) job_.c[mm * N + nn] += shadow_[i];
-      shadow_tag_[i] = -1;
-      last_write_ = t_;
-    }
-  }
+  };
+  if (cfg_.overlap) drain(C - 1);
   // B enters the top row (column c takes B[n0 + c][k..k+L), skewed by c) and moves one row down per cycle.
   shift_all_right(b_next_, b_, static_cast<size_t>(C * L));  // one row down
   for (int64_t c = 0; c < C; ++c) {
@@ -253,6 +280,7 @@ void MacArray::tick_os() {
       shadow_[i] = p_[i], shadow_tag_[i] = tag_next_[i], p_[i] = 0;
     }
   }
+  if (!cfg_.overlap) drain(C - 2);
   std::swap(a_, a_next_), std::swap(b_, b_next_), std::swap(tag_, tag_next_);
 }
 

@@ -1,5 +1,6 @@
-// The MAC array as a clocked SystemC unit: R x C processing elements, weight-stationary (ws) or
-// output-stationary (os), values computed by the PEs cycle by cycle. docs/cycle-model.md gives the schedule.
+// The MAC array as a clocked SystemC unit: R x C processing elements, weight-stationary (ws),
+// input-stationary (is) or output-stationary (os), values computed by the PEs cycle by cycle.
+// docs/cycle-model.md gives the schedule.
 #pragma once
 #include <systemc>
 
@@ -10,7 +11,10 @@
 
 namespace qtsim::model {
 
-enum class Dataflow { ws, os };
+// is keeps a K x M tile of A in the PEs and streams the rows of B: the ws datapath with the operands' roles
+// swapped, writing C transposed (SCALE-Sim's input-stationary mapping: rows K, columns M, stream N).
+enum class Dataflow { ws, os, is };
+const char* dataflow_name(Dataflow d);
 
 struct ArrayConfig {
   int64_t rows = 16, cols = 16;
@@ -76,6 +80,7 @@ class MacArray : public ClockedUnit {
   std::vector<int32_t> zero_row_;    // the partial sums entering the top row
   int64_t loaded_ = 0;            // ws: weight tiles loaded so far
   int64_t last_write_ = -1;       // cycle of the last result written to the accumulators
+  bool transposed_ = false;       // is: job_ holds B as the stream and A as the stationary tile; C[n][m]
 };
 
 }  // namespace qtsim::model

@@ -34,6 +34,16 @@ void array_traffic(const HwConfig& hw, int64_t m, int64_t k, int64_t n, double a
     if (b_is_weight) st.dram_weight_bytes += b_dram;
     st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total * static_cast<double>(n_tiles) + b_total));
     st.sram_write_bytes += m * n * k_tiles * 4;  // partial sums of every K tile
+  } else if (hw.array.dataflow == Dataflow::is) {
+    // Tiles of A stay in the PEs, each loaded once; B is streamed once per M tile (C wide): from DRAM once if
+    // it stays in the weight scratchpad, else each time.
+    const int64_t mc_tiles = ceil_div(m, C);
+    const bool b_fits = b_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.weight_kib * 1024);
+    const int64_t b_dram = static_cast<int64_t>(std::ceil(b_total * static_cast<double>(b_fits ? 1 : mc_tiles)));
+    st.dram_read_bytes += static_cast<int64_t>(std::ceil(a_total)) + b_dram;
+    if (b_is_weight) st.dram_weight_bytes += b_dram;
+    st.sram_read_bytes += static_cast<int64_t>(std::ceil(a_total + b_total * static_cast<double>(mc_tiles)));
+    st.sram_write_bytes += m * n * k_tiles * 4;  // partial sums of every K tile
   } else {
     const bool b_fits = b_total * static_cast<double>(buffers) <= static_cast<double>(hw.memory.weight_kib * 1024);
     const int64_t b_dram = static_cast<int64_t>(std::ceil(b_total * static_cast<double>(b_fits ? 1 : m_tiles)));
@@ -140,8 +150,11 @@ void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st) {
     add_constants(f, st);
     if (!(f.out[0].handed_on && f.out[0].bytes <= acc_bytes)) st.dram_write_bytes += f.out[0].bytes;
     const int64_t R = hw.array.rows, C = hw.array.cols, steps = ceil_div(g.k, g.lanes);
-    const int64_t tiles = hw.array.dataflow == Dataflow::ws ? ceil_div(g.n, C) * ceil_div(steps, R) : ceil_div(g.m, R) * ceil_div(g.n, C);
-    const int64_t stream = hw.array.dataflow == Dataflow::ws ? g.m : steps;
+    const Dataflow df = hw.array.dataflow;
+    const int64_t tiles = df == Dataflow::ws   ? ceil_div(g.n, C) * ceil_div(steps, R)
+                          : df == Dataflow::is ? ceil_div(g.m, C) * ceil_div(steps, R)
+                                               : ceil_div(g.m, R) * ceil_div(g.n, C);
+    const int64_t stream = df == Dataflow::ws ? g.m : df == Dataflow::is ? g.n : steps;
     st.mapping_efficiency = static_cast<double>(g.batches * g.m * g.k * g.n) /
                             static_cast<double>(R * C * g.lanes * tiles * stream * g.batches);
     return;

@@ -145,7 +145,7 @@ int cmd_roofline(int argc, const char* const* argv) {
                 with_cycle ? ",cycle_cycles" : "");
   } else {
     std::printf("%s on %lldx%lld %s array, %.0f B/cycle\n", p.name.c_str(), static_cast<long long>(c.hw.array.rows),
-                static_cast<long long>(c.hw.array.cols), c.hw.array.dataflow == model::Dataflow::ws ? "ws" : "os",
+                static_cast<long long>(c.hw.array.cols), model::dataflow_name(c.hw.array.dataflow),
                 c.hw.memory.dram_bytes_per_cycle);
     std::printf("%-14s %-11s %-10s %13s %10s %9s %-8s %12s%s%s\n", "op", "kind", "unit", "ops", "bytes", "intensity", "bound",
                 "roofline", with_mapped ? "       mapped" : "", with_cycle ? "        cycle  rf err" : "");

@@ -112,7 +112,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       MapReader a = h.map("array");
       c.hw.array.rows = positive(a, "rows", a.get<int64_t>("rows", c.hw.array.rows));
       c.hw.array.cols = positive(a, "cols", a.get<int64_t>("cols", c.hw.array.cols));
-      c.hw.array.dataflow = parse_enum<model::Dataflow>(a, "dataflow", {{"ws", model::Dataflow::ws}, {"os", model::Dataflow::os}},
+      c.hw.array.dataflow = parse_enum<model::Dataflow>(a, "dataflow", {{"ws", model::Dataflow::ws}, {"os", model::Dataflow::os}, {"is", model::Dataflow::is}},
                                                         c.hw.array.dataflow);
       c.hw.array.overlap = a.get<bool>("overlap", c.hw.array.overlap);
       a.finish();
@@ -268,7 +268,7 @@ YAML::Node resolved_yaml(const Config& c) {
   n["hw"]["preset"] = c.hw_preset;
   n["hw"]["array"]["rows"] = c.hw.array.rows;
   n["hw"]["array"]["cols"] = c.hw.array.cols;
-  n["hw"]["array"]["dataflow"] = c.hw.array.dataflow == model::Dataflow::ws ? "ws" : "os";
+  n["hw"]["array"]["dataflow"] = model::dataflow_name(c.hw.array.dataflow);
   n["hw"]["array"]["overlap"] = c.hw.array.overlap;
   n["hw"]["memory"]["input_kib"] = c.hw.memory.input_kib;
   n["hw"]["memory"]["weight_kib"] = c.hw.memory.weight_kib;

@@ -32,6 +32,7 @@ TEST_CASE("shipped config deit_tiny_w4a8", "[sim][configs]") { run_config("deit_
 TEST_CASE("shipped config deit_tiny_w4a8_g32", "[sim][configs]") { run_config("deit_tiny_w4a8_g32.yaml"); }
 TEST_CASE("shipped config deit_tiny_logsqrt2", "[sim][configs]") { run_config("deit_tiny_logsqrt2.yaml"); }
 TEST_CASE("shipped config gemm_deit_tiny_qkv", "[sim][configs]") { run_config("gemm_deit_tiny_qkv.yaml"); }
+TEST_CASE("shipped config deit_tiny_int8_is", "[sim][configs]") { run_config("deit_tiny_int8_is.yaml"); }
 TEST_CASE("shipped config deit_tiny_mixed", "[sim][configs]") { run_config("deit_tiny_mixed.yaml"); }
 TEST_CASE("shipped config deit_tiny_binary", "[sim][configs]") { run_config("deit_tiny_binary.yaml"); }
 TEST_CASE("shipped config deit_small_int8", "[sim][configs][slow]") { run_config("deit_small_int8.yaml"); }
@@ -40,7 +41,7 @@ TEST_CASE("shipped config deit_base_int8", "[sim][configs][slow]") { run_config(
 TEST_CASE("every file in configs/ has a test above", "[sim][configs]") {
   const std::set<std::string> tested{"deit_tiny_int8.yaml", "deit_tiny_int8_os.yaml", "deit_tiny_w4a8.yaml", "deit_tiny_w4a8_g32.yaml",
                                      "deit_tiny_logsqrt2.yaml", "gemm_deit_tiny_qkv.yaml", "deit_tiny_binary.yaml", "deit_small_int8.yaml",
-                                     "deit_base_int8.yaml", "deit_tiny_mixed.yaml"};
+                                     "deit_base_int8.yaml", "deit_tiny_mixed.yaml", "deit_tiny_int8_is.yaml"};
   for (const auto& e : std::filesystem::directory_iterator(QTSIM_CONFIG_DIR))
     if (e.path().extension() == ".yaml") CHECK(tested.count(e.path().filename().string()) == 1);
 }

@@ -74,7 +74,7 @@ TEST_CASE("weight-stationary array: exact results and closed-form cycles", "[mod
 
 TEST_CASE("output-stationary array: exact results and closed-form cycles", "[model][array]") {
   Bench bench({{4, 4, Dataflow::os, true}, {3, 5, Dataflow::os, true}, {16, 16, Dataflow::os, true},
-               {4, 4, Dataflow::os, false}});
+               {4, 4, Dataflow::os, false}, {3, 5, Dataflow::os, false}, {5, 1, Dataflow::os, false}});
   for (auto& arr : bench.arrays) {
     const int64_t R = arr->config().rows, C = arr->config().cols;
     for (const Shape3& s : kShapes) {
@@ -82,7 +82,7 @@ TEST_CASE("output-stationary array: exact results and closed-form cycles", "[mod
       const int64_t cycles = bench.run(*arr, s, -128, 127, static_cast<uint64_t>(s.m * 1000 + s.k));
       const int64_t tiles = ceil_div(s.m, R) * ceil_div(s.n, C);
       if (!arr->config().overlap) {
-        CHECK(cycles == tiles * (s.k + R + C - 1));
+        CHECK(cycles == tiles * (s.k + R + C - 2));  // SCALE-Sim's per-fold T + R + C - 2
       } else if (s.k >= std::max(R, C) || tiles == 1) {
         CHECK(cycles == tiles * s.k + R + C - 1);  // streams back to back, one fill and drain
       }
@@ -90,16 +90,37 @@ TEST_CASE("output-stationary array: exact results and closed-form cycles", "[mod
   }
 }
 
+TEST_CASE("input-stationary array: exact results and closed-form cycles", "[model][array]") {
+  // is holds K x M tiles of A (rows K, columns M) and streams the N rows of B: ceil(M/C) ceil(K/R) tiles of
+  // N stream cycles each, the ws forms with M and N exchanged.
+  Bench bench({{4, 4, Dataflow::is, true}, {3, 5, Dataflow::is, true}, {16, 16, Dataflow::is, true},
+               {4, 4, Dataflow::is, false}, {5, 3, Dataflow::is, false}});
+  for (auto& arr : bench.arrays) {
+    const int64_t R = arr->config().rows, C = arr->config().cols;
+    for (const Shape3& s : kShapes) {
+      INFO(R << "x" << C << (arr->config().overlap ? " overlap" : " serial") << " M=" << s.m << " K=" << s.k << " N=" << s.n);
+      const int64_t cycles = bench.run(*arr, s, -128, 127, static_cast<uint64_t>(s.m * 1000 + s.k + 7));
+      const int64_t tiles = ceil_div(s.m, C) * ceil_div(s.k, R);
+      if (!arr->config().overlap) {
+        CHECK(cycles == tiles * (s.n + 2 * R + C - 2));  // preload R, stream N, fill and drain R + C - 2
+      } else if (s.n >= 2 * R + C - 2 || tiles == 1) {
+        CHECK(cycles == tiles * s.n + 2 * R + C - 2);
+      }
+      CHECK(cycles == model::array_schedule(arr->config(), s.m, s.k, s.n).cycles);
+    }
+  }
+}
+
 TEST_CASE("array takes 16-bit probabilities against int8 (attn @ v)", "[model][array]") {
-  Bench bench({{16, 16, Dataflow::ws, true}, {16, 16, Dataflow::os, true}});
+  Bench bench({{16, 16, Dataflow::ws, true}, {16, 16, Dataflow::os, true}, {16, 16, Dataflow::is, true}});
   for (auto& arr : bench.arrays) bench.run(*arr, {197, 197, 64}, 0, 32768, 5);
 }
 
 TEST_CASE("two int4 weights per PE (W4A8) and 64-bit XNOR words (binary) per PE per cycle", "[model][array][int4][binary]") {
-  Bench bench({{4, 4, Dataflow::ws, true}, {3, 5, Dataflow::os, true}});
+  Bench bench({{4, 4, Dataflow::ws, true}, {3, 5, Dataflow::os, true}, {5, 3, Dataflow::is, true}});
   for (auto& arr : bench.arrays) {
     const int64_t R = arr->config().rows, C = arr->config().cols;
-    const bool ws = arr->config().dataflow == Dataflow::ws;
+    const bool ws = arr->config().dataflow == Dataflow::ws, os = arr->config().dataflow == Dataflow::os;
     // W4A8: int8 activations, int4 weights, K in steps of two per PE
     for (const Shape3& s : {Shape3{40, 33, 9}, Shape3{17, 64, 16}}) {
       const std::vector<int32_t> a = draws(s.m * s.k, -128, 127, 11), w = draws(s.n * s.k, -8, 7, 12);
@@ -111,7 +132,8 @@ TEST_CASE("two int4 weights per PE (W4A8) and 64-bit XNOR words (binary) per PE 
       REQUIRE(std::vector<int64_t>(c.begin(), c.end()) == ref);
       const int64_t steps = ceil_div(s.k, 2);
       if (ws && s.m >= 2 * R + C - 2) CHECK(cycles == ceil_div(s.n, C) * ceil_div(steps, R) * s.m + 2 * R + C - 2);
-      if (!ws && steps >= std::max(R, C)) CHECK(cycles == ceil_div(s.m, R) * ceil_div(s.n, C) * steps + R + C - 1);
+      if (os && steps >= std::max(R, C)) CHECK(cycles == ceil_div(s.m, R) * ceil_div(s.n, C) * steps + R + C - 1);
+      if (!ws && !os && s.n >= 2 * R + C - 2) CHECK(cycles == ceil_div(s.m, C) * ceil_div(steps, R) * s.n + 2 * R + C - 2);
     }
     // binary: +-1 operands, 64 per PE per cycle; the sums must equal XNOR-popcount
     for (const Shape3& s : {Shape3{20, 200, 7}, Shape3{9, 64, 5}}) {
@@ -132,7 +154,7 @@ TEST_CASE("array_cycles equals the tile-by-tile schedule for every dataflow, ove
   int64_t checked = 0;
   for (int64_t R : {1, 2, 3, 5, 8, 16, 33})
     for (int64_t C : {1, 4, 7, 16})
-      for (auto df : {Dataflow::ws, Dataflow::os})
+      for (auto df : {Dataflow::ws, Dataflow::os, Dataflow::is})
         for (bool overlap : {true, false})
           for (int64_t m : {1, 2, 5, 17, 40, 197})
             for (int64_t k : {1, 3, 64, 200, 768})
@@ -144,5 +166,42 @@ TEST_CASE("array_cycles equals the tile-by-tile schedule for every dataflow, ove
                   REQUIRE(model::array_cycles(cfg, m, k, n, lanes) == model::array_schedule(cfg, m, k, n, lanes).cycles);
                   ++checked;
                 }
-  CHECK(checked == 7 * 4 * 2 * 2 * 6 * 5 * 4 * 2);
+  CHECK(checked == 7 * 4 * 3 * 2 * 6 * 5 * 4 * 2);
+}
+
+namespace {
+// SCALE-Sim v2's stall-free cycle count for one GEMM (A [M,K], B [N,K]), transcribed from the shapes of its
+// demand matrices (scalesim/compute/systolic_compute_{ws,os,is}.py): one demand row per cycle, folds one
+// after another, partial folds padded to the full array, skew_matrix() adding (columns - 1) rows.
+int64_t scalesim_rows(Dataflow df, int64_t R, int64_t C, int64_t M, int64_t K, int64_t N) {
+  switch (df) {
+    case Dataflow::ws: {  // Sr = K, Sc = N, T = M; filter demand: the R-row tile + (R + C + T - 2) gap rows, unskewed
+      const int64_t folds = ceil_div(K, R) * ceil_div(N, C);
+      return folds * (R + (R + C + M - 2));
+    }
+    case Dataflow::os: {  // Sr = M, Sc = N, T = K; ifmap demand: T rows + (C - 1) gap rows, skewed over R columns
+      const int64_t folds = ceil_div(M, R) * ceil_div(N, C);
+      return folds * ((K + C - 1) + (R - 1));
+    }
+    case Dataflow::is: {  // Sr = K, Sc = M, T = N; ifmap demand: the R-row tile + (R + C + T - 2) gap rows, unskewed
+      const int64_t folds = ceil_div(K, R) * ceil_div(M, C);
+      return folds * (R + (R + C + N - 2));
+    }
+  }
+  return -1;
+}
+}  // namespace
+
+TEST_CASE("serial timing (hw.compat: scalesim) equals SCALE-Sim v2's cycles for every dataflow", "[model][array][scalesim]") {
+  // SCALE-Sim reports the index of the last cycle (rows - 1); qtsim counts cycles.
+  Bench bench({{4, 4, Dataflow::ws, false}, {3, 5, Dataflow::ws, false}, {4, 4, Dataflow::os, false}, {5, 3, Dataflow::os, false},
+               {4, 4, Dataflow::is, false}, {3, 5, Dataflow::is, false}, {8, 8, Dataflow::is, false}});
+  for (auto& arr : bench.arrays) {
+    const ArrayConfig& c = arr->config();
+    for (const Shape3& s : kShapes) {
+      INFO(model::dataflow_name(c.dataflow) << " " << c.rows << "x" << c.cols << " M=" << s.m << " K=" << s.k << " N=" << s.n);
+      CHECK(bench.run(*arr, s, -128, 127, static_cast<uint64_t>(s.n * 100 + s.k)) ==
+            scalesim_rows(c.dataflow, c.rows, c.cols, s.m, s.k, s.n));
+    }
+  }
 }

@@ -37,7 +37,7 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
     }
     if (l.program.ops[i].kind == golden::OpKind::bgemm)
       CHECK(st.compute_cycles == model::array_schedule(h.array, st.m, st.k, st.n, 64).cycles);
-    if (l.program.ops[i].kind == golden::OpKind::bmm_nt) {
+    if (l.program.ops[i].kind == golden::OpKind::bmm_nt) {  // one job per head
       const int64_t heads = l.program.info(l.program.ops[i].in[0]).shape[0];
       CHECK(st.compute_cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
     }
@@ -61,6 +61,11 @@ TEST_CASE("DeiT-Tiny INT8 layer on a 16x16 ws array is bit-exact", "[model][laye
 TEST_CASE("DeiT-Tiny INT8 layer on a 16x16 os array is bit-exact", "[model][layer]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
   check_layer(c.lowered, hw(16, 16, model::Dataflow::os));
+}
+
+TEST_CASE("DeiT-Tiny INT8 layer on a 16x16 is array is bit-exact", "[model][layer]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 4);
+  check_layer(c.lowered, hw(16, 16, model::Dataflow::is));
 }
 
 TEST_CASE("requant on the Verilated RTL lanes inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
