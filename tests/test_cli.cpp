@@ -162,7 +162,10 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {array: {rows: 0}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.array.rows: must be >= 1"));
   CHECK_THAT(config_error("hw: {array: {rows: 64, cols: 64}, memory: {weight_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("c.yaml:1:") && Catch::Contains("too small for one 64x64 tile"));
-  CHECK_THAT(config_error("hw: {array: {dataflow: is}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("'is' is not one of: ws, os"));
+  CHECK_THAT(config_error("hw: {array: {dataflow: xs}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("'xs' is not one of: ws, os, is"));
+  // input-stationary tiles live in the input scratchpad
+  CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {array: rtl}}\n"), Catch::Contains("no RTL of the array unit yet"));
   CHECK_THAT(config_error("hw: {ppu_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {ppu: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
