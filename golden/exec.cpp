@@ -85,6 +85,20 @@ void run_op(const Program& p, const Op& op, Taps& taps) {
       taps.put(op.out[0], std::move(out));
       break;
     }
+    case OpKind::concat_rows: {
+      ITensor out(p.info(op.out[0]).shape);
+      std::copy(in(0).data.begin(), in(0).data.end(), out.data.begin());
+      std::copy(in(1).data.begin(), in(1).data.end(), out.data.begin() + static_cast<std::ptrdiff_t>(in(0).size()));
+      taps.put(op.out[0], std::move(out));
+      break;
+    }
+    case OpKind::take_rows: {
+      ITensor out(p.info(op.out[0]).shape);
+      const auto first = in(0).data.begin() + static_cast<std::ptrdiff_t>(op.row0 * in(0).last());
+      std::copy(first, first + static_cast<std::ptrdiff_t>(out.size()), out.data.begin());
+      taps.put(op.out[0], std::move(out));
+      break;
+    }
     case OpKind::binarize: taps.put(op.out[0], binarize_pm1(in(0), op.vec)); break;
     case OpKind::scale_rows: {
       ITensor out = in(0);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "golden/exec.hpp"
+#include "golden/program_builder.hpp"
 #include "golden/gemm.hpp"
 
 namespace qtsim::golden {
@@ -38,103 +39,11 @@ void LowerOptions::check(const EncoderDims& d) const {
 }
 
 namespace {
-
-struct Builder {
-  Program& p;
-  const LowerOptions& o;
-
-  void tensor(const std::string& name, Shape shape, IntType type, std::vector<float> scale) {
-    p.tensors[name] = TensorInfo{std::move(shape), type, std::move(scale)};
-  }
-  Op& op(OpKind kind, const std::string& name, std::vector<std::string> in, std::vector<std::string> out) {
-    Op x;
-    x.kind = kind;
-    x.name = name;
-    x.in = std::move(in);
-    x.out = std::move(out);
-    p.ops.push_back(std::move(x));
-    return p.ops.back();
-  }
-  Requant rq(std::vector<Dyadic> mult, int bits) const { return Requant{std::move(mult), 1, bits, o.rounding}; }
-
-  // Linear + requant: in (int8, scale s_in) -> out (bits, s_out). Per-channel int8/int4 or group-wise uint4.
-  void linear(const std::string& name, const std::string& in, float s_in, const FTensor& w, const std::vector<float>& b,
-              const std::string& out, float s_out, int out_bits) {
-    const int64_t n = w.shape[0], k = w.shape[1];
-    const Shape& ishape = p.info(in).shape;
-    Shape acc_shape = ishape;
-    acc_shape.back() = n;
-    const std::string acc = name + "_acc", wname = name + "_w";
-    std::vector<Dyadic> mult;
-    std::vector<float> acc_scale;
-    const int bits = o.bits_of(name);
-    if (o.group > 0 && bits == 4) {
-      GroupInt4Weights gw = quantize_group_int4(w, o.group);
-      const Group4Consts c = group4_consts(gw);
-      tensor(wname, {n, k}, uint_type(4), {});
-      p.group4_consts[wname] = std::move(gw);
-      tensor(acc, acc_shape, int_type(64), {});
-      op(OpKind::gemm_group4, name, {in}, {acc}).weight = wname;
-      p.ops.back().bias = quantize_bias(b, s_in, c.s_max);
-      for (int64_t j = 0; j < n; ++j) {
-        const double s = group4_acc_scale(s_in, c, j);
-        acc_scale.push_back(static_cast<float>(s));
-        mult.push_back(dyadic_from_scales(s, s_out));
-      }
-    } else {
-      const std::vector<float> sw = weight_scales(w, bits);
-      p.consts[wname] = quantize_weight(w, sw, bits);
-      tensor(wname, {n, k}, int_type(bits), sw);
-      for (int64_t j = 0; j < n; ++j) acc_scale.push_back(s_in * sw[static_cast<size_t>(j)]);
-      tensor(acc, acc_shape, int_type(32), acc_scale);
-      op(OpKind::gemm, name, {in}, {acc}).weight = wname;
-      p.ops.back().bias = quantize_bias(b, s_in, sw);
-      for (float s : acc_scale) mult.push_back(dyadic_from_scales(s, s_out));
-    }
-    tensor(out, acc_shape, int_type(out_bits), {s_out});
-    op(OpKind::requant, name + "_rq", {acc}, {out}).rq = rq(std::move(mult), out_bits);
-  }
-
-  // I-LayerNorm + per-channel requant to int8.
-  void layernorm(const std::string& name, const std::string& in, const std::vector<float>& g, const std::vector<float>& b,
-                 const std::string& out, float s_out) {
-    const Shape& shape = p.info(in).shape;
-    ILayerNormParams lp;
-    lp.scale = p.info(in).scale.at(0);
-    lp.gamma = g;
-    lp.beta = b;
-    lp.numerator = o.numerator;
-    const std::vector<float> os = ilayernorm_out_scale(lp, shape.back());
-    tensor(name, shape, int_type(32), os);
-    op(OpKind::ilayernorm, name, {in}, {name}).ilayernorm = lp;
-    std::vector<Dyadic> mult;
-    for (float s : os) mult.push_back(dyadic_from_scales(s, s_out));
-    tensor(out, shape, int_type(8), {s_out});
-    op(OpKind::requant, name + "_rq", {name}, {out}).rq = rq(std::move(mult), 8);
-  }
-
-  // Residual: two dyadic terms rounded separately, summed, clamped to int16.
-  void residual(const std::string& name, const std::string& a, float sa, const std::string& id, float sid, float s_out) {
-    tensor(name, p.info(a).shape, int_type(16), {s_out});
-    Op& x = op(OpKind::add_requant, name, {a, id}, {name});
-    x.rq = rq({dyadic_from_scales(sa, s_out)}, 16);
-    x.rq_identity = {dyadic_from_scales(sid, s_out)};
-  }
-};
-
-}  // namespace
-
-Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calibration& cal, const LowerOptions& o) {
-  d.check();
-  o.check(d);
+// One I-ViT block from tensor "x" (declared by the caller) to "out", in the builder's names.
+void encoder_block(ProgramBuilder& b, const EncoderDims& d, const EncoderWeights& w, const Calibration& cal) {
+  const LowerOptions& o = b.o;
   const auto& s = cal.scales;
   const int64_t t = d.tokens, h = d.heads, hd = d.head_dim(), dim = d.dim;
-  Program p;
-  p.name = d.model + "_encoder";
-  Builder b{p, o};
-  b.tensor("x", {t, dim}, int_type(16), {s[s_x]});
-  p.inputs = {"x"};
-
   b.layernorm("ln1", "x", w.ln1_g, w.ln1_b, "a1", s[s_a1]);
   b.linear("qkv", "a1", s[s_a1], w.qkv_w, w.qkv_b, "qkv", s[s_qkv], 8);
   b.tensor("q", {h, t, hd}, int_type(8), {s[s_qkv]});
@@ -192,9 +101,31 @@ Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calib
   b.op(OpKind::requant, "gelu_rq", {"gelu"}, {"a3"}).rq = b.rq({dyadic_from_scales(s_gelu, s[s_a3])}, 8);
   b.linear("fc2", "a3", s[s_a3], w.fc2_w, w.fc2_b, "fc2", s[s_fc2], 16);
   b.residual("out", "fc2", s[s_fc2], "x2", s[s_x2], s[s_out]);
+}
+}  // namespace
+
+Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calibration& cal, const LowerOptions& o) {
+  d.check();
+  o.check(d);
+  Program p;
+  p.name = d.model + "_encoder";
+  ProgramBuilder b{p, o, "", {}};
+  b.tensor("x", {d.tokens, d.dim}, int_type(16), {cal.scales[s_x]});
+  p.inputs = {"x"};
+  encoder_block(b, d, w, cal);
   p.outputs = {"out"};
   p.check();
   return p;
+}
+
+void lower_encoder_block(Program& p, const std::string& prefix, const std::string& in, const std::string& out,
+                         const EncoderDims& d, const EncoderWeights& w, const Calibration& cal, const LowerOptions& o) {
+  d.check();
+  o.check(d);
+  ProgramBuilder b{p, o, prefix, {{"x", in}, {"out", out}}};
+  Calibration c = cal;
+  c.scales[s_x] = p.info(in).scale.at(0);  // the residual's identity term is the input as it was quantized
+  encoder_block(b, d, w, c);
 }
 
 EncoderCase make_encoder_case(const EncoderDims& d, const LowerOptions& o, uint64_t seed, int calib_batches) {

@@ -35,6 +35,11 @@ struct Lowered {
 // Input "x" (int16 tokens at the calibrated scale), output "out" (int16); every scale from `cal`.
 Program lower_encoder(const EncoderDims& d, const EncoderWeights& w, const Calibration& cal, const LowerOptions& o);
 
+// The same block appended to `p` under `prefix` (tensors and ops "b0.qkv", ...), reading tensor `in` (int16,
+// already in `p`) and writing `out`: the blocks of a whole model.
+void lower_encoder_block(Program& p, const std::string& prefix, const std::string& in, const std::string& out,
+                         const EncoderDims& d, const EncoderWeights& w, const Calibration& cal, const LowerOptions& o);
+
 // Seeded weights, calibration on `calib_batches` batches and one seeded input batch: the whole flow.
 struct EncoderCase {
   EncoderDims dims;

@@ -18,6 +18,8 @@ const char* op_kind_name(OpKind k) {
     case OpKind::ilayernorm: return "ilayernorm";
     case OpKind::split_heads: return "split_heads";
     case OpKind::merge_heads: return "merge_heads";
+    case OpKind::concat_rows: return "concat_rows";
+    case OpKind::take_rows: return "take_rows";
     case OpKind::binarize: return "binarize";
     case OpKind::scale_rows: return "scale_rows";
     case OpKind::mask_probs: return "mask_probs";

@@ -32,6 +32,8 @@ enum class OpKind {
   mask_probs,      // in: uint16 probabilities; out: 1 where p >= threshold, else 0 (binarised attention)
   logsqrt2_codes,  // in: uint16 probabilities; out: log-sqrt2 codes (kLogZero for zero)
   logsqrt2_attn_v, // in: codes [H,M,T], v^T [H,d,T]; out: even and odd shift-add accumulators [H,M,d]
+  concat_rows,     // in: a [R1, C], b [R2, C]; out: [R1 + R2, C] (the cls token before the patch tokens)
+  take_rows,       // in: x [R, C]; out: rows [row0, row0 + R') of x (the cls row before the head)
 };
 
 const char* op_kind_name(OpKind k);
@@ -59,6 +61,7 @@ struct Op {
   std::vector<int64_t> vec;     // binarize: beta; scale_rows: multipliers; logsqrt2_codes: thresholds
   int64_t threshold = 0;        // mask_probs
   int bits = 0;                 // logsqrt2_*: code bits
+  int64_t row0 = 0;             // take_rows: first row
 };
 
 struct Program {

@@ -203,6 +203,8 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
       }
       case OpKind::split_heads:
       case OpKind::merge_heads:
+      case OpKind::concat_rows:
+      case OpKind::take_rows:
         golden::run_op(p, op, run.taps);  // addressing only: no unit, no cycles
         st.unit = "layout";
         break;

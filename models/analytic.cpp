@@ -16,7 +16,9 @@ double ops_per_element(OpKind k) {
     case OpKind::shiftgelu: return 2;   // LLM-Viewer's activation
     case OpKind::add_requant: return 1; // the residual add
     case OpKind::split_heads:
-    case OpKind::merge_heads: return 0;
+    case OpKind::merge_heads:
+    case OpKind::concat_rows:
+    case OpKind::take_rows: return 0;
     default: return 1;                  // requant, binarize, affine, masks, codes: one op per element
   }
 }

@@ -69,7 +69,9 @@ const char* op_unit(OpKind k) {
     case OpKind::shiftgelu: return "shiftgelu";
     case OpKind::ilayernorm: return "ilayernorm";
     case OpKind::split_heads:
-    case OpKind::merge_heads: return "layout";
+    case OpKind::merge_heads:
+    case OpKind::concat_rows:
+    case OpKind::take_rows: return "layout";
     default: return "ppu";
   }
 }
@@ -159,7 +161,7 @@ void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st) {
                             static_cast<double>(R * C * g.lanes * tiles * stream * g.batches);
     return;
   }
-  if (f.kind == OpKind::split_heads || f.kind == OpKind::merge_heads) return;  // re-addressing only
+  if (op_unit(f.kind) == std::string("layout")) return;  // re-addressing only
   add_constants(f, st);
   for (const auto& t : f.in) {
     if (t.handed_on && t.bytes <= acc_bytes) st.sram_read_bytes += t.bytes;
@@ -185,7 +187,9 @@ int64_t compute_cycles(const OpFacts& f, const HwConfig& hw) {
     case OpKind::shiftgelu: return shiftgelu_cycles(rows, len, hw.nonlinear_lanes);
     case OpKind::ilayernorm: return ilayernorm_cycles(rows, len, hw.nonlinear_lanes);
     case OpKind::split_heads:
-    case OpKind::merge_heads: return 0;
+    case OpKind::merge_heads:
+    case OpKind::concat_rows:
+    case OpKind::take_rows: return 0;
     default: return ppu_cycles(f.ppu_elems, hw.ppu_lanes);
   }
 }

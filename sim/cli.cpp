@@ -21,6 +21,7 @@ const char* kUsage =
     "  compare DIR_A DIR_B   compare two tap directories tap by tap\n"
     "  roofline [CONFIG]     per-op operations, bytes, intensity, bound, roofline and mapped time\n"
     "  sweep SWEEP.yaml      cost a design space point by point into a CSV (-j, --shard, --resume, merge)\n"
+    "  eval CONFIG.yaml      accuracy of a trained ViT on real test images: FP32 and the integer schemes\n"
     "\n"
     "`qtsim <command> --help` explains every option.\n";
 }
@@ -38,6 +39,7 @@ int cli_main(int argc, const char* const* argv) {
     if (cmd == "compare") return cmd_compare(argc - 1, argv + 1);
     if (cmd == "roofline") return cmd_roofline(argc - 1, argv + 1);
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
+    if (cmd == "eval") return cmd_eval(argc - 1, argv + 1);
     std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@ int cmd_run(int argc, const char* const* argv);
 int cmd_compare(int argc, const char* const* argv);
 int cmd_roofline(int argc, const char* const* argv);
 int cmd_sweep(int argc, const char* const* argv);
+int cmd_eval(int argc, const char* const* argv);
 
 
 }  // namespace qtsim::sim

@@ -143,7 +143,23 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
   }
 
   MapReader w = top.map("workload");
-  if (w.has("gemm")) {
+  if (w.has("vit")) {
+    c.workload.kind = WorkloadConfig::Kind::vit;
+    MapReader v = w.map("vit");
+    WorkloadConfig& wc = c.workload;
+    const std::string dir = v.require<std::string>("model");
+    const auto slash = file.rfind('/');
+    wc.vit_dir = dir.empty() || dir[0] == '/' || slash == std::string::npos ? dir : file.substr(0, slash + 1) + dir;
+    wc.data_dir = v.get<std::string>("data", wc.data_dir);
+    wc.images = positive(v, "images", v.get<int64_t>("images", wc.images));
+    wc.first_image = v.get<int64_t>("first_image", wc.first_image);
+    if (wc.first_image < 0) v.fail("first_image", "must be >= 0");
+    wc.calib_images = positive(v, "calib_images", v.get<int64_t>("calib_images", wc.calib_images));
+    wc.calib_batch = positive(v, "calib_batch", v.get<int64_t>("calib_batch", wc.calib_batch));
+    v.finish();
+    for (const char* other : {"gemm", "model"})
+      if (w.has(other)) w.fail(other, "a workload is one of: a model layer, a gemm, a vit");
+  } else if (w.has("gemm")) {
     c.workload.kind = WorkloadConfig::Kind::gemm;
     MapReader g = w.map("gemm");
     c.workload.m = positive(g, "M", g.require<int64_t>("M"));
@@ -182,7 +198,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     c.quant.group = q.get<int64_t>("group", 0);
     if (c.quant.group < 0) q.fail("group", "must be >= 0 (0: per channel)");
     if (c.quant.group > 0 && c.quant.w_bits != 4) q.fail("group", "group-wise weights need w_bits: 4");
-    if (c.quant.group > 0 && c.workload.kind == WorkloadConfig::Kind::encoder) {
+    if (c.quant.group > 0 && c.workload.kind == WorkloadConfig::Kind::encoder) {  // (vit: checked when lowered)
       const golden::EncoderDims d = golden::encoder_dims(c.workload.model, c.workload.tokens);
       if (d.dim % c.quant.group || d.mlp % c.quant.group)
         q.fail("group", "group size " + std::to_string(c.quant.group) + " does not divide K (" + std::to_string(d.dim) +
@@ -196,6 +212,26 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     c.quant.numerator = parse_enum<Numerator>(
         q, "numerator", {{"pow2_31", Numerator::pow2_31}, {"pow2_31_minus_1", Numerator::pow2_31_minus_1}}, Numerator::pow2_31);
     q.finish();
+  }
+
+  if (top.has("eval")) {
+    MapReader e = top.map("eval");
+    c.eval.images = positive(e, "images", e.get<int64_t>("images", c.eval.images));
+    if (const YAML::Node sc = e.raw("schemes")) {
+      if (!sc.IsSequence() || sc.size() == 0) e.fail_at(sc, "schemes", "expected a non-empty list");
+      c.eval.schemes.clear();
+      for (const auto& x : sc) {
+        const std::string name = x.as<std::string>();
+        try {
+          scheme_options(name, {});
+        } catch (const std::invalid_argument& ex) {
+          e.fail_at(x, "schemes", ex.what());
+        }
+        c.eval.schemes.push_back(name);
+      }
+    }
+    e.finish();
+    if (c.workload.kind != WorkloadConfig::Kind::vit) e.fail("images", "eval needs a vit workload");
   }
 
   if (top.has("run")) {
@@ -279,7 +315,17 @@ YAML::Node resolved_yaml(const Config& c) {
   n["hw"]["ppu_lanes"] = c.hw.ppu_lanes;
   n["hw"]["nonlinear_lanes"] = c.hw.nonlinear_lanes;
   n["hw"]["clock_mhz"] = c.hw.clock_mhz;
-  if (c.workload.kind == WorkloadConfig::Kind::gemm) {
+  if (c.workload.kind == WorkloadConfig::Kind::vit) {
+    auto v = n["workload"]["vit"];
+    v["model"] = c.workload.vit_dir;
+    v["data"] = c.workload.data_dir;
+    v["images"] = c.workload.images;
+    v["first_image"] = c.workload.first_image;
+    v["calib_images"] = c.workload.calib_images;
+    v["calib_batch"] = c.workload.calib_batch;
+    n["eval"]["images"] = c.eval.images;
+    for (const auto& sc : c.eval.schemes) n["eval"]["schemes"].push_back(sc);
+  } else if (c.workload.kind == WorkloadConfig::Kind::gemm) {
     n["workload"]["gemm"]["M"] = c.workload.m;
     n["workload"]["gemm"]["K"] = c.workload.k;
     n["workload"]["gemm"]["N"] = c.workload.n;
@@ -302,8 +348,44 @@ YAML::Node resolved_yaml(const Config& c) {
   return n;
 }
 
+golden::LowerOptions scheme_options(const std::string& scheme, const golden::LowerOptions& base) {
+  golden::LowerOptions o = base;
+  if (scheme == "fp32" || scheme == "int8") return o;
+  if (scheme == "w4a8") return o.w_bits = 4, o;
+  if (scheme == "w4a8_g32") return o.w_bits = 4, o.group = 32, o;
+  if (scheme == "logsqrt2") return o.logsqrt2 = true, o;
+  throw std::invalid_argument("unknown scheme '" + scheme + "' (fp32, int8, w4a8, w4a8_g32, logsqrt2)");
+}
+
+std::shared_ptr<const VitWorkload> load_vit_workload(const WorkloadConfig& wc) {
+  auto v = std::make_shared<VitWorkload>();
+  v->model = golden::load_vit(wc.vit_dir);
+  const golden::IdxImages train = golden::read_idx_images(wc.data_dir + "/train-images-idx3-ubyte.gz");
+  v->test = golden::read_idx_images(wc.data_dir + "/t10k-images-idx3-ubyte.gz");
+  v->labels = golden::read_idx_labels(wc.data_dir + "/t10k-labels-idx1-ubyte.gz");
+  for (const golden::IdxImages* im : {&train, static_cast<const golden::IdxImages*>(&v->test)})
+    if (im->rows != v->model.cfg.image || im->cols != v->model.cfg.image)
+      throw std::runtime_error(wc.data_dir + ": images are " + std::to_string(im->rows) + "x" + std::to_string(im->cols) +
+                               ", the model takes " + std::to_string(v->model.cfg.image));
+  if (static_cast<int64_t>(v->labels.size()) != v->test.count) throw std::runtime_error(wc.data_dir + ": test images and labels differ in count");
+  std::vector<const uint8_t*> calib;
+  for (int64_t i = 0; i < std::min(wc.calib_images, train.count); ++i) calib.push_back(train.image(i));
+  v->cal = golden::calibrate_vit(v->model, calib, wc.calib_batch);
+  return v;
+}
+
 Workload build_workload(const Config& c) {
   Workload w;
+  if (c.workload.kind == WorkloadConfig::Kind::vit) {
+    w.vit = load_vit_workload(c.workload);
+    if (c.workload.first_image + c.workload.images > w.vit->test.count)
+      throw std::runtime_error("workload.vit: images " + std::to_string(c.workload.first_image) + ".." +
+                               std::to_string(c.workload.first_image + c.workload.images - 1) + " are past the " +
+                               std::to_string(w.vit->test.count) + " test images");
+    w.lowered = golden::lower_vit(w.vit->model, w.vit->cal, c.quant);
+    w.lowered.inputs["patches"] = golden::vit_input(w.vit->model, w.vit->cal, w.vit->test.image(c.workload.first_image));
+    return w;
+  }
   if (c.workload.kind == WorkloadConfig::Kind::gemm) {
     w.lowered = golden::lower_gemm(c.workload.m, c.workload.k, c.workload.n, c.run.seed);
     return w;
