@@ -42,6 +42,13 @@ int cmd_eval(int argc, const char* const* argv) {
   const std::shared_ptr<const VitWorkload> v = load_vit_workload(c.workload);
   const double load_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
   const golden::VitModel& m = v->model;
+  for (const std::string& scheme : c.eval.schemes) {
+    try {
+      scheme_options(scheme, c.quant).check(m.cfg.block_dims());
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(c.source + ": eval.schemes: " + scheme + ": " + e.what());
+    }
+  }
   const int64_t n = std::min(c.eval.images, v->test.count), classes = m.cfg.classes;
 
   // PyTorch's own predictions, when the model folder has them, for the FP32 agreement.
@@ -95,12 +102,10 @@ int cmd_eval(int argc, const char* const* argv) {
              {"seconds_per_image", secs / static_cast<double>(n)}};
     if (!torch_pred.empty()) row["agreement_with_pytorch"] = static_cast<double>(agree_torch) / static_cast<double>(n);
     if (scheme != "fp32" || have_fp32) rows.push_back(row);
-    std::printf("%-10s %8.2f%% %+12.2f %9.2f%% %14.3f%s\n", scheme.c_str(), 100 * acc, 100 * (acc - fp32_acc),
-                100.0 * static_cast<double>(agree) / static_cast<double>(n), 1e3 * secs / static_cast<double>(n),
-                torch_pred.empty() ? ""
-                                   : ("   (PyTorch agreement " +
-                                      std::to_string(100.0 * static_cast<double>(agree_torch) / static_cast<double>(n)).substr(0, 6) + "%)")
-                                         .c_str());
+    std::printf("%-10s %8.2f%% %+12.2f %9.2f%% %14.3f", scheme.c_str(), 100 * acc, 100 * (acc - fp32_acc),
+                100.0 * static_cast<double>(agree) / static_cast<double>(n), 1e3 * secs / static_cast<double>(n));
+    if (!torch_pred.empty()) std::printf("   PyTorch agreement %.2f%%", 100.0 * static_cast<double>(agree_torch) / static_cast<double>(n));
+    std::printf("\n");
   }
   if (m.cfg.fp32_accuracy > 0)
     std::printf("PyTorch measured FP32 %.2f%% on all %lld test images\n", 100 * m.cfg.fp32_accuracy,

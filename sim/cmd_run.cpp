@@ -173,6 +173,36 @@ int cmd_run(int argc, const char* const* argv) {
                 model_s, static_cast<long long>(mrun.total_cycles), static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz,
                 c.hw.clock_mhz, static_cast<long long>(exact), report["checks"].size(), all_exact ? "" : "  MISMATCH");
   }
+  if (w.vit) {
+    // The whole model on each requested test image: golden and model classes, every tap compared.
+    const golden::VitModel& vm = w.vit->model;
+    json images = json::array();
+    const int64_t classes = vm.cfg.classes;
+    auto argmax = [&](const golden::ITensor& t) { return std::max_element(t.data.begin(), t.data.begin() + classes) - t.data.begin(); };
+    for (int64_t i = c.workload.first_image; i < c.workload.first_image + c.workload.images; ++i) {
+      std::map<std::string, golden::ITensor> in = w.lowered.inputs;
+      in["patches"] = golden::vit_input(vm, w.vit->cal, w.vit->test.image(i));
+      const golden::Taps g = i == c.workload.first_image ? taps : golden::run_program(p, in);
+      json rec{{"image", i}, {"label", w.vit->labels[static_cast<size_t>(i)]}, {"golden_class", argmax(g.at("logits"))}};
+      std::string line = "image " + std::to_string(i) + ": label " + std::to_string(w.vit->labels[static_cast<size_t>(i)]) +
+                         ", golden " + std::to_string(argmax(g.at("logits")));
+      if (use_model) {
+        const model::ModelRun r = i == c.workload.first_image ? mrun : model::run_on_model(p, in, c.hw);
+        bool exact = true;
+        const json checks = compare_taps(g, r.taps, "model", exact);
+        all_exact = all_exact && exact && argmax(r.taps.at("logits")) == argmax(g.at("logits"));
+        rec["model_class"] = argmax(r.taps.at("logits"));
+        rec["cycles"] = r.total_cycles;
+        rec["bit_exact"] = exact;
+        line += ", model " + std::to_string(argmax(r.taps.at("logits"))) + ", " + std::to_string(r.total_cycles) + " cycles, " +
+                (exact ? "all taps bit-exact" : "MISMATCH");
+        if (!exact) report["checks_image_" + std::to_string(i)] = checks;
+      }
+      std::printf("%s\n", line.c_str());
+      images.push_back(rec);
+    }
+    report["images"] = images;
+  }
   if (w.has_float) {
     const golden::FTensor ref = golden::encoder_fp32(w.encoder.x_float, w.encoder.weights, w.encoder.dims);
     const golden::ErrorStats e = golden::error_stats(ref, golden::dequantized_output(p, taps.at(p.outputs.at(0))));
