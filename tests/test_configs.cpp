@@ -6,6 +6,7 @@
 
 #include "golden/exec.hpp"
 #include "models/accelerator.hpp"
+#include "sim/cli.hpp"
 #include "sim/config.hpp"
 
 using namespace qtsim;
@@ -33,6 +34,13 @@ TEST_CASE("shipped config deit_tiny_w4a8_g32", "[sim][configs]") { run_config("d
 TEST_CASE("shipped config deit_tiny_logsqrt2", "[sim][configs]") { run_config("deit_tiny_logsqrt2.yaml"); }
 TEST_CASE("shipped config gemm_deit_tiny_qkv", "[sim][configs]") { run_config("gemm_deit_tiny_qkv.yaml"); }
 TEST_CASE("shipped config deit_tiny_int8_is", "[sim][configs]") { run_config("deit_tiny_int8_is.yaml"); }
+TEST_CASE("shipped config fashion_vit: the whole trained model on the accelerator, two real images", "[sim][configs][fashion]") {
+  // qtsim run exits 0 only when, for both images, every tap of the model equals the golden's and the
+  // predicted classes agree.
+  const std::string path = std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml";
+  const char* argv[] = {"qtsim", "run", path.c_str()};
+  REQUIRE(sim::cli_main(3, argv) == 0);
+}
 TEST_CASE("shipped config deit_tiny_mixed", "[sim][configs]") { run_config("deit_tiny_mixed.yaml"); }
 TEST_CASE("shipped config deit_tiny_binary", "[sim][configs]") { run_config("deit_tiny_binary.yaml"); }
 TEST_CASE("shipped config deit_small_int8", "[sim][configs][slow]") { run_config("deit_small_int8.yaml"); }
@@ -41,7 +49,7 @@ TEST_CASE("shipped config deit_base_int8", "[sim][configs][slow]") { run_config(
 TEST_CASE("every file in configs/ has a test above", "[sim][configs]") {
   const std::set<std::string> tested{"deit_tiny_int8.yaml", "deit_tiny_int8_os.yaml", "deit_tiny_w4a8.yaml", "deit_tiny_w4a8_g32.yaml",
                                      "deit_tiny_logsqrt2.yaml", "gemm_deit_tiny_qkv.yaml", "deit_tiny_binary.yaml", "deit_small_int8.yaml",
-                                     "deit_base_int8.yaml", "deit_tiny_mixed.yaml", "deit_tiny_int8_is.yaml"};
+                                     "deit_base_int8.yaml", "deit_tiny_mixed.yaml", "deit_tiny_int8_is.yaml", "fashion_vit.yaml"};
   for (const auto& e : std::filesystem::directory_iterator(QTSIM_CONFIG_DIR))
     if (e.path().extension() == ".yaml") CHECK(tested.count(e.path().filename().string()) == 1);
 }
