@@ -147,9 +147,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     c.workload.kind = WorkloadConfig::Kind::vit;
     MapReader v = w.map("vit");
     WorkloadConfig& wc = c.workload;
-    const std::string dir = v.require<std::string>("model");
-    const auto slash = file.rfind('/');
-    wc.vit_dir = dir.empty() || dir[0] == '/' || slash == std::string::npos ? dir : file.substr(0, slash + 1) + dir;
+    wc.vit_dir = relative_to(file, v.require<std::string>("model"));
     wc.data_dir = v.get<std::string>("data", wc.data_dir);
     wc.images = positive(v, "images", v.get<int64_t>("images", wc.images));
     wc.first_image = v.get<int64_t>("first_image", wc.first_image);
@@ -281,20 +279,8 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& sets) {
-  YAML::Node root;
   const std::string file = path.empty() ? "<built-in default>" : path;
-  try {
-    if (path.empty()) {
-      root = YAML::Load(default_config_yaml());
-    } else {
-      std::ifstream f(path);
-      if (!f) throw ConfigError(path + ": cannot open config");
-      root = YAML::Load(f);
-    }
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(where(file, e.mark) + ": YAML syntax error: " + e.msg);
-  }
-  if (!root || !root.IsMap()) throw ConfigError(file + ": expected a map at the top level");
+  YAML::Node root = path.empty() ? YAML::Load(default_config_yaml()) : load_yaml_map(path, "config");
   for (const auto& s : sets) apply_set(root, s);
   return parse_config(root, file);
 }

@@ -86,15 +86,7 @@ std::string SweepSpec::point_label(size_t i) const {
 SweepSpec load_sweep(const std::string& path) {
   SweepSpec s;
   s.file = path;
-  YAML::Node root;
-  try {
-    std::ifstream f(path);
-    if (!f) throw ConfigError(path + ": cannot open sweep file");
-    root = YAML::Load(f);
-  } catch (const YAML::ParserException& e) {
-    throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
-  }
-  if (!root || !root.IsMap()) throw ConfigError(path + ": expected a map at the top level");
+  const YAML::Node root = load_yaml_map(path, "sweep file");
   MapReader top(root, path, "");
   s.llm = top.has("llm");
   if (s.llm) {
@@ -105,17 +97,9 @@ SweepSpec load_sweep(const std::string& path) {
   } else {
     s.base_file = "<built-in default>";
     if (top.has("base")) {
-      const std::string b = top.get<std::string>("base", "");
-      const auto slash = path.rfind('/');
-      s.base_file = b.empty() || b[0] == '/' || slash == std::string::npos ? b : path.substr(0, slash + 1) + b;
-      try {
-        std::ifstream f(s.base_file);
-        if (!f) top.fail("base", "cannot open '" + s.base_file + "'");
-        s.base = YAML::Load(f);
-      } catch (const YAML::ParserException& e) {
-        throw ConfigError(where(s.base_file, e.mark) + ": YAML syntax error: " + e.msg);
-      }
-      if (!s.base.IsMap()) throw ConfigError(s.base_file + ": expected a map at the top level");
+      s.base_file = relative_to(path, top.get<std::string>("base", ""));
+      if (!std::ifstream(s.base_file)) top.fail("base", "cannot open '" + s.base_file + "'");
+      s.base = load_yaml_map(s.base_file, "config");
     } else {
       s.base = YAML::Load(default_config_yaml());
     }

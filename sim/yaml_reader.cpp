@@ -1,10 +1,30 @@
 #include "sim/yaml_reader.hpp"
 
+#include <fstream>
+
 namespace qtsim::sim {
 
 std::string where(const std::string& file, const YAML::Mark& m) {
   if (m.is_null()) return file;
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
+YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
+  YAML::Node root;
+  try {
+    std::ifstream f(path);
+    if (!f) throw ConfigError(path + ": cannot open " + what);
+    root = YAML::Load(f);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
+  }
+  if (!root || !root.IsMap()) throw ConfigError(path + ": expected a map at the top level");
+  return root;
+}
+
+std::string relative_to(const std::string& file, const std::string& path) {
+  const auto slash = file.rfind('/');
+  return path.empty() || path[0] == '/' || slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
 }
 
 MapReader::MapReader(const YAML::Node& node, std::string file, std::string path)

@@ -42,6 +42,11 @@ class MapReader {
 
 std::string where(const std::string& file, const YAML::Mark& m);
 
+// A YAML file whose top level is a map; `what` names it in errors ("config", "sweep file").
+YAML::Node load_yaml_map(const std::string& path, const std::string& what);
+// `path` as written in `file`: relative paths are taken from the file's folder.
+std::string relative_to(const std::string& file, const std::string& path);
+
 template <class T>
 T MapReader::convert(const YAML::Node& n, const std::string& key) const {
   if (!n.IsScalar()) fail_at(n, key, "expected a scalar");

@@ -5,17 +5,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "sim/cli.hpp"
+#include "cli_test_util.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-int run(std::vector<std::string> args) {
-  args.insert(args.begin(), "qtsim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return qtsim::sim::cli_main(static_cast<int>(argv.size()), argv.data());
-}
+int run(std::vector<std::string> args) { return qtsim::test::run_cli(std::move(args)); }
 // The cached result of the requant unit at `lanes`.
 nlohmann::json cached(const fs::path& dir, int lanes) {
   for (const auto& e : fs::directory_iterator(dir / "area")) {

@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "golden/npy.hpp"
-#include "sim/cli.hpp"
+#include "cli_test_util.hpp"
 #include "sim/config.hpp"
 
 using namespace qtsim;
@@ -13,20 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 std::string vec(const std::string& name) { return std::string(QTSIM_TEST_DATA) + "/ivit/" + name + ".npy"; }
 
-int run(std::vector<std::string> args) {
-  args.insert(args.begin(), "qtsim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return sim::cli_main(static_cast<int>(argv.size()), argv.data());
-}
-
-std::string scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / "qtsim_cli_test";
-  fs::create_directories(d);
-  const fs::path p = d / name;
-  fs::remove_all(p);
-  return p.string();
-}
+int run(std::vector<std::string> args) { return test::run_cli(std::move(args)); }
+std::string scratch(const std::string& name) { return test::scratch_in("qtsim_cli_test", name); }
 
 std::string write_yaml(const std::string& name, const std::string& text) {
   const std::string p = scratch(name);

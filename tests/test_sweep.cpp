@@ -6,7 +6,7 @@
 
 #include "models/analytic.hpp"
 #include "models/llm_roofline.hpp"
-#include "sim/cli.hpp"
+#include "cli_test_util.hpp"
 #include "sim/config.hpp"
 #include "sim/sweep.hpp"
 
@@ -14,30 +14,15 @@ using namespace qtsim;
 namespace fs = std::filesystem;
 
 namespace {
-int run(std::vector<std::string> args) {
-  args.insert(args.begin(), "qtsim");
-  std::vector<const char*> argv;
-  for (const auto& a : args) argv.push_back(a.c_str());
-  return sim::cli_main(static_cast<int>(argv.size()), argv.data());
-}
-
-std::string scratch(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / "qtsim_sweep_test";
-  fs::create_directories(d);
-  const fs::path p = d / name;
-  fs::remove_all(p);
-  return p.string();
-}
+using test::run_cli;
+using test::slurp;
+int run(std::vector<std::string> args) { return run_cli(std::move(args)); }
+std::string scratch(const std::string& name) { return test::scratch_in("qtsim_sweep_test", name); }
 
 std::string write(const std::string& name, const std::string& text) {
   const std::string p = scratch(name);
   std::ofstream(p) << text;
   return p;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
 // The CSV as header -> column index and rows of fields.
