@@ -1,24 +1,31 @@
 // Verilator hands packed-array ports over as 32-bit words and treats every port as unsigned: these write and
 // read one field of such a port, signed values travelling as two's-complement bit patterns.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 
 namespace qtsim::model {
 
+// Fields of up to 64 bits, moved a 32-bit word piece at a time (at most three pieces).
 template <class Words>
 void put_field(Words& w, int offset, int width, uint64_t v) {
-  for (int b = 0; b < width; ++b) {
-    const int bit = offset + b;
-    const uint32_t mask = 1u << (bit % 32);
-    if ((v >> b) & 1) w[bit / 32] |= mask;
-    else w[bit / 32] &= ~mask;
+  for (int done = 0; done < width;) {
+    const int bit = offset + done, shift = bit % 32, n = std::min(32 - shift, width - done);
+    const uint32_t mask = (n == 32 ? ~0u : ((1u << n) - 1)) << shift;
+    w[bit / 32] = (w[bit / 32] & ~mask) | ((static_cast<uint32_t>(v >> done) << shift) & mask);
+    done += n;
   }
 }
 
 template <class Words>
 uint64_t get_field(const Words& w, int offset, int width) {
   uint64_t v = 0;
-  for (int b = 0; b < width; ++b) v |= static_cast<uint64_t>((w[(offset + b) / 32] >> ((offset + b) % 32)) & 1) << b;
+  for (int done = 0; done < width;) {
+    const int bit = offset + done, shift = bit % 32, n = std::min(32 - shift, width - done);
+    const uint32_t mask = n == 32 ? ~0u : ((1u << n) - 1);
+    v |= static_cast<uint64_t>((static_cast<uint32_t>(w[bit / 32]) >> shift) & mask) << done;
+    done += n;
+  }
   return v;
 }
 
