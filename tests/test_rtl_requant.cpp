@@ -10,6 +10,7 @@
 #include "golden/requant.hpp"
 #include "models/verilated_ports.hpp"
 #include "verilated.h"
+#include "verilated_dut.hpp"
 
 using namespace qtsim::golden;
 using qtsim::model::get_field;
@@ -24,21 +25,7 @@ struct Element {
   Dyadic d;
 };
 
-struct Dut {
-  std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
-  std::unique_ptr<Vqtsim_requant> top = std::make_unique<Vqtsim_requant>(ctx.get());
-  Dut() {
-    top->clk_i = 0, top->rst_ni = 0;
-    top->eval();
-    top->rst_ni = 1;
-    top->eval();
-  }
-  void clock() {
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
-  }
+struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
   // Streams `elems` through, kLanes per beat; returns the results and the cycles until the last one left.
   std::vector<int64_t> run(const std::vector<Element>& elems, Rounding r, int bits, int64_t* cycles = nullptr) {
     top->half_up_i = r == Rounding::half_up;

@@ -6,6 +6,7 @@
 // Verilator's headers first (they switch to SystemC mode when included after <systemc>).
 #include "Vqtsim_xnor_popcount.h"
 #include "verilated.h"
+#include "verilated_dut.hpp"
 
 #include "golden/bgemm.hpp"
 #include "golden/quantize.hpp"
@@ -19,22 +20,7 @@ using model::sign_extend;
 namespace {
 constexpr int kLanes = 4;  // the parameter set rtl/CMakeLists.txt verilates
 
-struct Rtl {
-  std::unique_ptr<VerilatedContext> ctx = std::make_unique<VerilatedContext>();
-  std::unique_ptr<Vqtsim_xnor_popcount> top = std::make_unique<Vqtsim_xnor_popcount>(ctx.get());
-  Rtl() {
-    top->rst_ni = 0, top->clk_i = 0;
-    top->eval();
-    top->rst_ni = 1;
-    top->eval();
-  }
-  void clock() {
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
-  }
-};
+using Rtl = test::VerilatedDut<Vqtsim_xnor_popcount>;
 
 // Dot products of lane l's pair (a row of A, a row of B), one word per cycle; returns the cycles from the
 // first word to valid_o.
