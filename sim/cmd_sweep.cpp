@@ -298,21 +298,21 @@ int cmd_sweep(int argc, const char* const* argv) {
     golden::write_file_atomic(file, join(spec.columns()) + "\n");
   }
 
-  std::vector<size_t> todo;
+  std::vector<size_t> pending;
   size_t mine = 0;
   for (size_t i = static_cast<size_t>(shard); i < spec.points.size(); i += static_cast<size_t>(shards)) {
     ++mine;
-    if (!done.count(i)) todo.push_back(i);
+    if (!done.count(i)) pending.push_back(i);
   }
   SweepEvaluator ev(spec);
   // Lower each distinct workload once, here, so that the forked workers inherit it.
-  for (size_t i : todo) ev.prepare(i);
-  const size_t chunk = spec.fidelity == "cycle" && !spec.llm ? 1 : std::max<size_t>(1, std::min<size_t>(4096, todo.size() / (4 * jobs) + 1));
+  for (size_t i : pending) ev.prepare(i);
+  const size_t chunk = spec.fidelity == "cycle" && !spec.llm ? 1 : std::max<size_t>(1, std::min<size_t>(4096, pending.size() / (4 * jobs) + 1));
 
   std::FILE* f = std::fopen(file.c_str(), "ab");
   if (!f) throw std::runtime_error(file + ": cannot append");
-  Progress progress(mine, mine - todo.size());
-  const std::vector<size_t> failed = run_workers(ev, todo, jobs, chunk, [&](const std::string& line) {
+  Progress progress(mine, mine - pending.size());
+  const std::vector<size_t> failed = run_workers(ev, pending, jobs, chunk, [&](const std::string& line) {
     std::fputs((line + "\n").c_str(), f);
     std::fflush(f);
     const size_t i = std::strtoull(line.c_str(), nullptr, 10);
