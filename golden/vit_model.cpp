@@ -138,6 +138,11 @@ std::vector<float> vit_fp32(const VitModel& m, const FTensor& patches, VitObserv
   return linear(cls, m.head_w, m.head_b).data;
 }
 
+int64_t vit_class(const std::vector<float>& logits) {
+  return std::max_element(logits.begin(), logits.end()) - logits.begin();
+}
+int64_t vit_class(const ITensor& logits) { return std::max_element(logits.data.begin(), logits.data.end()) - logits.data.begin(); }
+
 VitCalibration calibrate_vit(const VitModel& m, const std::vector<const uint8_t*>& images, int64_t batch) {
   if (images.empty()) throw std::invalid_argument("calibration needs at least one image");
   if (batch < 1) throw std::invalid_argument("calibration batch must be >= 1");

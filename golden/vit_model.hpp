@@ -50,6 +50,10 @@ struct VitObservers {
 // FP32 logits [classes]; observers see every site when given.
 std::vector<float> vit_fp32(const VitModel& m, const FTensor& patches, VitObservers* obs = nullptr);
 
+// The predicted class: the first largest logit (as torch.argmax), of the FP32 or the integer logits.
+int64_t vit_class(const std::vector<float>& logits);
+int64_t vit_class(const ITensor& logits);
+
 // I-ViT calibration (EMA min/max, momentum 0.95) over `images` in batches of `batch`.
 struct VitCalibration {
   std::array<float, kVitSites> scales{};

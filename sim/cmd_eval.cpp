@@ -18,11 +18,6 @@ using nlohmann::json;
 
 namespace qtsim::sim {
 
-namespace {
-int64_t argmax(const int64_t* v, int64_t n) { return std::max_element(v, v + n) - v; }
-int64_t argmax(const float* v, int64_t n) { return std::max_element(v, v + n) - v; }
-}  // namespace
-
 int cmd_eval(int argc, const char* const* argv) {
   std::string out;
   std::vector<std::string> sets;
@@ -49,7 +44,7 @@ int cmd_eval(int argc, const char* const* argv) {
       throw std::invalid_argument(c.source + ": eval.schemes: " + scheme + ": " + e.what());
     }
   }
-  const int64_t n = std::min(c.eval.images, v->test.count), classes = m.cfg.classes;
+  const int64_t n = std::min(c.eval.images, v->test.count);
 
   // PyTorch's own predictions, when the model folder has them, for the FP32 agreement.
   std::vector<int64_t> torch_pred;
@@ -73,15 +68,14 @@ int cmd_eval(int argc, const char* const* argv) {
     const auto t0 = std::chrono::steady_clock::now();
     if (scheme == "fp32") {
       for (int64_t i = 0; i < n; ++i) {
-        const std::vector<float> logits = golden::vit_fp32(m, golden::vit_patches(m.cfg, v->test.image(i)));
-        pred[static_cast<size_t>(i)] = argmax(logits.data(), classes);
+        pred[static_cast<size_t>(i)] = golden::vit_class(golden::vit_fp32(m, golden::vit_patches(m.cfg, v->test.image(i))));
       }
     } else {
       golden::Lowered l = golden::lower_vit(m, v->cal, scheme_options(scheme, c.quant));
       for (int64_t i = 0; i < n; ++i) {
         l.inputs["patches"] = golden::vit_input(m, v->cal, v->test.image(i));
         const golden::Taps taps = golden::run_program(l.program, l.inputs);
-        pred[static_cast<size_t>(i)] = argmax(taps.at("logits").data.data(), classes);
+        pred[static_cast<size_t>(i)] = golden::vit_class(taps.at("logits"));
       }
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

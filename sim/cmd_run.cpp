@@ -177,24 +177,24 @@ int cmd_run(int argc, const char* const* argv) {
     // The whole model on each requested test image: golden and model classes, every tap compared.
     const golden::VitModel& vm = w.vit->model;
     json images = json::array();
-    const int64_t classes = vm.cfg.classes;
-    auto argmax = [&](const golden::ITensor& t) { return std::max_element(t.data.begin(), t.data.begin() + classes) - t.data.begin(); };
     for (int64_t i = c.workload.first_image; i < c.workload.first_image + c.workload.images; ++i) {
       std::map<std::string, golden::ITensor> in = w.lowered.inputs;
       in["patches"] = golden::vit_input(vm, w.vit->cal, w.vit->test.image(i));
       const golden::Taps g = i == c.workload.first_image ? taps : golden::run_program(p, in);
-      json rec{{"image", i}, {"label", w.vit->labels[static_cast<size_t>(i)]}, {"golden_class", argmax(g.at("logits"))}};
+      const int64_t golden_class = golden::vit_class(g.at("logits"));
+      json rec{{"image", i}, {"label", w.vit->labels[static_cast<size_t>(i)]}, {"golden_class", golden_class}};
       std::string line = "image " + std::to_string(i) + ": label " + std::to_string(w.vit->labels[static_cast<size_t>(i)]) +
-                         ", golden " + std::to_string(argmax(g.at("logits")));
+                         ", golden " + std::to_string(golden_class);
       if (use_model) {
         const model::ModelRun r = i == c.workload.first_image ? mrun : model::run_on_model(p, in, c.hw);
         bool exact = true;
         const json checks = compare_taps(g, r.taps, "model", exact);
-        all_exact = all_exact && exact && argmax(r.taps.at("logits")) == argmax(g.at("logits"));
-        rec["model_class"] = argmax(r.taps.at("logits"));
+        const int64_t model_class = golden::vit_class(r.taps.at("logits"));
+        all_exact = all_exact && exact && model_class == golden_class;
+        rec["model_class"] = model_class;
         rec["cycles"] = r.total_cycles;
         rec["bit_exact"] = exact;
-        line += ", model " + std::to_string(argmax(r.taps.at("logits"))) + ", " + std::to_string(r.total_cycles) + " cycles, " +
+        line += ", model " + std::to_string(model_class) + ", " + std::to_string(r.total_cycles) + " cycles, " +
                 (exact ? "all taps bit-exact" : "MISMATCH");
         if (!exact) report["checks_image_" + std::to_string(i)] = checks;
       }

@@ -54,7 +54,8 @@ std::map<size_t, std::string> read_rows(const std::string& file, const SweepSpec
   std::ifstream f(file, std::ios::binary);
   if (!f) throw std::runtime_error(file + ": cannot open");
   const std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const std::string header = join(spec.columns());
+  const std::vector<std::string> columns = spec.columns();
+  const std::string header = join(columns);
   std::map<size_t, std::string> rows;
   size_t pos = 0, line_no = 0;
   complete_bytes = 0;
@@ -70,7 +71,7 @@ std::map<size_t, std::string> read_rows(const std::string& file, const SweepSpec
       const std::string at = file + ":" + std::to_string(line_no) + ": ";
       char* end = nullptr;
       const unsigned long long i = fields.empty() ? 0 : std::strtoull(fields[0].c_str(), &end, 10);
-      if (fields.size() != spec.columns().size() || fields[0].empty() || *end || i >= spec.points.size())
+      if (fields.size() != columns.size() || fields[0].empty() || *end || i >= spec.points.size())
         throw std::runtime_error(at + "not a row of this sweep");
       for (size_t k = 0; k < spec.keys.size(); ++k)
         if (fields[1 + k] != spec.points[i][k].text)

@@ -22,8 +22,6 @@ struct Fixture {
   std::vector<uint8_t> labels = read_idx_labels(kData + "/t10k-labels-idx1-ubyte.gz");
   std::vector<int64_t> torch_pred = load_npy_int(kModel + "/test_predictions.npy").data;
 };
-int64_t argmax(const float* v, int64_t n) { return std::max_element(v, v + n) - v; }
-int64_t argmax(const int64_t* v, int64_t n) { return std::max_element(v, v + n) - v; }
 }  // namespace
 
 TEST_CASE("FP32 forward reproduces PyTorch's predictions on the first 1000 test images", "[golden][fashion]") {
@@ -31,8 +29,7 @@ TEST_CASE("FP32 forward reproduces PyTorch's predictions on the first 1000 test 
   REQUIRE(f.torch_pred.size() == 10000);
   int64_t agree = 0;
   for (int64_t i = 0; i < 1000; ++i) {
-    const std::vector<float> logits = vit_fp32(f.m, vit_patches(f.m.cfg, f.test.image(i)));
-    agree += argmax(logits.data(), 10) == f.torch_pred[static_cast<size_t>(i)];
+    agree += vit_class(vit_fp32(f.m, vit_patches(f.m.cfg, f.test.image(i)))) == f.torch_pred[static_cast<size_t>(i)];
   }
   INFO(agree << " of 1000 agree");
   CHECK(agree >= 999);  // the issue's 99.9%: float summation order may flip a near-tie
@@ -49,7 +46,7 @@ TEST_CASE("integer-only INT8 on 500 test images stays above its floor", "[golden
   for (int64_t i = 0; i < 500; ++i) {
     l.inputs["patches"] = vit_input(f.m, cal, f.test.image(i));
     const Taps taps = run_program(l.program, l.inputs);
-    correct += argmax(taps.at("logits").data.data(), 10) == f.labels[static_cast<size_t>(i)];
+    correct += vit_class(taps.at("logits")) == f.labels[static_cast<size_t>(i)];
     fp32_correct += f.torch_pred[static_cast<size_t>(i)] == f.labels[static_cast<size_t>(i)];
   }
   INFO("INT8 " << correct << " / 500, PyTorch FP32 " << fp32_correct << " / 500");
