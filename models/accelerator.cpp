@@ -39,6 +39,8 @@ void HwConfig::check() const {
     throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
                                 " lanes, not " + std::to_string(ppu_lanes) +
                                 " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
+  if (array_rtl)
+    if (const std::string why = RtlMacArray::unsupported(array); !why.empty()) throw std::invalid_argument(why);
 }
 
 namespace {
@@ -49,6 +51,7 @@ struct Accelerator : sc_core::sc_module {
   ShiftGeluUnit shiftgelu;
   ILayerNormUnit ilayernorm;
   RtlRequantUnit rtl_requant;
+  std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -58,10 +61,15 @@ struct Accelerator : sc_core::sc_module {
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
         rtl_requant("rtl_requant"),
+        rtl_array(h.array_rtl ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
   int64_t gemm(const int32_t* a, const int32_t* b, int64_t m, int64_t k, int64_t n, int32_t* c, int64_t lanes = 1) {
+    if (rtl_array) {
+      rtl_array->start({a, b, m, k, n, c, lanes});
+      return rtl_array->run_to_done();
+    }
     array.start({a, b, m, k, n, c, lanes});
     return array.run_to_done();
   }
@@ -72,7 +80,7 @@ Accelerator& accelerator(const HwConfig& hw) {
   if (!acc) acc = std::make_unique<Accelerator>("accelerator", hw);
   const ArrayConfig& a = acc->hw.array;
   if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap ||
-      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || acc->hw.ppu_rtl != hw.ppu_rtl)
+      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || acc->hw.ppu_rtl != hw.ppu_rtl || acc->hw.array_rtl != hw.array_rtl)
     throw std::logic_error("one accelerator per process: a second configuration needs a new process");
   acc->hw = hw;
   return *acc;
@@ -102,6 +110,10 @@ int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes) {
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
   hw.check();
   p.check();
+  if (hw.array_rtl)
+    for (const Op& op : p.ops)
+      if (op.kind == OpKind::bgemm)
+        throw std::invalid_argument(op.name + ": binary GEMMs have no RTL array yet (run.impl.array: model)");
   Accelerator& acc = accelerator(hw);
   const int64_t pes = hw.array.rows * hw.array.cols;
   ModelRun run;

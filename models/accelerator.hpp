@@ -8,6 +8,7 @@
 #include "golden/exec.hpp"
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
+#include "models/rtl_mac_array.hpp"
 #include "models/rtl_requant_unit.hpp"
 
 namespace qtsim::model {
@@ -30,6 +31,7 @@ struct HwConfig {
   int64_t ppu_lanes = 16;        // post-processing unit: elements per cycle
   int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
   bool ppu_rtl = false;          // requant ops on the Verilated RTL lanes (rtl/qtsim_requant.sv) instead of SystemC
+  bool array_rtl = false;        // GEMMs on the Verilated RTL array (rtl/qtsim_mac_array.sv) instead of SystemC
   double clock_mhz = 1000;
   void check() const;
 };

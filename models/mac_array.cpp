@@ -20,16 +20,37 @@ const char* dataflow_name(Dataflow d) {
   return "?";
 }
 
-namespace {
-// is runs the ws schedule on the swapped job: B streams (N rows) past stationary tiles of A.
-ArrayConfig as_ws(ArrayConfig cfg) {
-  cfg.dataflow = Dataflow::ws;
+ArrayConfig datapath_config(ArrayConfig cfg) {
+  if (cfg.dataflow == Dataflow::is) cfg.dataflow = Dataflow::ws;
   return cfg;
 }
-}  // namespace
+
+GemmJob datapath_job(const ArrayConfig& cfg, GemmJob job) {
+  if (cfg.dataflow == Dataflow::is) std::swap(job.a, job.b), std::swap(job.m, job.n);
+  return job;
+}
+
+Tiles array_tiles(const ArrayConfig& cfg, const GemmJob& job) {
+  Tiles t;
+  const int64_t R = cfg.rows, C = cfg.cols;
+  if (cfg.dataflow != Dataflow::os) {
+    for (int64_t n0 = 0; n0 < job.n; n0 += C)
+      for (int64_t k0 = 0; k0 < job.k; k0 += R * job.lanes) t.r0.push_back(k0), t.c0.push_back(n0);
+  } else {
+    for (int64_t m0 = 0; m0 < job.m; m0 += R)
+      for (int64_t n0 = 0; n0 < job.n; n0 += C) t.r0.push_back(m0), t.c0.push_back(n0);
+  }
+  return t;
+}
+
+int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur) {
+  const auto tiles = static_cast<int64_t>(start.size());
+  while (cur < tiles && pos >= start[static_cast<size_t>(cur)] + len) ++cur;
+  return (cur < tiles && pos >= start[static_cast<size_t>(cur)]) ? cur : -1;
+}
 
 Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
-  if (cfg.dataflow == Dataflow::is) return array_schedule(as_ws(cfg), n, k_elems, m, lanes);
+  if (cfg.dataflow == Dataflow::is) return array_schedule(datapath_config(cfg), n, k_elems, m, lanes);
   const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
   Schedule s;
   if (cfg.dataflow == Dataflow::ws) {
@@ -62,7 +83,7 @@ Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int6
 }
 
 int64_t array_cycles(const ArrayConfig& cfg, int64_t m, int64_t k_elems, int64_t n, int64_t lanes) {
-  if (cfg.dataflow == Dataflow::is) return array_cycles(as_ws(cfg), n, k_elems, m, lanes);
+  if (cfg.dataflow == Dataflow::is) return array_cycles(datapath_config(cfg), n, k_elems, m, lanes);
   const int64_t R = cfg.rows, C = cfg.cols, k = ceil_div(k_elems, lanes);
   if (cfg.dataflow == Dataflow::os) {
     const int64_t tiles = ceil_div(m, R) * ceil_div(n, C), span = k + R + C - (cfg.overlap ? 1 : 2);
@@ -102,13 +123,11 @@ MacArray::MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : Clock
 void MacArray::start(const GemmJob& job) {
   if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
   if (job.lanes < 1) throw std::invalid_argument("array job needs lanes >= 1");
-  job_ = job;
-  transposed_ = cfg_.dataflow == Dataflow::is;
-  if (transposed_) std::swap(job_.a, job_.b), std::swap(job_.m, job_.n);
-  sched_ = array_schedule(transposed_ ? as_ws(cfg_) : cfg_, job_.m, job_.k, job_.n, job_.lanes);
+  job_ = datapath_job(cfg_, job);
+  sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
   const size_t lanes_total = static_cast<size_t>(cfg_.rows * cfg_.cols * job.lanes);
   a_.assign(lanes_total, 0), a_next_ = a_, b_ = a_, b_next_ = a_, w_[0] = a_, w_[1] = a_;
-  begin_tiles();
+  tiles_ = array_tiles(cfg_, job_);
   begin(sched_.cycles);
   t_ = 0;
   loaded_ = 0;
@@ -118,18 +137,6 @@ void MacArray::start(const GemmJob& job) {
   std::fill(p_.begin(), p_.end(), 0);
   std::fill(cursor_.begin(), cursor_.end(), 0);
   drain_tile_ = 0;
-}
-
-void MacArray::begin_tiles() {
-  tile_r0_.clear(), tile_c0_.clear();
-  const int64_t R = cfg_.rows, C = cfg_.cols;
-  if (cfg_.dataflow != Dataflow::os) {
-    for (int64_t n0 = 0; n0 < job_.n; n0 += C)
-      for (int64_t k0 = 0; k0 < job_.k; k0 += R * job_.lanes) tile_r0_.push_back(k0), tile_c0_.push_back(n0);
-  } else {
-    for (int64_t m0 = 0; m0 < job_.m; m0 += R)
-      for (int64_t n0 = 0; n0 < job_.n; n0 += C) tile_r0_.push_back(m0), tile_c0_.push_back(n0);
-  }
 }
 
 bool MacArray::step() {
@@ -147,20 +154,12 @@ static inline void shift_all_right(std::vector<int32_t>& dst, const std::vector<
   std::memcpy(dst.data() + by, src.data(), (src.size() - by) * sizeof(int32_t));
 }
 
-// The tile whose stream occupies position `pos` (cycles since its start) for one array row or column, or -1.
-// `cur` only moves forward: positions grow by one each cycle.
-static int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur) {
-  const auto tiles = static_cast<int64_t>(start.size());
-  while (cur < tiles && pos >= start[static_cast<size_t>(cur)] + len) ++cur;
-  return (cur < tiles && pos >= start[static_cast<size_t>(cur)]) ? cur : -1;
-}
-
 void MacArray::tick_ws() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   // Weight port: a tile's weights land in its buffer when its preload starts (the schedule guarantees the
   // buffer's previous tile has left every PE).
   while (loaded_ < static_cast<int64_t>(sched_.preload.size()) && sched_.preload[static_cast<size_t>(loaded_)] == t_) {
-    const int64_t k0 = tile_r0_[static_cast<size_t>(loaded_)], n0 = tile_c0_[static_cast<size_t>(loaded_)];
+    const int64_t k0 = tiles_.r0[static_cast<size_t>(loaded_)], n0 = tiles_.c0[static_cast<size_t>(loaded_)];
     std::vector<int32_t>& w = w_[loaded_ % 2];
     // Registers hold the operands of the previous cycle; those short of the last column still have a
     // multiply ahead of them, with this buffer if they belong to the tile two back.
@@ -185,7 +184,7 @@ void MacArray::tick_ws() {
     // Column 0 takes A[m][k0 + r L + l] of the tile streaming now, skewed by r.
     const int64_t tile = tile_at(sched_.start, t_ - r, M, cursor_[static_cast<size_t>(r)]);
     const int64_t m = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
-    const int64_t k = tile < 0 ? K : tile_r0_[static_cast<size_t>(tile)] + r * L;
+    const int64_t k = tile < 0 ? K : tiles_.r0[static_cast<size_t>(tile)] + r * L;
     for (int64_t l = 0; l < L; ++l) a_next_[lbase + static_cast<size_t>(l)] = k + l < K ? job_.a[m * K + k + l] : 0;  // bubbles carry 0
     tag_next_[base] = static_cast<int32_t>(tile);
     // Each PE adds its L products to the partial sum of the PE above, with the weight buffer of its operand's tile.
@@ -211,9 +210,9 @@ void MacArray::tick_ws() {
     const size_t i = static_cast<size_t>((R - 1) * C + c);
     const int32_t tg = tag_next_[i];
     if (tg < 0) continue;
-    const int64_t n = tile_c0_[static_cast<size_t>(tg)] + c;
+    const int64_t n = tiles_.c0[static_cast<size_t>(tg)] + c;
     const int64_t m = t_ - (R - 1) - c - sched_.start[static_cast<size_t>(tg)];
-    if (n < N) job_.c[transposed_ ? n * M + m : m * N + n] += p_next_[i];
+    if (n < N) job_.c[cfg_.dataflow == Dataflow::is ? n * M + m : m * N + n] += p_next_[i];
     last_write_ = t_;
   }
   std::swap(a_, a_next_), std::swap(tag_, tag_next_), std::swap(p_, p_next_);
@@ -234,11 +233,11 @@ void MacArray::tick_os() {
         drain_tile_ = s + 1;
         continue;
       }
-      const int64_t mm = tile_r0_[static_cast<size_t>(s)] + r;
+      const int64_t mm = tiles_.r0[static_cast<size_t>(s)] + r;
       for (int64_t c = 0; c < C; ++c) {
         const size_t i = static_cast<size_t>(r * C + c);
         if (shadow_tag_[i] != static_cast<int32_t>(s)) throw std::logic_error("os schedule: drained a row that was not ready");
-        const int64_t nn = tile_c0_[static_cast<size_t>(s)] + c;
+        const int64_t nn = tiles_.c0[static_cast<size_t>(s)] + c;
         if (mm < M && nn < N) job_.c[mm * N + nn] += shadow_[i];
         shadow_tag_[i] = -1;
         last_write_ = t_;
@@ -251,7 +250,7 @@ void MacArray::tick_os() {
   for (int64_t c = 0; c < C; ++c) {
     const int64_t tile = tile_at(sched_.start, t_ - c, steps, cursor_[static_cast<size_t>(R + c)]);
     const int64_t kb = tile < 0 ? 0 : (t_ - c - sched_.start[static_cast<size_t>(tile)]) * L;
-    const int64_t nn = tile < 0 ? N : tile_c0_[static_cast<size_t>(tile)] + c;
+    const int64_t nn = tile < 0 ? N : tiles_.c0[static_cast<size_t>(tile)] + c;
     for (int64_t l = 0; l < L; ++l) b_next_[static_cast<size_t>(c * L + l)] = (nn < N && kb + l < K) ? job_.b[nn * K + kb + l] : 0;
   }
   shift_all_right(a_next_, a_, static_cast<size_t>(L));
@@ -261,7 +260,7 @@ void MacArray::tick_os() {
     // A row m0 + r enters row r, skewed by r, and moves one column right per cycle.
     const int64_t tile = tile_at(sched_.start, t_ - r, steps, cursor_[static_cast<size_t>(r)]);
     const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
-    const int64_t mm = tile < 0 ? M : tile_r0_[static_cast<size_t>(tile)] + r;
+    const int64_t mm = tile < 0 ? M : tiles_.r0[static_cast<size_t>(tile)] + r;
     for (int64_t l = 0; l < L; ++l) {
       const int64_t k = step * L + l;
       a_next_[lbase + static_cast<size_t>(l)] = (mm < M && k < K) ? job_.a[mm * K + k] : 0;

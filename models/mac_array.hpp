@@ -47,6 +47,20 @@ Schedule array_schedule(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n,
 // recurrence turns periodic after a few tiles and is advanced a period at a time (design-space sweeps).
 int64_t array_cycles(const ArrayConfig& cfg, int64_t m, int64_t k, int64_t n, int64_t lanes = 1);
 
+// The tiles of a job in stream order, by their first array row and column operand: ws and is walk
+// (n-tile, k-tile) with K folded into the accumulators, os walks (m-tile, n-tile).
+struct Tiles {
+  std::vector<int64_t> r0, c0;
+};
+Tiles array_tiles(const ArrayConfig& cfg, const GemmJob& job);
+// is runs the ws datapath on the swapped job (B streams past stationary tiles of A, C written transposed):
+// the job as the datapath sees it, and the config whose schedule it follows.
+GemmJob datapath_job(const ArrayConfig& cfg, GemmJob job);
+ArrayConfig datapath_config(ArrayConfig cfg);
+// The tile whose stream occupies position `pos` (cycles since its start) for one array row or column, or -1.
+// `cur` only moves forward: positions grow by one each cycle.
+int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur);
+
 class MacArray : public ClockedUnit {
  public:
   MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg);
@@ -59,14 +73,12 @@ class MacArray : public ClockedUnit {
   bool step() override;
   void tick_ws();
   void tick_os();
-  void begin_tiles();
 
   ArrayConfig cfg_;
   GemmJob job_;
   Schedule sched_;
   int64_t t_ = 0;  // cycle within the job
-  // Tiles: ws walks (n-tile, k-tile) with K folded into the accumulators; os walks (m-tile, n-tile).
-  std::vector<int64_t> tile_r0_, tile_c0_;
+  Tiles tiles_;
   // PE registers, flat R*C, current and next. `tag` is the tile of the operand in the register (-1: bubble);
   // where it came from follows from the cycle, since operands move one PE per cycle.
   std::vector<int32_t> a_, a_next_, b_, b_next_;  // L values per PE
@@ -80,7 +92,6 @@ class MacArray : public ClockedUnit {
   std::vector<int32_t> zero_row_;    // the partial sums entering the top row
   int64_t loaded_ = 0;            // ws: weight tiles loaded so far
   int64_t last_write_ = -1;       // cycle of the last result written to the accumulators
-  bool transposed_ = false;       // is: job_ holds B as the stream and A as the stationary tile; C[n][m]
 };
 
 }  // namespace qtsim::model

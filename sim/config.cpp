@@ -248,9 +248,10 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       const std::vector<std::string> units{"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm"};
       auto apply = [&](const std::string& unit, const std::string& impl_name, const YAML::Node& at) {
         if (impl_name != "model" && impl_name != "rtl") r.fail_at(at, "impl", "'" + impl_name + "' is not one of: model, rtl");
-        if (impl_name == "rtl" && unit != "ppu")
-          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: ppu)");
+        if (impl_name == "rtl" && unit != "ppu" && unit != "array")
+          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: array, ppu)");
         if (unit == "ppu") c.hw.ppu_rtl = impl_name == "rtl";
+        if (unit == "array") c.hw.array_rtl = impl_name == "rtl";
       };
       if (impl.IsScalar()) {
         for (const auto& u : units) apply(u, impl.as<std::string>(), impl);
@@ -328,6 +329,7 @@ YAML::Node resolved_yaml(const Config& c) {
   n["quant"]["rounding"] = c.quant.rounding == Rounding::half_even ? "half_even" : "half_up";
   n["quant"]["numerator"] = c.quant.numerator == Numerator::pow2_31 ? "pow2_31" : "pow2_31_minus_1";
   for (const auto& e : c.run.executors) n["run"]["executors"].push_back(e);
+  n["run"]["impl"]["array"] = c.hw.array_rtl ? "rtl" : "model";
   n["run"]["impl"]["ppu"] = c.hw.ppu_rtl ? "rtl" : "model";
   n["run"]["seed"] = c.run.seed;
   n["run"]["calib_batches"] = c.run.calib_batches;

@@ -1,0 +1,160 @@
+// Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
+// C++-driven model does not use.
+#include "qtsim_rtl_arrays.hpp"
+#include "verilated.h"
+// (the unit's own header after them, for the reason above)
+#include "models/rtl_mac_array.hpp"
+
+#include <stdexcept>
+#include <type_traits>
+
+#include "models/verilated_ports.hpp"
+
+namespace qtsim::model {
+
+namespace {
+constexpr int kAw = 17, kBw = 17, kPw = 32;  // the RTL's operand and sum widths (rtl/CMakeLists.txt)
+
+std::string built_sizes() {
+  std::string s;
+#define QTSIM_NAME_SIZE(R, C, Top) s += (s.empty() ? "" : ", ") + std::to_string(R) + "x" + std::to_string(C);
+  QTSIM_RTL_ARRAYS(QTSIM_NAME_SIZE)
+#undef QTSIM_NAME_SIZE
+  return s;
+}
+}  // namespace
+
+// Port access of one Verilated array size, behind a size-independent interface.
+struct RtlMacArray::Dut {
+  virtual ~Dut() = default;
+  virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a) = 0;  // kLanes activations
+  virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w) = 0;  // cols x kLanes weights
+  virtual void clock() = 0;
+  virtual bool valid(int64_t c) const = 0;
+  virtual int32_t psum(int64_t c) const = 0;
+};
+
+namespace {
+template <class Top>
+struct DutOf : RtlMacArray::Dut {
+  int64_t cols;
+  VerilatedContext ctx;
+  Top top{&ctx};
+  explicit DutOf(int64_t c) : cols(c) {
+    top.clk_i = 0, top.rst_ni = 0;
+    top.eval();
+    top.rst_ni = 1;
+    top.eval();
+  }
+  void set_row(int64_t r, bool valid, bool sel, const int32_t* a) override {
+    const auto bit = static_cast<std::remove_reference_t<decltype(top.valid_i)>>(1u << r);
+    top.valid_i = valid ? (top.valid_i | bit) : (top.valid_i & ~bit);
+    top.sel_i = sel ? (top.sel_i | bit) : (top.sel_i & ~bit);
+    for (int l = 0; l < RtlMacArray::kLanes; ++l)
+      put_field(top.a_i, static_cast<int>((r * RtlMacArray::kLanes + l) * kAw), kAw, static_cast<uint32_t>(a[l]));
+  }
+  void set_weights(bool we, bool buf, int64_t row, const int32_t* w) override {
+    top.w_we_i = we, top.w_buf_i = buf, top.w_row_i = static_cast<std::remove_reference_t<decltype(top.w_row_i)>>(row);
+    if (!we) return;
+    for (int64_t i = 0; i < cols * RtlMacArray::kLanes; ++i) put_field(top.w_i, static_cast<int>(i * kBw), kBw, static_cast<uint32_t>(w[i]));
+  }
+  void clock() override {
+    top.clk_i = 1;
+    top.eval();
+    top.clk_i = 0;
+    top.eval();
+  }
+  bool valid(int64_t c) const override { return (top.valid_o >> c) & 1; }
+  int32_t psum(int64_t c) const override { return static_cast<int32_t>(get_field(top.psum_o, static_cast<int>(c * kPw), kPw)); }
+};
+}  // namespace
+
+std::string RtlMacArray::unsupported(const ArrayConfig& cfg) {
+  if (cfg.dataflow == Dataflow::os) return "the RTL array is weight-stationary (ws, and is on the same datapath); os runs on the SystemC model only";
+#define QTSIM_IS_BUILT(R, C, Top) \
+  if (cfg.rows == (R) && cfg.cols == (C)) return "";
+  QTSIM_RTL_ARRAYS(QTSIM_IS_BUILT)
+#undef QTSIM_IS_BUILT
+  return "no RTL array of " + std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols) + " in this build (built: " + built_sizes() +
+         "; add the size to QTSIM_RTL_ARRAY_SIZES in rtl/CMakeLists.txt and rebuild)";
+}
+
+RtlMacArray::RtlMacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : ClockedUnit(name), cfg_(cfg) {
+  if (const std::string why = unsupported(cfg); !why.empty()) throw std::invalid_argument(why);
+#define QTSIM_MAKE_DUT(R, C, Top) \
+  if (cfg.rows == (R) && cfg.cols == (C)) dut_ = std::make_unique<DutOf<Top>>(C);
+  QTSIM_RTL_ARRAYS(QTSIM_MAKE_DUT)
+#undef QTSIM_MAKE_DUT
+}
+
+RtlMacArray::~RtlMacArray() = default;
+
+void RtlMacArray::start(const GemmJob& job) {
+  if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
+  if (job.lanes < 1 || job.lanes > kLanes)
+    throw std::invalid_argument(std::string(name()) + ": the RTL array takes 1 or 2 products per PE per cycle, not " +
+                                std::to_string(job.lanes) + " (binary GEMMs run on the SystemC array)");
+  auto check = [&](const int32_t* v, int64_t count, int bits, const char* what) {
+    for (int64_t i = 0; i < count; ++i)
+      if (v[i] < -(1 << (bits - 1)) || v[i] >= (1 << (bits - 1)))
+        throw std::invalid_argument(std::string(name()) + ": " + what + " " + std::to_string(v[i]) + " does not fit the RTL's " +
+                                    std::to_string(bits) + "-bit operand");
+  };
+  check(job.a, job.m * job.k, kAw, "activation");
+  check(job.b, job.n * job.k, kBw, "weight");
+  job_ = datapath_job(cfg_, job);
+  sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
+  tiles_ = array_tiles(cfg_, job_);
+  t_ = loading_ = received_ = 0;
+  expected_ = static_cast<int64_t>(tiles_.r0.size()) * job_.m * cfg_.cols;  // every tile streams M rows past every column
+  in_cursor_.assign(static_cast<size_t>(cfg_.rows), 0);
+  out_cursor_.assign(static_cast<size_t>(cfg_.cols), 0);
+  begin(sched_.cycles);
+}
+
+bool RtlMacArray::step() {
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
+  const auto tiles = static_cast<int64_t>(tiles_.r0.size());
+  // Weight port: row t - preload of the tile loading now.
+  std::vector<int32_t> w(static_cast<size_t>(C * kLanes), 0);
+  const bool we = loading_ < tiles && t_ >= sched_.preload[static_cast<size_t>(loading_)];
+  const int64_t wrow = we ? t_ - sched_.preload[static_cast<size_t>(loading_)] : 0;
+  if (we) {
+    const int64_t k0 = tiles_.r0[static_cast<size_t>(loading_)], n0 = tiles_.c0[static_cast<size_t>(loading_)];
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t l = 0; l < L; ++l) {
+        const int64_t k = k0 + wrow * L + l;
+        w[static_cast<size_t>(c * kLanes + l)] = (k < K && n0 + c < N) ? job_.b[(n0 + c) * K + k] : 0;
+      }
+  }
+  dut_->set_weights(we, (loading_ & 1) != 0, wrow, w.data());
+  if (we && wrow == R - 1) ++loading_;
+  // Column 0 of row r takes A[m][k0 + r L + l] of the tile streaming there now, skewed by r.
+  for (int64_t r = 0; r < R; ++r) {
+    const int64_t tile = tile_at(sched_.start, t_ - r, M, in_cursor_[static_cast<size_t>(r)]);
+    int32_t a[kLanes] = {0, 0};
+    if (tile >= 0) {
+      const int64_t m = t_ - r - sched_.start[static_cast<size_t>(tile)], k = tiles_.r0[static_cast<size_t>(tile)] + r * L;
+      for (int64_t l = 0; l < L; ++l) a[l] = k + l < K ? job_.a[m * K + k + l] : 0;
+    }
+    dut_->set_row(r, tile >= 0, (tile & 1) != 0, a);
+  }
+  dut_->clock();
+  // Bottom row: the sum at column c was started by the operand row R-1 took in at t - c.
+  for (int64_t c = 0; c < C; ++c) {
+    const int64_t tile = tile_at(sched_.start, t_ - (R - 1) - c, M, out_cursor_[static_cast<size_t>(c)]);
+    if (dut_->valid(c) != (tile >= 0))
+      throw std::logic_error(std::string(name()) + ": RTL valid_o[" + std::to_string(c) + "] in cycle " + std::to_string(t_) +
+                             " disagrees with the operands it was given");
+    if (tile < 0) continue;
+    const int64_t n = tiles_.c0[static_cast<size_t>(tile)] + c, m = t_ - (R - 1) - c - sched_.start[static_cast<size_t>(tile)];
+    if (n < N) job_.c[cfg_.dataflow == Dataflow::is ? n * M + m : m * N + n] += dut_->psum(c);
+    ++received_;
+  }
+  ++t_;
+  if (received_ == expected_) return false;
+  if (t_ > sched_.cycles + R + C) throw std::logic_error(std::string(name()) + ": RTL array never finished its job");
+  return true;
+}
+
+}  // namespace qtsim::model

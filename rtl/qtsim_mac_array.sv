@@ -1,0 +1,71 @@
+// The weight-stationary MAC array: ROWS x COLS qtsim_mac_pe. Activations enter column 0 of every row
+// (skewed by the row: the caller's sequencer, as in models/mac_array.cpp) and move right one PE per cycle;
+// partial sums enter the top row as zero and move down; the bottom row hands COLS finished sums per cycle
+// to the accumulators, valid where a real activation made them. The weight port writes one row of the
+// array (COLS x LANES weights) per cycle into either buffer, so a tile of weights loads in ROWS cycles.
+// Input-stationary runs on the same array with the operands' roles swapped (the sequencer's business).
+// Row r of a flat port occupies bits [r*W +: W]; column c of w_i / psum_o likewise.
+module qtsim_mac_array #(
+  parameter int unsigned ROWS  = 16,
+  parameter int unsigned COLS  = 16,
+  parameter int unsigned LANES = 2,
+  parameter int unsigned AW    = 17,
+  parameter int unsigned BW    = 8,
+  parameter int unsigned PW    = 32
+) (
+  input  logic                        clk_i,
+  input  logic                        rst_ni,
+  input  logic [ROWS*LANES*AW-1:0]    a_i,        // column 0 of each row
+  input  logic [ROWS-1:0]             valid_i,
+  input  logic [ROWS-1:0]             sel_i,      // weight buffer of each row's activation
+  input  logic                        w_we_i,
+  input  logic                        w_buf_i,
+  input  logic [$clog2(ROWS+1)-1:0]   w_row_i,
+  input  logic [COLS*LANES*BW-1:0]    w_i,
+  output logic [COLS-1:0]             valid_o,    // bottom row
+  output logic [COLS*PW-1:0]          psum_o
+);
+  if (ROWS < 1 || COLS < 1) begin : gen_param_check
+    $error("qtsim_mac_array: need ROWS, COLS >= 1");
+  end
+
+  localparam int unsigned AL = LANES * AW;
+
+  // Between PEs: a_h[r][c] enters PE (r, c) from the left; p_v[r][c] enters it from above.
+  logic [AL-1:0] a_h   [ROWS][COLS+1];
+  logic          v_h   [ROWS][COLS+1];
+  logic          s_h   [ROWS][COLS+1];
+  logic [PW-1:0] p_v   [ROWS+1][COLS];
+
+  for (genvar r = 0; r < ROWS; r++) begin : gen_row
+    assign a_h[r][0] = a_i[r*AL +: AL];
+    assign v_h[r][0] = valid_i[r];
+    assign s_h[r][0] = sel_i[r];
+    for (genvar c = 0; c < COLS; c++) begin : gen_col
+      if (r == 0) begin : gen_top
+        assign p_v[0][c] = '0;
+      end
+      qtsim_mac_pe #(.LANES(LANES), .AW(AW), .BW(BW), .PW(PW)) u_pe (
+        .clk_i,
+        .rst_ni,
+        .a_i     (a_h[r][c]),
+        .valid_i (v_h[r][c]),
+        .sel_i   (s_h[r][c]),
+        .psum_i  (p_v[r][c]),
+        .w_we_i  (w_we_i && (w_row_i == ($clog2(ROWS+1))'(r))),
+        .w_buf_i,
+        .w_i     (w_i[c*LANES*BW +: LANES*BW]),
+        .a_o     (a_h[r][c+1]),
+        .valid_o (v_h[r][c+1]),
+        .sel_o   (s_h[r][c+1]),
+        .psum_o  (p_v[r+1][c])
+      );
+    end
+  end
+
+  // Sums of the bottom row; the valid bit of the activation that reached PE (ROWS-1, c) goes with them.
+  for (genvar c = 0; c < COLS; c++) begin : gen_out
+    assign psum_o[c*PW +: PW] = p_v[ROWS][c];
+    assign valid_o[c]         = v_h[ROWS-1][c+1];
+  end
+endmodule
