@@ -35,11 +35,14 @@ void HwConfig::check() const {
                                 (memory.double_buffer ? " (double-buffered)" : ""));
   if (ppu_lanes < 1 || nonlinear_lanes < 1) throw std::invalid_argument("unit lanes must be >= 1");
   if (!(clock_mhz > 0)) throw std::invalid_argument("clock_mhz must be > 0");
-  if (ppu_rtl && ppu_lanes != RtlRequantUnit::kLanes)
+  if (rtl.ppu && ppu_lanes != RtlRequantUnit::kLanes)
     throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
                                 " lanes, not " + std::to_string(ppu_lanes) +
                                 " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
-  if (array_rtl)
+  if (rtl.shiftmax && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
+    throw std::invalid_argument("the nonlinear units' RTL is built for " + std::to_string(RtlShiftmaxUnit::kLanes) + " lanes, not " +
+                                std::to_string(nonlinear_lanes) + " (add the parameter set to rtl/CMakeLists.txt and models/rtl_row_units)");
+  if (rtl.array)
     if (const std::string why = RtlMacArray::unsupported(array); !why.empty()) throw std::invalid_argument(why);
 }
 
@@ -52,6 +55,7 @@ struct Accelerator : sc_core::sc_module {
   ILayerNormUnit ilayernorm;
   RtlRequantUnit rtl_requant;
   std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
+  RtlShiftmaxUnit rtl_shiftmax;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -61,7 +65,8 @@ struct Accelerator : sc_core::sc_module {
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
         rtl_requant("rtl_requant"),
-        rtl_array(h.array_rtl ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
+        rtl_array(h.rtl.array ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
+        rtl_shiftmax("rtl_shiftmax"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -80,7 +85,7 @@ Accelerator& accelerator(const HwConfig& hw) {
   if (!acc) acc = std::make_unique<Accelerator>("accelerator", hw);
   const ArrayConfig& a = acc->hw.array;
   if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap ||
-      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || acc->hw.ppu_rtl != hw.ppu_rtl || acc->hw.array_rtl != hw.array_rtl)
+      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || !(acc->hw.rtl == hw.rtl))
     throw std::logic_error("one accelerator per process: a second configuration needs a new process");
   acc->hw = hw;
   return *acc;
@@ -110,7 +115,7 @@ int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes) {
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
   hw.check();
   p.check();
-  if (hw.array_rtl)
+  if (hw.rtl.array)
     for (const Op& op : p.ops)
       if (op.kind == OpKind::bgemm)
         throw std::invalid_argument(op.name + ": binary GEMMs have no RTL array yet (run.impl.array: model)");
@@ -170,11 +175,14 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         st.macs = h * st.m * st.k * st.n;
         break;
       }
-      case OpKind::shiftmax: run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st); break;
+      case OpKind::shiftmax:
+        if (hw.rtl.shiftmax) run_row_unit(acc.rtl_shiftmax, op.shiftmax, "shiftmax", op, run, st);
+        else run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st);
+        break;
       case OpKind::shiftgelu: run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st); break;
       case OpKind::ilayernorm: run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st); break;
       case OpKind::requant:
-        if (hw.ppu_rtl) {  // RTL in the loop: values and cycles from the Verilated lanes
+        if (hw.rtl.ppu) {  // RTL in the loop: values and cycles from the Verilated lanes
           ITensor out;
           acc.rtl_requant.start(run.taps.at(op.in[0]), op.rq, out);
           st.cycles = acc.rtl_requant.run_to_done();

@@ -10,6 +10,7 @@
 #include "models/row_units.hpp"
 #include "models/rtl_mac_array.hpp"
 #include "models/rtl_requant_unit.hpp"
+#include "models/rtl_row_units.hpp"
 
 namespace qtsim::model {
 
@@ -25,13 +26,24 @@ struct MemoryConfig {
   bool double_buffer = true;  // transfers overlap compute
 };
 
+// Per unit: true runs its Verilated RTL (rtl/) inside the accelerator instead of its SystemC model.
+struct RtlUnits {
+  bool array = false;       // rtl/qtsim_mac_array.sv: GEMMs
+  bool ppu = false;         // rtl/qtsim_requant.sv: requant ops
+  bool shiftmax = false;    // rtl/qtsim_shiftmax.sv
+  bool shiftgelu = false;
+  bool ilayernorm = false;
+  bool operator==(const RtlUnits& o) const {
+    return array == o.array && ppu == o.ppu && shiftmax == o.shiftmax && shiftgelu == o.shiftgelu && ilayernorm == o.ilayernorm;
+  }
+};
+
 struct HwConfig {
   ArrayConfig array;
   MemoryConfig memory;
   int64_t ppu_lanes = 16;        // post-processing unit: elements per cycle
   int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
-  bool ppu_rtl = false;          // requant ops on the Verilated RTL lanes (rtl/qtsim_requant.sv) instead of SystemC
-  bool array_rtl = false;        // GEMMs on the Verilated RTL array (rtl/qtsim_mac_array.sv) instead of SystemC
+  RtlUnits rtl;                  // units run as Verilated RTL instead of SystemC
   double clock_mhz = 1000;
   void check() const;
 };

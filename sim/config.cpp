@@ -34,6 +34,15 @@ void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value)
 }
 
 namespace {
+// The units of run.impl, and where each one's choice lives.
+constexpr const char* kUnits[] = {"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm"};
+bool* unit_flag(model::RtlUnits& r, const std::string& unit) {
+  if (unit == "array") return &r.array;
+  if (unit == "ppu") return &r.ppu;
+  if (unit == "shiftmax") return &r.shiftmax;
+  if (unit == "shiftgelu") return &r.shiftgelu;
+  return &r.ilayernorm;
+}
 
 void apply_set(YAML::Node& root, const std::string& set) {
   const auto eq = set.find('=');
@@ -245,13 +254,12 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     }
     if (const YAML::Node impl = r.raw("impl")) {
       // Per unit, model (SystemC) or rtl (Verilated); a plain string applies to every unit.
-      const std::vector<std::string> units{"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm"};
+      const std::vector<std::string> units(std::begin(kUnits), std::end(kUnits));
       auto apply = [&](const std::string& unit, const std::string& impl_name, const YAML::Node& at) {
         if (impl_name != "model" && impl_name != "rtl") r.fail_at(at, "impl", "'" + impl_name + "' is not one of: model, rtl");
-        if (impl_name == "rtl" && unit != "ppu" && unit != "array")
-          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: array, ppu)");
-        if (unit == "ppu") c.hw.ppu_rtl = impl_name == "rtl";
-        if (unit == "array") c.hw.array_rtl = impl_name == "rtl";
+        if (impl_name == "rtl" && (unit == "shiftgelu" || unit == "ilayernorm"))
+          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: array, ppu, shiftmax)");
+        *unit_flag(c.hw.rtl, unit) = impl_name == "rtl";
       };
       if (impl.IsScalar()) {
         for (const auto& u : units) apply(u, impl.as<std::string>(), impl);
@@ -329,8 +337,8 @@ YAML::Node resolved_yaml(const Config& c) {
   n["quant"]["rounding"] = c.quant.rounding == Rounding::half_even ? "half_even" : "half_up";
   n["quant"]["numerator"] = c.quant.numerator == Numerator::pow2_31 ? "pow2_31" : "pow2_31_minus_1";
   for (const auto& e : c.run.executors) n["run"]["executors"].push_back(e);
-  n["run"]["impl"]["array"] = c.hw.array_rtl ? "rtl" : "model";
-  n["run"]["impl"]["ppu"] = c.hw.ppu_rtl ? "rtl" : "model";
+  model::RtlUnits rtl = c.hw.rtl;
+  for (const char* unit : kUnits) n["run"]["impl"][unit] = *unit_flag(rtl, unit) ? "rtl" : "model";
   n["run"]["seed"] = c.run.seed;
   n["run"]["calib_batches"] = c.run.calib_batches;
   return n;

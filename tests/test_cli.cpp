@@ -154,11 +154,13 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   // input-stationary tiles live in the input scratchpad
   CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));
-  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {shiftmax: rtl}}\n"), Catch::Contains("no RTL of the shiftmax unit yet"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {shiftgelu: rtl}}\n"), Catch::Contains("no RTL of the shiftgelu unit yet"));
+  CHECK_THAT(config_error("hw: {nonlinear_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {shiftmax: rtl}}\n"),
+             Catch::Contains("built for 16 lanes, not 8"));
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: {array: rtl}}\n"),
              Catch::Contains("no RTL array of 12x12"));
-  CHECK(sim::load_config("", {"run.impl.array=rtl"}).hw.array_rtl);
+  CHECK(sim::load_config("", {"run.impl.array=rtl"}).hw.rtl.array);
   CHECK_THAT(config_error("hw: {ppu_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {ppu: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
-  CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.ppu_rtl);
+  CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.rtl.ppu);
 }

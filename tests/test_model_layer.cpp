@@ -71,14 +71,14 @@ TEST_CASE("DeiT-Tiny INT8 layer on a 16x16 is array is bit-exact", "[model][laye
 TEST_CASE("requant on the Verilated RTL lanes inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
-  h.ppu_rtl = true;
+  h.rtl.ppu = true;
   check_layer(c.lowered, h);  // every tap against golden; every op's cycles against the closed forms the model meets
 }
 
-TEST_CASE("array and requant as Verilated RTL inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
+TEST_CASE("array, requant and Shiftmax as Verilated RTL inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 3);
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
-  h.array_rtl = h.ppu_rtl = true;
+  h.rtl.array = h.rtl.ppu = h.rtl.shiftmax = true;
   check_layer(c.lowered, h);
 }
 
@@ -87,7 +87,7 @@ TEST_CASE("W4A8 layer on a 32x32 RTL array (two int4 weights per PE): same taps,
   o.w_bits = 4;
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 7);
   model::HwConfig h = hw(32, 32, model::Dataflow::ws);
-  h.array_rtl = true;
+  h.rtl.array = true;
   check_layer(c.lowered, h);
 }
 

@@ -1,0 +1,91 @@
+// Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
+// C++-driven model does not use.
+#include "Vqtsim_shiftmax.h"
+#include "verilated.h"
+// (the unit's own header after them, for the reason above)
+#include "models/rtl_row_units.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "models/row_units.hpp"
+#include "models/verilated_ports.hpp"
+
+namespace qtsim::model {
+
+namespace {
+constexpr int kXw = 16;       // input width of the row units' RTL (rtl/CMakeLists.txt)
+constexpr int64_t kMaxLen = 65535;  // 16-bit row length and row count ports
+
+template <class Top>
+void reset(Top& top) {
+  top.clk_i = 0, top.rst_ni = 0;
+  top.eval();
+  top.rst_ni = 1;
+  top.eval();
+}
+
+void check_job(const char* unit, const golden::ITensor& x) {
+  if (x.last() < 1 || x.last() > kMaxLen || x.rows() < 1 || x.rows() > kMaxLen)
+    throw std::invalid_argument(std::string(unit) + ": the RTL takes 1 to " + std::to_string(kMaxLen) + " rows of 1 to " +
+                                std::to_string(kMaxLen) + " elements");
+  for (int64_t v : x.data)
+    if (v < -(1 << (kXw - 1)) || v >= (1 << (kXw - 1)))
+      throw std::invalid_argument(std::string(unit) + ": input " + std::to_string(v) + " does not fit the RTL's " + std::to_string(kXw) +
+                                  "-bit lanes");
+}
+
+// One cycle of a row unit: the beat it reads in, the clock edge, the beat it writes out. Returns busy_o.
+template <class Top>
+bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITensor& out, int yw) {
+  const int64_t len = x.last();
+  const int64_t row = top.rd_row_o, j0 = static_cast<int64_t>(top.rd_beat_o) * lanes;
+  for (int64_t l = 0; l < lanes; ++l) {
+    const int64_t j = j0 + l;
+    const int64_t v = (row < x.rows() && j < len) ? x[row * len + j] : 0;
+    put_field(top.x_i, static_cast<int>(l * kXw), kXw, static_cast<uint64_t>(v));
+  }
+  top.clk_i = 1;
+  top.eval();
+  top.start_i = 0;  // a job starts in one cycle
+  top.clk_i = 0;
+  top.eval();
+  if (top.wr_valid_o) {
+    const int64_t wrow = top.wr_row_o, w0 = static_cast<int64_t>(top.wr_beat_o) * lanes;
+    if (wrow >= x.rows() || w0 >= len)
+      throw std::logic_error("RTL row unit wrote beat " + std::to_string(top.wr_beat_o) + " of row " + std::to_string(wrow) + ", outside its " +
+                             std::to_string(x.rows()) + " x " + std::to_string(len) + " job");
+    for (int64_t l = 0; l < lanes && w0 + l < len; ++l)
+      out[wrow * len + w0 + l] = sign_extend(get_field(top.y_o, static_cast<int>(l * yw), yw), yw);
+  }
+  return top.busy_o;
+}
+}  // namespace
+
+RtlShiftmaxUnit::RtlShiftmaxUnit(sc_core::sc_module_name name)
+    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_shiftmax>(ctx_.get())) {
+  reset(*top_);
+}
+
+RtlShiftmaxUnit::~RtlShiftmaxUnit() = default;
+
+void RtlShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out) {
+  p.check();
+  check_job(name(), x);
+  const int64_t x0 = golden::shift_exp_x0(p.scale);
+  if (x0 < INT32_MIN) throw std::invalid_argument(std::string(name()) + ": 1 / scale too large for the RTL's 32-bit x0");
+  x_ = &x, out_ = &out;
+  out = golden::ITensor(x.shape);
+  top_->rows_i = static_cast<uint16_t>(x.rows());
+  top_->len_i = static_cast<uint16_t>(x.last());
+  top_->x0_i = static_cast<uint32_t>(x0);
+  top_->shift_i = static_cast<uint8_t>(32 - p.out_bits);
+  top_->num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
+  top_->start_i = 1;
+  top_->eval();  // the read port of the first cycle follows start_i
+  begin(shiftmax_cycles(x.rows(), x.last(), kLanes));
+}
+
+bool RtlShiftmaxUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 32); }
+
+}  // namespace qtsim::model

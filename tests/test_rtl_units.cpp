@@ -1,0 +1,67 @@
+// The Verilated nonlinear units inside their clocked units: every element bit-exact against golden's
+// operators, and every job exactly as many cycles as the SystemC unit's (itself held to the closed forms
+// of docs/cycle-model.md in test_model_units.cpp), on odd lengths, extreme scales and saturating rows.
+#include <catch2/catch.hpp>
+#include <systemc>
+
+#include "golden/quantize.hpp"
+#include "golden/shiftmax.hpp"
+#include "models/row_units.hpp"
+#include "models/rtl_row_units.hpp"
+
+using namespace qtsim;
+
+namespace {
+golden::ITensor random_rows(int64_t rows, int64_t len, int64_t lo, int64_t hi, uint64_t seed) {
+  golden::ITensor t({rows, len});
+  for (auto& v : t.data) v = lo + static_cast<int64_t>(golden::splitmix64(seed) % static_cast<uint64_t>(hi - lo + 1));
+  return t;
+}
+
+// Rows the generators above miss: constant rows, one hot maximum, the lane extremes.
+std::vector<golden::ITensor> corner_rows(int64_t len, int64_t lo, int64_t hi) {
+  golden::ITensor same({2, len}), hot({2, len}), ext({2, len});
+  for (int64_t j = 0; j < len; ++j) {
+    same[j] = lo, same[len + j] = hi;
+    hot[j] = j == len / 2 ? hi : lo, hot[len + j] = j == len - 1 ? hi : 0;
+    ext[j] = j % 2 ? hi : lo, ext[len + j] = j % 3 ? lo : hi;
+  }
+  return {same, hot, ext};
+}
+
+template <class SysC, class Rtl, class Params>
+void same_job(SysC& sc, Rtl& rtl, const golden::ITensor& x, const Params& p, const golden::ITensor& expected) {
+  golden::ITensor out_sc, out_rtl;
+  rtl.start(x, p, out_rtl);
+  const int64_t cycles_rtl = rtl.run_to_done();
+  sc.start(x, p, out_sc);
+  const int64_t cycles_sc = sc.run_to_done();
+  REQUIRE(out_rtl.data == expected.data);
+  CHECK(cycles_rtl == cycles_sc);
+}
+}  // namespace
+
+TEST_CASE("Shiftmax RTL: golden's values and the SystemC unit's cycles", "[model][rtl][shiftmax]") {
+  model::ShiftmaxUnit sc("sc", model::RtlShiftmaxUnit::kLanes);
+  model::RtlShiftmaxUnit rtl("rtl");
+  for (int64_t len : {1, 15, 16, 17, 50, 197})
+    for (float scale : {0.0007f, 0.05f, 0.3f, 4.0f})  // x0 from -1429 to -1
+      for (int out_bits : {16, 8})
+        for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+          INFO("len " << len << " scale " << scale << " out_bits " << out_bits << " numerator " << static_cast<int>(num));
+          golden::ShiftmaxParams p;
+          p.scale = scale, p.out_bits = out_bits, p.numerator = num;
+          const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 7 + out_bits));
+          same_job(sc, rtl, x, p, golden::shiftmax(x, p));
+          for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftmax(c, p));
+          // 16-bit logits: long exponent ranges, the 15 x0 clamp
+          const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 99));
+          same_job(sc, rtl, w, p, golden::shiftmax(w, p));
+        }
+}
+
+TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {
+  model::RtlShiftmaxUnit rtl("rtl");
+  golden::ITensor out;
+  CHECK_THROWS_WITH(rtl.start(golden::ITensor({1, 2}, {0, 40000}), golden::ShiftmaxParams{}, out), Catch::Contains("16-bit"));
+}
