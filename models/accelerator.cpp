@@ -39,7 +39,7 @@ void HwConfig::check() const {
     throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
                                 " lanes, not " + std::to_string(ppu_lanes) +
                                 " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
-  if (rtl.shiftmax && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
+  if ((rtl.shiftmax || rtl.shiftgelu) && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
     throw std::invalid_argument("the nonlinear units' RTL is built for " + std::to_string(RtlShiftmaxUnit::kLanes) + " lanes, not " +
                                 std::to_string(nonlinear_lanes) + " (add the parameter set to rtl/CMakeLists.txt and models/rtl_row_units)");
   if (rtl.array)
@@ -56,6 +56,7 @@ struct Accelerator : sc_core::sc_module {
   RtlRequantUnit rtl_requant;
   std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
   RtlShiftmaxUnit rtl_shiftmax;
+  RtlShiftGeluUnit rtl_shiftgelu;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -67,6 +68,7 @@ struct Accelerator : sc_core::sc_module {
         rtl_requant("rtl_requant"),
         rtl_array(h.rtl.array ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
         rtl_shiftmax("rtl_shiftmax"),
+        rtl_shiftgelu("rtl_shiftgelu"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -179,7 +181,10 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         if (hw.rtl.shiftmax) run_row_unit(acc.rtl_shiftmax, op.shiftmax, "shiftmax", op, run, st);
         else run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st);
         break;
-      case OpKind::shiftgelu: run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st); break;
+      case OpKind::shiftgelu:
+        if (hw.rtl.shiftgelu) run_row_unit(acc.rtl_shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
+        else run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
+        break;
       case OpKind::ilayernorm: run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st); break;
       case OpKind::requant:
         if (hw.rtl.ppu) {  // RTL in the loop: values and cycles from the Verilated lanes

@@ -1,5 +1,6 @@
 // Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
 // C++-driven model does not use.
+#include "Vqtsim_shiftgelu.h"
 #include "Vqtsim_shiftmax.h"
 #include "verilated.h"
 // (the unit's own header after them, for the reason above)
@@ -60,6 +61,22 @@ bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITe
   }
   return top.busy_o;
 }
+
+int64_t rtl_x0(const char* unit, float scale) {
+  const int64_t x0 = golden::shift_exp_x0(scale);
+  if (x0 < INT32_MIN) throw std::invalid_argument(std::string(unit) + ": 1 / scale too large for the RTL's 32-bit x0");
+  return x0;
+}
+
+template <class Top>
+void start_job(Top& top, const golden::ITensor& x, int64_t x0, golden::Numerator num) {
+  top.rows_i = static_cast<uint16_t>(x.rows());
+  top.len_i = static_cast<uint16_t>(x.last());
+  top.x0_i = static_cast<uint32_t>(x0);
+  top.num_m1_i = num == golden::Numerator::pow2_31_minus_1;
+  top.start_i = 1;
+  top.eval();  // the read port of the first cycle follows start_i
+}
 }  // namespace
 
 RtlShiftmaxUnit::RtlShiftmaxUnit(sc_core::sc_module_name name)
@@ -72,20 +89,33 @@ RtlShiftmaxUnit::~RtlShiftmaxUnit() = default;
 void RtlShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out) {
   p.check();
   check_job(name(), x);
-  const int64_t x0 = golden::shift_exp_x0(p.scale);
-  if (x0 < INT32_MIN) throw std::invalid_argument(std::string(name()) + ": 1 / scale too large for the RTL's 32-bit x0");
+  const int64_t x0 = rtl_x0(name(), p.scale);
   x_ = &x, out_ = &out;
   out = golden::ITensor(x.shape);
-  top_->rows_i = static_cast<uint16_t>(x.rows());
-  top_->len_i = static_cast<uint16_t>(x.last());
-  top_->x0_i = static_cast<uint32_t>(x0);
   top_->shift_i = static_cast<uint8_t>(32 - p.out_bits);
-  top_->num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
-  top_->start_i = 1;
-  top_->eval();  // the read port of the first cycle follows start_i
+  start_job(*top_, x, x0, p.numerator);
   begin(shiftmax_cycles(x.rows(), x.last(), kLanes));
 }
 
 bool RtlShiftmaxUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 32); }
+
+RtlShiftGeluUnit::RtlShiftGeluUnit(sc_core::sc_module_name name)
+    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_shiftgelu>(ctx_.get())) {
+  reset(*top_);
+}
+
+RtlShiftGeluUnit::~RtlShiftGeluUnit() = default;
+
+void RtlShiftGeluUnit::start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out) {
+  p.check();
+  check_job(name(), x);
+  const int64_t x0 = rtl_x0(name(), p.sigmoid_scale());
+  x_ = &x, out_ = &out;
+  out = golden::ITensor(x.shape);
+  start_job(*top_, x, x0, p.numerator);
+  begin(shiftgelu_cycles(x.rows(), x.last(), kLanes));
+}
+
+bool RtlShiftGeluUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 48); }
 
 }  // namespace qtsim::model

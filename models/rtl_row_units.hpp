@@ -5,11 +5,13 @@
 #pragma once
 #include <memory>
 
+#include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
 
 class Vqtsim_shiftmax;
+class Vqtsim_shiftgelu;
 class VerilatedContext;
 
 namespace qtsim::model {
@@ -26,6 +28,22 @@ class RtlShiftmaxUnit : public ClockedUnit {
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_shiftmax> top_;
+  const golden::ITensor* x_ = nullptr;
+  golden::ITensor* out_ = nullptr;
+};
+
+class RtlShiftGeluUnit : public ClockedUnit {
+ public:
+  static constexpr int64_t kLanes = RtlShiftmaxUnit::kLanes;
+
+  explicit RtlShiftGeluUnit(sc_core::sc_module_name name);
+  ~RtlShiftGeluUnit() override;
+  void start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out);
+
+ private:
+  bool step() override;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vqtsim_shiftgelu> top_;
   const golden::ITensor* x_ = nullptr;
   golden::ITensor* out_ = nullptr;
 };

@@ -31,6 +31,7 @@ module qtsim_shiftmax #(
   output logic [LANES*32-1:0]   y_o,
   output logic                  busy_o
 );
+  localparam int N = 15;  // the exponential's n
   localparam int unsigned DIV_CYCLES = 32;
 
   if (LANES < 1 || XW < 2 || XW > 30 || LW < 2) begin : gen_param_check
@@ -69,18 +70,16 @@ module qtsim_shiftmax #(
   logic [32:0]          rem_shift;  // < 2 divisor
   logic [31:0]          numerator;
   logic [LANES*41-1:0]  e;
-  logic [40*64-1:0]     xm_q;  // j x0, j = -24 .. 15, for the exponential lanes
+  logic [40*64-1:0]     xm;  // j x0, j = N - 39 .. N, shared by the exponential lanes
 
-  always_ff @(posedge clk_i) begin
-    if (start_i) begin
-      for (int j = -24; j <= 15; j++) xm_q[(j + 24)*64 +: 64] <= 64'(signed'(x0_i)) * 64'(j);
-    end
+  always_comb begin
+    for (int j = N - 39; j <= N; j++) xm[(j - N + 39)*64 +: 64] = 64'(signed'(x0_i)) * 64'(j);
   end
 
   for (genvar l = 0; l < LANES; l++) begin : gen_lane
     logic signed [XW:0] d;
     assign d = (XW+1)'(signed'(x_i[l*XW +: XW])) - (XW+1)'(max_q);
-    qtsim_shift_exp #(.DW(XW + 1), .XW(32)) u_exp (.d_i(d), .x0_i(x0_i), .xm_i(xm_q), .e_o(e[l*41 +: 41]));
+    qtsim_shift_exp #(.N(N), .DW(XW + 1), .XW(32)) u_exp (.d_i(d), .x0_i(x0_i), .xm_i(xm), .e_o(e[l*41 +: 41]));
   end
 
   always_comb begin

@@ -154,7 +154,7 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   // input-stationary tiles live in the input scratchpad
   CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));
-  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {shiftgelu: rtl}}\n"), Catch::Contains("no RTL of the shiftgelu unit yet"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {ilayernorm: rtl}}\n"), Catch::Contains("no RTL of the ilayernorm unit yet"));
   CHECK_THAT(config_error("hw: {nonlinear_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {shiftmax: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: {array: rtl}}\n"),

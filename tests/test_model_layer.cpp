@@ -75,10 +75,10 @@ TEST_CASE("requant on the Verilated RTL lanes inside the DeiT-Tiny layer: same t
   check_layer(c.lowered, h);  // every tap against golden; every op's cycles against the closed forms the model meets
 }
 
-TEST_CASE("array, requant and Shiftmax as Verilated RTL inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
+TEST_CASE("array, requant, Shiftmax and ShiftGELU as Verilated RTL inside the DeiT-Tiny layer: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 3);
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
-  h.rtl.array = h.rtl.ppu = h.rtl.shiftmax = true;
+  h.rtl.array = h.rtl.ppu = h.rtl.shiftmax = h.rtl.shiftgelu = true;
   check_layer(c.lowered, h);
 }
 

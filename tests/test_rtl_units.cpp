@@ -5,6 +5,7 @@
 #include <systemc>
 
 #include "golden/quantize.hpp"
+#include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
 #include "models/row_units.hpp"
 #include "models/rtl_row_units.hpp"
@@ -58,6 +59,26 @@ TEST_CASE("Shiftmax RTL: golden's values and the SystemC unit's cycles", "[model
           const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 99));
           same_job(sc, rtl, w, p, golden::shiftmax(w, p));
         }
+}
+
+TEST_CASE("ShiftGELU RTL: golden's values and the SystemC unit's cycles", "[model][rtl][shiftgelu]") {
+  model::ShiftGeluUnit sc("sc", model::RtlShiftGeluUnit::kLanes);
+  model::RtlShiftGeluUnit rtl("rtl");
+  for (int64_t len : {1, 15, 16, 17, 50, 192})
+    for (float scale : {0.0004f, 0.02f, 0.3f, 5.0f})
+      for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+        INFO("len " << len << " scale " << scale << " numerator " << static_cast<int>(num));
+        golden::ShiftGeluParams p;
+        p.scale = scale, p.numerator = num;
+        const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 5 + 1));
+        same_job(sc, rtl, x, p, golden::shiftgelu(x, p));
+        for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftgelu(c, p));
+        // all-negative rows: e^-max with d > 0, saturating for large |max|
+        const golden::ITensor neg = random_rows(2, len, -32768, -1, static_cast<uint64_t>(len + 3));
+        same_job(sc, rtl, neg, p, golden::shiftgelu(neg, p));
+        const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 5));
+        same_job(sc, rtl, w, p, golden::shiftgelu(w, p));
+      }
 }
 
 TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {
