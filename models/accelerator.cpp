@@ -39,7 +39,7 @@ void HwConfig::check() const {
     throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
                                 " lanes, not " + std::to_string(ppu_lanes) +
                                 " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
-  if ((rtl.shiftmax || rtl.shiftgelu) && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
+  if ((rtl.shiftmax || rtl.shiftgelu || rtl.ilayernorm) && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
     throw std::invalid_argument("the nonlinear units' RTL is built for " + std::to_string(RtlShiftmaxUnit::kLanes) + " lanes, not " +
                                 std::to_string(nonlinear_lanes) + " (add the parameter set to rtl/CMakeLists.txt and models/rtl_row_units)");
   if (rtl.array)
@@ -57,6 +57,7 @@ struct Accelerator : sc_core::sc_module {
   std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
   RtlShiftmaxUnit rtl_shiftmax;
   RtlShiftGeluUnit rtl_shiftgelu;
+  RtlILayerNormUnit rtl_ilayernorm;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -69,6 +70,7 @@ struct Accelerator : sc_core::sc_module {
         rtl_array(h.rtl.array ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
         rtl_shiftmax("rtl_shiftmax"),
         rtl_shiftgelu("rtl_shiftgelu"),
+        rtl_ilayernorm("rtl_ilayernorm"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -185,18 +187,23 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         if (hw.rtl.shiftgelu) run_row_unit(acc.rtl_shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
         else run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
         break;
-      case OpKind::ilayernorm: run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st); break;
+      case OpKind::ilayernorm:
+        if (hw.rtl.ilayernorm) run_row_unit(acc.rtl_ilayernorm, op.ilayernorm, "ilayernorm", op, run, st);
+        else run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st);
+        break;
       case OpKind::requant:
+      case OpKind::add_requant:
         if (hw.rtl.ppu) {  // RTL in the loop: values and cycles from the Verilated lanes
+          const bool add = op.kind == OpKind::add_requant;
+          if (add && op.rq_identity.size() != 1) throw std::invalid_argument("add_requant: one identity multiplier");
           ITensor out;
-          acc.rtl_requant.start(run.taps.at(op.in[0]), op.rq, out);
+          acc.rtl_requant.start(run.taps.at(op.in[0]), op.rq, out, add ? &run.taps.at(op.in[1]) : nullptr, add ? &op.rq_identity[0] : nullptr);
           st.cycles = acc.rtl_requant.run_to_done();
           run.taps.put(op.out[0], std::move(out));
           st.unit = "ppu";
           break;
         }
         [[fallthrough]];
-      case OpKind::add_requant:
       case OpKind::binarize:
       case OpKind::scale_rows:
       case OpKind::mask_probs:

@@ -29,7 +29,7 @@ struct MemoryConfig {
 // Per unit: true runs its Verilated RTL (rtl/) inside the accelerator instead of its SystemC model.
 struct RtlUnits {
   bool array = false;       // rtl/qtsim_mac_array.sv: GEMMs
-  bool ppu = false;         // rtl/qtsim_requant.sv: requant ops
+  bool ppu = false;         // rtl/qtsim_requant.sv: requant and residual add_requant ops
   bool shiftmax = false;    // rtl/qtsim_shiftmax.sv
   bool shiftgelu = false;
   bool ilayernorm = false;

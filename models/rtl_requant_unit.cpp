@@ -21,13 +21,23 @@ RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
 
 RtlRequantUnit::~RtlRequantUnit() = default;
 
-void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out) {
+void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id,
+                           const golden::Dyadic* mid) {
   q.check(z.last());
-  for (const golden::Dyadic& d : q.mult)
+  std::vector<golden::Dyadic> mults = q.mult;
+  if (id) {
+    if (!mid || id->shape != z.shape) throw std::invalid_argument(std::string(name()) + ": the residual form needs an identity of z's shape and its multiplier");
+    mults.push_back(*mid);
+  }
+  for (const golden::Dyadic& d : mults)
     if (d.e < 1 || d.e > 62) throw std::invalid_argument(std::string(name()) + ": the RTL shifts right by 1..62, got " + std::to_string(d.e));
-  for (int64_t v : z.data)
-    if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument(std::string(name()) + ": the RTL takes int32 accumulators");
-  z_ = &z, out_ = &out, q_ = q;
+  for (const golden::ITensor* t : {&z, id})
+    if (t)
+      for (int64_t v : t->data)
+        if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument(std::string(name()) + ": the RTL takes int32 operands");
+  z_ = &z, id_ = id, out_ = &out, q_ = q;
+  top_->add_i = id != nullptr;
+  if (id) top_->mid_m_i = static_cast<uint32_t>(mid->m), top_->mid_e_i = static_cast<uint8_t>(mid->e);
   out = golden::ITensor(z.shape);
   next_in_ = next_out_ = 0;
   top_->half_up_i = q.rounding == golden::Rounding::half_up;
@@ -45,6 +55,7 @@ bool RtlRequantUnit::step() {
     put_field(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
     put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(d.m));
     put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(d.e));
+    if (id_) put_field(top_->id_i, 32 * l, 32, static_cast<uint32_t>((*id_)[next_in_]));
   }
   top_->clk_i = 1;
   top_->eval();

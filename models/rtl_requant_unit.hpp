@@ -19,14 +19,17 @@ class RtlRequantUnit : public ClockedUnit {
   explicit RtlRequantUnit(sc_core::sc_module_name name);
   ~RtlRequantUnit() override;
 
-  // out = requant(z, q), streamed kLanes elements per cycle through the RTL pipeline.
-  void start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out);
+  // out = requant(z, q), streamed kLanes elements per cycle through the RTL pipeline; with an identity
+  // tensor and its multiplier, the residual form requant_add(z, q, id, {mid}).
+  void start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id = nullptr,
+             const golden::Dyadic* mid = nullptr);
 
  private:
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_requant> top_;
   const golden::ITensor* z_ = nullptr;
+  const golden::ITensor* id_ = nullptr;
   golden::ITensor* out_ = nullptr;
   golden::Requant q_;
   int64_t next_in_ = 0, next_out_ = 0;

@@ -1,5 +1,6 @@
 // Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
 // C++-driven model does not use.
+#include "Vqtsim_ilayernorm.h"
 #include "Vqtsim_shiftgelu.h"
 #include "Vqtsim_shiftmax.h"
 #include "verilated.h"
@@ -8,6 +9,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "models/row_units.hpp"
 #include "models/verilated_ports.hpp"
@@ -36,15 +38,19 @@ void check_job(const char* unit, const golden::ITensor& x) {
                                   "-bit lanes");
 }
 
-// One cycle of a row unit: the beat it reads in, the clock edge, the beat it writes out. Returns busy_o.
+// One cycle of a row unit: the beat it reads in (and the per-channel constants of that beat, where the
+// unit has them), the clock edge, the beat it writes out. Returns busy_o.
 template <class Top>
-bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITensor& out, int yw) {
+bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITensor& out, int yw,
+                  const std::vector<int64_t>* bias = nullptr) {
   const int64_t len = x.last();
   const int64_t row = top.rd_row_o, j0 = static_cast<int64_t>(top.rd_beat_o) * lanes;
   for (int64_t l = 0; l < lanes; ++l) {
     const int64_t j = j0 + l;
-    const int64_t v = (row < x.rows() && j < len) ? x[row * len + j] : 0;
-    put_field(top.x_i, static_cast<int>(l * kXw), kXw, static_cast<uint64_t>(v));
+    const bool in = row < x.rows() && j < len;
+    put_field(top.x_i, static_cast<int>(l * kXw), kXw, static_cast<uint64_t>(in ? x[row * len + j] : 0));
+    if constexpr (std::is_same_v<Top, Vqtsim_ilayernorm>)
+      put_field(top.bias_i, static_cast<int>(l * 32), 32, static_cast<uint64_t>(in ? (*bias)[static_cast<size_t>(j)] : 0));
   }
   top.clk_i = 1;
   top.eval();
@@ -72,7 +78,7 @@ template <class Top>
 void start_job(Top& top, const golden::ITensor& x, int64_t x0, golden::Numerator num) {
   top.rows_i = static_cast<uint16_t>(x.rows());
   top.len_i = static_cast<uint16_t>(x.last());
-  top.x0_i = static_cast<uint32_t>(x0);
+  if constexpr (!std::is_same_v<Top, Vqtsim_ilayernorm>) top.x0_i = static_cast<uint32_t>(x0);
   top.num_m1_i = num == golden::Numerator::pow2_31_minus_1;
   top.start_i = 1;
   top.eval();  // the read port of the first cycle follows start_i
@@ -117,5 +123,24 @@ void RtlShiftGeluUnit::start(const golden::ITensor& x, const golden::ShiftGeluPa
 }
 
 bool RtlShiftGeluUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 48); }
+
+RtlILayerNormUnit::RtlILayerNormUnit(sc_core::sc_module_name name)
+    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_ilayernorm>(ctx_.get())) {
+  reset(*top_);
+}
+
+RtlILayerNormUnit::~RtlILayerNormUnit() = default;
+
+void RtlILayerNormUnit::start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out) {
+  p.check(x.last());
+  check_job(name(), x);
+  bias_ = golden::ilayernorm_bias_int(p, x.last());  // within int32 (golden checks)
+  x_ = &x, out_ = &out;
+  out = golden::ITensor(x.shape);
+  start_job(*top_, x, 0, p.numerator);
+  begin(ilayernorm_cycles(x.rows(), x.last(), kLanes));
+}
+
+bool RtlILayerNormUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 64, &bias_); }
 
 }  // namespace qtsim::model

@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 
+#include "golden/ilayernorm.hpp"
 #include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
 #include "golden/tensor.hpp"
@@ -12,6 +13,7 @@
 
 class Vqtsim_shiftmax;
 class Vqtsim_shiftgelu;
+class Vqtsim_ilayernorm;
 class VerilatedContext;
 
 namespace qtsim::model {
@@ -46,6 +48,23 @@ class RtlShiftGeluUnit : public ClockedUnit {
   std::unique_ptr<Vqtsim_shiftgelu> top_;
   const golden::ITensor* x_ = nullptr;
   golden::ITensor* out_ = nullptr;
+};
+
+class RtlILayerNormUnit : public ClockedUnit {
+ public:
+  static constexpr int64_t kLanes = RtlShiftmaxUnit::kLanes;
+
+  explicit RtlILayerNormUnit(sc_core::sc_module_name name);
+  ~RtlILayerNormUnit() override;
+  void start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out);
+
+ private:
+  bool step() override;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vqtsim_ilayernorm> top_;
+  const golden::ITensor* x_ = nullptr;
+  golden::ITensor* out_ = nullptr;
+  std::vector<int64_t> bias_;  // per channel, the host constants of golden::ilayernorm_bias_int
 };
 
 }  // namespace qtsim::model

@@ -1,6 +1,9 @@
 // Dyadic requantization, LANES elements per cycle: round(z * m_c / 2^e_c), ties to even (or half up), then
-// clamp to 4, 8, 16 or 32 bits (other widths pass unclamped), as golden/requant.hpp defines it. Operands are
-// registered on entry, then four stages (multiply, shift, round, clamp): a stream of B beats takes B + 4
+// clamp to 4, 8, 16 or 32 bits (other widths pass unclamped), as golden/requant.hpp defines it. In the
+// residual form (add_i) a second term round(id * m_id / 2^e_id) goes through the same stages alongside and
+// is added before the clamp (golden::requant_add_element). Operands are
+// registered on entry, then four stages (multiply, shift, round: qtsim_requant_term; add and clamp): a
+// stream of B beats takes B + 4
 // cycles, as the cycle model's post-processing unit (models/row_units.hpp, kPpuLatency). half_up_i and
 // bits_i are configuration, held for a whole stream. Lane l of a flat port occupies bits [l*W +: W] (the
 // layout of a packed [LANES][W] array, in a form every tool reads, yosys included).
@@ -18,6 +21,11 @@ module qtsim_requant #(
   input  logic [LANES*6-1:0]          e_i,        // right shift, 1 .. ZW+MW-2, per lane
   input  logic                        half_up_i,  // 0: ties to even, 1: ties up
   input  logic [5:0]                  bits_i,     // clamp width
+  // residual form (add_i): a second term id_i, rounded with its own multiplier, added before the clamp
+  input  logic                        add_i,
+  input  logic [LANES*ZW-1:0]         id_i,       // signed, per lane
+  input  logic [MW-1:0]               mid_m_i,    // signed
+  input  logic [5:0]                  mid_e_i,
   output logic                        valid_o,
   output logic [LANES-1:0]            lane_en_o,
   output logic [LANES*(ZW+MW)-1:0]    q_o         // signed, per lane
@@ -51,49 +59,23 @@ module qtsim_requant #(
   end
 
   for (genvar l = 0; l < LANES; l++) begin : gen_lane
-    logic signed [ZW-1:0] z_q;
-    logic signed [MW-1:0] m_q;
-    logic [5:0]           e_in_q, e_q;
-    logic signed [PW-1:0] prod_q, floor_q, rounded_q, q_q;
-    logic [PW-1:0]        rem_q, half_q;
-    logic signed [PW-1:0] prod_d, floor_d, rounded_d, clamped_d;
-    logic [PW-1:0]        rem_d, half_d;
-
+    logic signed [PW-1:0] t1, t2, sum_d;
+    logic signed [PW-1:0] q_q;
+    qtsim_requant_term #(.ZW(ZW), .MW(MW)) u_term (
+      .clk_i, .half_up_i,
+      .z_i (z_i[l*ZW +: ZW]), .m_i (m_i[l*MW +: MW]), .e_i (e_i[l*6 +: 6]),
+      .r_o (t1)
+    );
+    qtsim_requant_term #(.ZW(ZW), .MW(MW)) u_identity (
+      .clk_i, .half_up_i,
+      .z_i (add_i ? id_i[l*ZW +: ZW] : '0), .m_i (mid_m_i), .e_i (add_i ? mid_e_i : 6'd1),
+      .r_o (t2)
+    );
     always_comb begin
-      prod_d    = PW'(z_q) * PW'(m_q);
-      floor_d   = prod_q >>> e_q;
-      rem_d     = PW'(prod_q) & ((PW'(1) << e_q) - PW'(1));  // prod - floor * 2^e, in [0, 2^e)
-      half_d    = PW'(1) << (e_q - 6'd1);
-      rounded_d = floor_q + PW'((rem_q > half_q) || ((rem_q == half_q) && (half_up_i || floor_q[0])));
-      clamped_d = !clamps ? rounded_q : (rounded_q > hi) ? hi : (rounded_q < lo) ? lo : rounded_q;
+      sum_d = t1 + t2;
+      sum_d = !clamps ? sum_d : (sum_d > hi) ? hi : (sum_d < lo) ? lo : sum_d;
     end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        z_q       <= '0;
-        m_q       <= '0;
-        e_in_q    <= '0;
-        prod_q    <= '0;
-        e_q       <= '0;
-        floor_q   <= '0;
-        rem_q     <= '0;
-        half_q    <= '0;
-        rounded_q <= '0;
-        q_q       <= '0;
-      end else begin
-        z_q       <= signed'(z_i[l*ZW +: ZW]);  // input registers
-        m_q       <= signed'(m_i[l*MW +: MW]);
-        e_in_q    <= e_i[l*6 +: 6];
-        prod_q    <= prod_d;     // stage 1: multiply
-        e_q       <= e_in_q;
-        floor_q   <= floor_d;    // stage 2: shift
-        rem_q     <= rem_d;
-        half_q    <= half_d;
-        rounded_q <= rounded_d;  // stage 3: round
-        q_q       <= clamped_d;  // stage 4: clamp
-      end
-    end
-
+    always_ff @(posedge clk_i) q_q <= sum_d;  // stage 4: add, clamp
     assign q_o[l*PW +: PW] = q_q;
   end
 

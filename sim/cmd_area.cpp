@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,14 +34,20 @@ double nand2_weight(const std::string& cell) {
   if (cell == "$_NAND_" || cell == "$_NOR_") return 1.0;
   if (cell == "$_AND_" || cell == "$_OR_" || cell == "$_ANDNOT_" || cell == "$_ORNOT_") return 1.33;
   if (cell == "$_XOR_" || cell == "$_XNOR_" || cell == "$_MUX_") return 2.33;
+  // Flip-flops: a plain one 4.33; an asynchronous reset adds 1, a synchronous reset an AND gate, an
+  // enable a multiplexer.
   if (cell.rfind("$_DFF_P", 0) == 0 || cell.rfind("$_DFF_N", 0) == 0) return cell.size() > 8 ? 5.33 : 4.33;
+  if (cell.rfind("$_DFFE_", 0) == 0) return (cell.size() > 10 ? 5.33 : 4.33) + 2.33;
+  if (cell.rfind("$_SDFF_", 0) == 0) return 4.33 + 1.33;
+  if (cell.rfind("$_SDFFE_", 0) == 0 || cell.rfind("$_SDFFCE_", 0) == 0) return 4.33 + 1.33 + 2.33;
   if (cell.rfind("$_AOI", 0) == 0 || cell.rfind("$_OAI", 0) == 0) return 1.67;
   if (cell == "$_BUF_") return 0;
   throw std::runtime_error("yosys produced a cell with no gate-equivalent weight: " + cell);
 }
 
 struct Unit {
-  std::string name, module, source;
+  std::string name, module;
+  std::vector<std::string> sources;  // file names under rtl/, the module's own last
   std::map<std::string, int64_t> params;
 };
 
@@ -71,7 +78,11 @@ std::map<std::string, int64_t> parse_stat(const std::string& text) {
 }
 
 json synthesize(const Unit& u, bool use_cache, bool& cached) {
-  const std::string src = read_file(u.source);
+  std::string src, paths;
+  for (const auto& f : u.sources) {
+    const std::string path = std::string(QTSIM_RTL_DIR) + "/" + f;
+    src += read_file(path), paths += " " + path;
+  }
   std::string key = u.module;
   for (const auto& [k, v] : u.params) key += "-" + k + std::to_string(v);
   char hash[20];
@@ -88,14 +99,14 @@ json synthesize(const Unit& u, bool use_cache, bool& cached) {
   const std::string stat_file = file + ".stat.tmp", script = file + ".ys.tmp";
   std::string chparam;
   for (const auto& [k, v] : u.params) chparam += "chparam -set " + k + " " + std::to_string(v) + " " + u.module + "\n";
-  std::ofstream(script) << "read_verilog -sv " << u.source << "\n" << chparam << "synth -top " << u.module << " -flatten\n"
+  std::ofstream(script) << "read_verilog -sv" << paths << "\n" << chparam << "synth -top " << u.module << " -flatten\n"
                         << "tee -q -o " << stat_file << " stat\n";
   const std::string cmd = "yosys -q -s '" + script + "' > '" + file + ".log.tmp' 2>&1";
   const int rc = std::system(cmd.c_str());
   if (rc != 0) {
     if (std::system("command -v yosys > /dev/null 2>&1") != 0)
       throw std::runtime_error("yosys not found: install the Debian package (apt-get install yosys)");
-    throw std::runtime_error("yosys failed on " + u.source + " (log: " + file + ".log.tmp)");
+    throw std::runtime_error("yosys failed on" + paths + " (log: " + file + ".log.tmp)");
   }
   const std::map<std::string, int64_t> cells = parse_stat(read_file(stat_file));
   if (cells.empty()) throw std::runtime_error("no cells in yosys's statistics (" + stat_file + ")");
@@ -111,36 +122,52 @@ json synthesize(const Unit& u, bool use_cache, bool& cached) {
 }  // namespace
 
 int cmd_area(int argc, const char* const* argv) {
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, only;
   std::string format = "table";
   bool no_cache = false;
   po::options_description opts(
-      "usage: qtsim area [CONFIG.yaml] [--set key.path=value ...] [--format table|json] [--no-cache]\n\n"
+      "usage: qtsim area [CONFIG.yaml] [--set key.path=value ...] [--unit NAME ...] [--format table|json] [--no-cache]\n\n"
       "Synthesizes the configuration's RTL units with yosys (generic cells) and reports cells and NAND2\n"
       "equivalents per unit. Results are cached by unit, parameters and RTL source in $QTSIM_CACHE_DIR,\n"
       "else $XDG_CACHE_HOME/qtsim, else ~/.cache/qtsim.\n\noptions");
   opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
-      "format", po::value(&format), "table or json")("no-cache", po::bool_switch(&no_cache), "synthesize again");
+      "format", po::value(&format), "table or json")("no-cache", po::bool_switch(&no_cache), "synthesize again")(
+      "unit", po::value(&only)->composing(), "only this unit (array, ppu, shiftmax, shiftgelu, ilayernorm); repeatable");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (format != "table" && format != "json") throw std::invalid_argument("--format must be table or json");
   const Config c = load_config(positional.empty() ? "" : positional[0], sets);
-  const std::vector<Unit> units{{"ppu", "qtsim_requant", std::string(QTSIM_RTL_DIR) + "/qtsim_requant.sv", {{"LANES", c.hw.ppu_lanes}}}};
+  // Every unit of the accelerator at the configuration's parameters (the array as rtl/CMakeLists.txt
+  // builds it: two products per PE, 17-bit operands).
+  const int64_t nl = c.hw.nonlinear_lanes;
+  const std::vector<Unit> units{
+      {"array", "qtsim_mac_array", {"qtsim_mac_pe.sv", "qtsim_mac_array.sv"},
+       {{"ROWS", c.hw.array.rows}, {"COLS", c.hw.array.cols}, {"LANES", 2}, {"AW", 17}, {"BW", 17}}},
+      {"ppu", "qtsim_requant", {"qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"shiftmax", "qtsim_shiftmax", {"qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
+      {"shiftgelu", "qtsim_shiftgelu", {"qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
+      {"ilayernorm", "qtsim_ilayernorm", {"qtsim_div64.sv", "qtsim_ilayernorm.sv"}, {{"LANES", nl}}}};
+  for (const auto& name : only)
+    if (std::none_of(units.begin(), units.end(), [&](const Unit& u) { return u.name == name; }))
+      throw std::invalid_argument("--unit: no unit '" + name + "' (array, ppu, shiftmax, shiftgelu, ilayernorm)");
   json rows = json::array();
-  if (format == "table") std::printf("%-10s %-16s %-12s %10s %12s  %s\n", "unit", "module", "params", "cells", "NAND2 eq", "");
+  double total = 0;
+  if (format == "table") std::printf("%-10s %-16s %-34s %10s %12s  %s\n", "unit", "module", "params", "cells", "NAND2 eq", "");
   for (const Unit& u : units) {
+    if (!only.empty() && std::find(only.begin(), only.end(), u.name) == only.end()) continue;
     bool cached = false;
     const json j = synthesize(u, !no_cache, cached);
     rows.push_back(j);
+    total += j["nand2_eq"].get<double>();
     if (format == "table") {
       std::string params;
       for (const auto& [k, v] : u.params) params += k + "=" + std::to_string(v) + " ";
-      std::printf("%-10s %-16s %-12s %10lld %12.0f  %s\n", u.name.c_str(), u.module.c_str(), params.c_str(),
+      std::printf("%-10s %-16s %-34s %10lld %12.0f  %s\n", u.name.c_str(), u.module.c_str(), params.c_str(),
                   static_cast<long long>(j["cells"].get<int64_t>()), j["nand2_eq"].get<double>(), cached ? "(cached)" : "");
     }
   }
-  if (format == "json") std::cout << json{{"config", c.source}, {"units", rows}}.dump(2) << "\n";
-  else std::printf("no RTL yet for: array, shiftmax, shiftgelu, ilayernorm (their area is not counted)\n");
+  if (format == "json") std::cout << json{{"config", c.source}, {"units", rows}, {"nand2_eq", total}}.dump(2) << "\n";
+  else std::printf("%-10s %-16s %-34s %10s %12.0f\n", "total", "", "", "", total);
   return 0;
 }
 

@@ -257,8 +257,6 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       const std::vector<std::string> units(std::begin(kUnits), std::end(kUnits));
       auto apply = [&](const std::string& unit, const std::string& impl_name, const YAML::Node& at) {
         if (impl_name != "model" && impl_name != "rtl") r.fail_at(at, "impl", "'" + impl_name + "' is not one of: model, rtl");
-        if (impl_name == "rtl" && unit == "ilayernorm")
-          r.fail_at(at, "impl", "no RTL of the " + unit + " unit yet (RTL exists for: array, ppu, shiftmax, shiftgelu)");
         *unit_flag(c.hw.rtl, unit) = impl_name == "rtl";
       };
       if (impl.IsScalar()) {

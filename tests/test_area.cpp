@@ -27,8 +27,8 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   const fs::path dir = fs::temp_directory_path() / "qtsim_area_test";
   fs::remove_all(dir);
   setenv("QTSIM_CACHE_DIR", dir.c_str(), 1);
-  REQUIRE(run({"area", "--set", "hw.ppu_lanes=1"}) == 0);
-  REQUIRE(run({"area", "--set", "hw.ppu_lanes=2"}) == 0);
+  REQUIRE(run({"area", "--unit", "ppu", "--set", "hw.ppu_lanes=1"}) == 0);
+  REQUIRE(run({"area", "--unit", "ppu", "--set", "hw.ppu_lanes=2"}) == 0);
   const nlohmann::json one = cached(dir, 1), two = cached(dir, 2);
   for (const auto& j : {one, two}) {
     int64_t sum = 0;
@@ -41,17 +41,26 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   INFO("cells 1 lane " << one["cells"] << ", 2 lanes " << two["cells"]);
   CHECK(ratio > 1.85);
   CHECK(ratio <= 2.0);
-  // flip-flops: per lane 32 + 32 + 6 + 6 + 64 x 6 (z, m, e twice, product, floor, remainder, half, rounded,
-  // result), shared 5 valid bits and 5 x LANES enables
-  const int64_t per_lane = 32 + 32 + 6 + 6 + 64 * 6;
-  CHECK(one["by_type"]["$_DFF_PN0_"].get<int64_t>() <= per_lane + 5 + 5);
-  CHECK(two["by_type"]["$_DFF_PN0_"].get<int64_t>() - one["by_type"]["$_DFF_PN0_"].get<int64_t>() <= per_lane + 5);
+  // flip-flops: per lane two terms of 32 + 32 + 6 + 6 + 64 x 5 (z, m, e twice, product, floor, remainder,
+  // half, rounded) and the 64-bit result; shared 5 valid bits (reset) and 5 x LANES enables
+  const int64_t per_lane = 2 * (32 + 32 + 6 + 6 + 64 * 5) + 64;
+  auto flops = [](const nlohmann::json& j) {
+    int64_t n = 0;
+    for (const auto& [cell, count] : j["by_type"].items())
+      if (cell.rfind("$_DFF", 0) == 0 || cell.rfind("$_SDFF", 0) == 0) n += count.get<int64_t>();
+    return n;
+  };
+  CHECK(one["by_type"]["$_DFF_PN0_"].get<int64_t>() == 5 + 5);  // only the valid and enable pipeline has a reset
+  CHECK(flops(one) <= per_lane + 5 + 5);
+  CHECK(flops(two) - flops(one) <= per_lane + 5);
+  CHECK(flops(two) - flops(one) > per_lane / 2);
 
   // Cached: a second run needs no yosys; without the cache and without yosys it fails with the fix.
   const std::string path = std::getenv("PATH");
   setenv("PATH", "/nonexistent", 1);
-  CHECK(run({"area", "--set", "hw.ppu_lanes=2"}) == 0);
-  CHECK(run({"area", "--set", "hw.ppu_lanes=2", "--no-cache"}) == 2);
+  CHECK(run({"area", "--unit", "ppu", "--set", "hw.ppu_lanes=2"}) == 0);
+  CHECK(run({"area", "--unit", "ppu", "--set", "hw.ppu_lanes=2", "--no-cache"}) == 2);
+  CHECK(run({"area", "--unit", "fpu"}) == 2);
   setenv("PATH", path.c_str(), 1);
   unsetenv("QTSIM_CACHE_DIR");
 }

@@ -23,13 +23,17 @@ constexpr int kLanes = 16, kLatency = 4;
 struct Element {
   int64_t z;
   Dyadic d;
+  int64_t id = 0;  // the residual form's second term (Dut::mid set)
 };
 
 struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
   // Streams `elems` through, kLanes per beat; returns the results and the cycles until the last one left.
+  const Dyadic* mid = nullptr;  // residual form: id rounded with this multiplier and added before the clamp
   std::vector<int64_t> run(const std::vector<Element>& elems, Rounding r, int bits, int64_t* cycles = nullptr) {
     top->half_up_i = r == Rounding::half_up;
     top->bits_i = static_cast<uint8_t>(bits);
+    top->add_i = mid != nullptr;
+    if (mid) top->mid_m_i = static_cast<uint32_t>(mid->m), top->mid_e_i = static_cast<uint8_t>(mid->e);
     std::vector<int64_t> out;
     size_t next = 0;
     int64_t t = 0;
@@ -41,6 +45,7 @@ struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
         put_field(top->z_i, 32 * l, 32, static_cast<uint32_t>(elems[next].z));
         put_field(top->m_i, 32 * l, 32, static_cast<uint32_t>(elems[next].d.m));
         put_field(top->e_i, 6 * l, 6, static_cast<uint64_t>(elems[next].d.e));
+        put_field(top->id_i, 32 * l, 32, static_cast<uint32_t>(elems[next].id));
       }
       clock();
       ++t;
@@ -84,6 +89,30 @@ TEST_CASE("requant RTL equals the golden on random accumulators, per-lane multip
       for (int64_t z : {-5, -3, -1, 1, 3, 5, 2147483647, -2147483647 - 1}) elems.push_back({z, {int64_t{1} << 30, 31}});  // exact ties
       REQUIRE(dut.run(elems, r, bits) == golden_of(elems, r, bits));
     }
+}
+
+TEST_CASE("requant RTL residual form equals golden's requant_add_element: two terms rounded apart, one clamp", "[rtl][requant]") {
+  Dut dut;
+  uint64_t st = 7;
+  for (const Dyadic mid : {Dyadic{1518500250, 31}, Dyadic{-1073741824, 30}, Dyadic{1999999999, 45}, Dyadic{1, 1}})
+    for (int bits : {8, 16, 32})
+      for (const Rounding r : {Rounding::half_even, Rounding::half_up}) {
+        dut.mid = &mid;
+        std::vector<Element> elems;
+        for (int i = 0; i < 5003; ++i) {
+          const Dyadic d{static_cast<int64_t>(splitmix64(st) % (int64_t{1} << 31)), 1 + static_cast<int>(splitmix64(st) % 50)};
+          elems.push_back({static_cast<int32_t>(splitmix64(st)), d, static_cast<int32_t>(splitmix64(st))});
+        }
+        for (int64_t v : {-3, -1, 1, 3, 32767, -32768}) elems.push_back({v, {int64_t{1} << 30, 31}, v});  // ties in both terms
+        Requant q;
+        q.bits = bits, q.rounding = r;
+        std::vector<int64_t> expect;
+        for (const auto& e : elems) {
+          q.mult = {e.d};
+          expect.push_back(requant_add_element(e.z, q, e.id, mid, 0));
+        }
+        REQUIRE(dut.run(elems, r, bits) == expect);
+      }
 }
 
 TEST_CASE("requant RTL takes ceil(n / lanes) + 4 cycles, as the cycle model's post-processing unit", "[rtl][requant]") {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <systemc>
 
+#include "golden/ilayernorm.hpp"
 #include "golden/quantize.hpp"
 #include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
@@ -79,6 +80,34 @@ TEST_CASE("ShiftGELU RTL: golden's values and the SystemC unit's cycles", "[mode
         const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 5));
         same_job(sc, rtl, w, p, golden::shiftgelu(w, p));
       }
+}
+
+TEST_CASE("I-LayerNorm RTL: golden's values and the SystemC unit's cycles", "[model][rtl][ilayernorm]") {
+  model::ILayerNormUnit sc("sc", model::RtlILayerNormUnit::kLanes);
+  model::RtlILayerNormUnit rtl("rtl");
+  for (int64_t len : {1, 2, 15, 16, 17, 96, 192, 385})
+    for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+      INFO("len " << len << " numerator " << static_cast<int>(num));
+      golden::ILayerNormParams p;
+      p.numerator = num;
+      uint64_t st = static_cast<uint64_t>(len);
+      for (int64_t c = 0; c < len; ++c) {  // gammas of both signs; biases up to 0.4 x 2^30 (int32 after golden's scaling)
+        const double u = static_cast<double>(golden::splitmix64(st) % 2000) / 1000.0 - 1.0;
+        p.gamma.push_back(static_cast<float>(u >= 0 ? 0.5 + u : u - 0.5));
+        p.beta.push_back(static_cast<float>(static_cast<double>(golden::splitmix64(st) % 2000) / 5000.0 - 0.2));
+      }
+      const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 3 + 1));
+      same_job(sc, rtl, x, p, golden::ilayernorm(x, p));
+      // the residual stream's int16 range: variances up to 2^30 x len, sums of both signs (mean rounding)
+      const golden::ITensor w = random_rows(3, len, -32768, 32767, static_cast<uint64_t>(len + 17));
+      same_job(sc, rtl, w, p, golden::ilayernorm(w, p));
+      // constant rows (var = 0: the Newton steps halve 2^16 to 64), extremes, a single hot channel
+      for (const golden::ITensor& c : corner_rows(len, -32768, 32767)) same_job(sc, rtl, c, p, golden::ilayernorm(c, p));
+      // sums that are exact ties of the mean's rounding: x = j for an even-length row gives (len - 1) / 2
+      golden::ITensor ramp({1, len});
+      for (int64_t j = 0; j < len; ++j) ramp[j] = j - len;
+      same_job(sc, rtl, ramp, p, golden::ilayernorm(ramp, p));
+    }
 }
 
 TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {
