@@ -1,15 +1,19 @@
 // The shipped configs are the regression matrix: each parses, lowers and runs on the golden.
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
+#include "cli_test_util.hpp"
 #include "golden/exec.hpp"
 #include "models/accelerator.hpp"
 #include "sim/cli.hpp"
 #include "sim/config.hpp"
 
 using namespace qtsim;
+namespace fs = std::filesystem;
 
 namespace {
 void run_config(const std::string& name) {
@@ -40,6 +44,24 @@ TEST_CASE("shipped config fashion_vit: the whole trained model on the accelerato
   const std::string path = std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml";
   const char* argv[] = {"qtsim", "run", path.c_str()};
   REQUIRE(sim::cli_main(3, argv) == 0);
+}
+TEST_CASE("fashion_vit with every unit as Verilated RTL: same taps, classes and cycles as the SystemC units", "[sim][configs][fashion][rtl]") {
+  // Both runs exit 0 only when every tap equals the golden's and the classes agree; the reports must then
+  // give the same cycles op by op.
+  const std::string path = std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml";
+  const fs::path dir = fs::temp_directory_path() / "qtsim_fashion_rtl";
+  fs::remove_all(dir);
+  REQUIRE(test::run_cli_forked({"run", path, "--out", (dir / "model").string()}) == 0);
+  REQUIRE(test::run_cli_forked({"run", path, "--set", "run.impl=rtl", "--out", (dir / "rtl").string()}) == 0);
+  const nlohmann::json a = nlohmann::json::parse(std::ifstream(dir / "model" / "report.json"));
+  const nlohmann::json b = nlohmann::json::parse(std::ifstream(dir / "rtl" / "report.json"));
+  CHECK(b["total_cycles"] == a["total_cycles"]);
+  REQUIRE(a["ops"].size() == b["ops"].size());
+  for (size_t i = 0; i < a["ops"].size(); ++i) {
+    INFO("op " << a["ops"][i]["name"]);
+    CHECK(b["ops"][i]["cycles"] == a["ops"][i]["cycles"]);
+    CHECK(b["ops"][i]["compute_cycles"] == a["ops"][i]["compute_cycles"]);
+  }
 }
 TEST_CASE("shipped config deit_tiny_mixed", "[sim][configs]") { run_config("deit_tiny_mixed.yaml"); }
 TEST_CASE("shipped config deit_tiny_binary", "[sim][configs]") { run_config("deit_tiny_binary.yaml"); }
