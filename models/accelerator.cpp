@@ -207,6 +207,19 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
       case OpKind::binarize:
       case OpKind::scale_rows:
       case OpKind::mask_probs:
+        if (hw.rtl.ppu && op.kind != OpKind::requant && op.kind != OpKind::add_requant) {
+          using E = RtlRequantUnit::ElementOp;
+          ITensor out;
+          const ITensor& x = run.taps.at(op.in[0]);
+          if (op.kind == OpKind::binarize) acc.rtl_requant.start(E::binarize, x, op.vec, {}, out);
+          else if (op.kind == OpKind::scale_rows) acc.rtl_requant.start(E::affine, x, op.vec, op.bias, out);
+          else acc.rtl_requant.start(E::mask, x, {op.threshold}, {}, out);
+          st.cycles = acc.rtl_requant.run_to_done();
+          run.taps.put(op.out[0], std::move(out));
+          st.unit = "ppu";
+          break;
+        }
+        [[fallthrough]];
       case OpKind::logsqrt2_codes: {
         const ITensor& x = run.taps.at(op.in[0]);
         const ITensor* y = op.in.size() > 1 ? &run.taps.at(op.in[1]) : nullptr;

@@ -21,6 +21,23 @@ RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
 
 RtlRequantUnit::~RtlRequantUnit() = default;
 
+namespace {
+void check_int32(const char* unit, const std::vector<int64_t>& v, const char* what) {
+  for (int64_t x : v)
+    if (x < INT32_MIN || x > INT32_MAX) throw std::invalid_argument(std::string(unit) + ": the RTL takes int32 " + what + ", got " + std::to_string(x));
+}
+}  // namespace
+
+void RtlRequantUnit::begin_stream(const golden::ITensor& z, golden::ITensor& out) {
+  check_int32(name(), z.data, "operands");
+  check_int32(name(), m_, "multipliers");
+  check_int32(name(), offset_, "offsets");
+  z_ = &z, out_ = &out;
+  out = golden::ITensor(z.shape);
+  next_in_ = next_out_ = 0;
+  begin((z.size() + kLanes - 1) / kLanes + 4);
+}
+
 void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id,
                            const golden::Dyadic* mid) {
   q.check(z.last());
@@ -28,34 +45,44 @@ void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, g
   if (id) {
     if (!mid || id->shape != z.shape) throw std::invalid_argument(std::string(name()) + ": the residual form needs an identity of z's shape and its multiplier");
     mults.push_back(*mid);
+    check_int32(name(), id->data, "operands");
   }
   for (const golden::Dyadic& d : mults)
     if (d.e < 1 || d.e > 62) throw std::invalid_argument(std::string(name()) + ": the RTL shifts right by 1..62, got " + std::to_string(d.e));
-  for (const golden::ITensor* t : {&z, id})
-    if (t)
-      for (int64_t v : t->data)
-        if (v < INT32_MIN || v > INT32_MAX) throw std::invalid_argument(std::string(name()) + ": the RTL takes int32 operands");
-  z_ = &z, id_ = id, out_ = &out, q_ = q;
+  m_.clear(), e_.clear(), offset_.clear();
+  for (const golden::Dyadic& d : q.mult) m_.push_back(d.m), e_.push_back(d.e);
+  id_ = id;
+  top_->op_i = 0;
   top_->add_i = id != nullptr;
   if (id) top_->mid_m_i = static_cast<uint32_t>(mid->m), top_->mid_e_i = static_cast<uint8_t>(mid->e);
-  out = golden::ITensor(z.shape);
-  next_in_ = next_out_ = 0;
   top_->half_up_i = q.rounding == golden::Rounding::half_up;
   top_->bits_i = static_cast<uint8_t>(q.bits);
-  begin((z.size() + kLanes - 1) / kLanes + 4);
+  begin_stream(z, out);
+}
+
+void RtlRequantUnit::start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out) {
+  const auto c = static_cast<size_t>(x.last());
+  if ((m.size() != 1 && m.size() != c) || (op == ElementOp::affine ? offset.size() != c : !offset.empty()))
+    throw std::invalid_argument(std::string(name()) + ": per-channel operands do not match the " + std::to_string(c) + " channels");
+  m_ = std::move(m), offset_ = std::move(offset), e_ = {1};
+  id_ = nullptr;
+  top_->op_i = static_cast<uint8_t>(op);
+  top_->add_i = 0;
+  begin_stream(x, out);
 }
 
 bool RtlRequantUnit::step() {
   const int64_t n = z_->size(), c = z_->last();
+  auto at = [c](const std::vector<int64_t>& v, int64_t i) { return v.size() == 1 ? v[0] : v[static_cast<size_t>(i % c)]; };
   top_->valid_i = next_in_ < n;
   top_->lane_en_i = 0;
   for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
-    const golden::Dyadic& d = q_.at_channel(next_in_ % c);
     top_->lane_en_i |= 1u << l;
     put_field(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
-    put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(d.m));
-    put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(d.e));
-    if (id_) put_field(top_->id_i, 32 * l, 32, static_cast<uint32_t>((*id_)[next_in_]));
+    put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
+    put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
+    const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
+    put_field(top_->id_i, 32 * l, 32, static_cast<uint32_t>(id));
   }
   top_->clk_i = 1;
   top_->eval();

@@ -1,7 +1,9 @@
-// The requant lanes of the post-processing unit as Verilated RTL (rtl/qtsim_requant.sv), behind the clocked
-// unit interface of the SystemC model: the RTL is clocked once per cycle, so its cycle count is its own.
+// The post-processing unit's lanes as Verilated RTL (rtl/qtsim_requant.sv), behind the clocked unit
+// interface of the SystemC model: requant, its residual two-term form, and the element-wise binarize,
+// affine and mask operations. The RTL is clocked once per cycle, so its cycle count is its own.
 #pragma once
 #include <memory>
+#include <vector>
 
 #include "golden/requant.hpp"
 #include "golden/tensor.hpp"
@@ -24,14 +26,20 @@ class RtlRequantUnit : public ClockedUnit {
   void start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id = nullptr,
              const golden::Dyadic* mid = nullptr);
 
+  // The other element-wise operations, per channel c of x's last axis: binarize sign(x + m[c]), affine
+  // x * m[c] + offset[c], mask x >= m[0] (m of one value applies to every channel).
+  enum class ElementOp { binarize = 1, affine = 2, mask = 3 };
+  void start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out);
+
  private:
+  void begin_stream(const golden::ITensor& z, golden::ITensor& out);
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_requant> top_;
   const golden::ITensor* z_ = nullptr;
-  const golden::ITensor* id_ = nullptr;
+  const golden::ITensor* id_ = nullptr;  // per element (residual form)
   golden::ITensor* out_ = nullptr;
-  golden::Requant q_;
+  std::vector<int64_t> m_, e_, offset_;  // per channel, or one value for all
   int64_t next_in_ = 0, next_out_ = 0;
 };
 

@@ -1,7 +1,9 @@
 // Dyadic requantization, LANES elements per cycle: round(z * m_c / 2^e_c), ties to even (or half up), then
 // clamp to 4, 8, 16 or 32 bits (other widths pass unclamped), as golden/requant.hpp defines it. In the
 // residual form (add_i) a second term round(id * m_id / 2^e_id) goes through the same stages alongside and
-// is added before the clamp (golden::requant_add_element). Operands are
+// is added before the clamp (golden::requant_add_element). The other element-wise operations of the
+// post-processing unit (op_i) take the same pipeline: binarize sign(z + m) (BinaryViT's learnable
+// threshold), affine z * m + id (per-channel scale and offset), mask z >= m (thresholded probabilities). Operands are
 // registered on entry, then four stages (multiply, shift, round: qtsim_requant_term; add and clamp): a
 // stream of B beats takes B + 4
 // cycles, as the cycle model's post-processing unit (models/row_units.hpp, kPpuLatency). half_up_i and
@@ -23,6 +25,7 @@ module qtsim_requant #(
   input  logic [5:0]                  bits_i,     // clamp width
   // residual form (add_i): a second term id_i, rounded with its own multiplier, added before the clamp
   input  logic                        add_i,
+  input  logic [1:0]                  op_i,       // 0 requant (and residual), 1 binarize, 2 affine, 3 mask
   input  logic [LANES*ZW-1:0]         id_i,       // signed, per lane
   input  logic [MW-1:0]               mid_m_i,    // signed
   input  logic [5:0]                  mid_e_i,
@@ -71,11 +74,24 @@ module qtsim_requant #(
       .z_i (add_i ? id_i[l*ZW +: ZW] : '0), .m_i (mid_m_i), .e_i (add_i ? mid_e_i : 6'd1),
       .r_o (t2)
     );
+    // The other operations, computed on entry and delayed alongside the requant stages.
+    logic signed [PW-1:0] alt_q [4];
+    always_ff @(posedge clk_i) begin
+      logic signed [PW-1:0] z, m;
+      z = PW'(signed'(z_i[l*ZW +: ZW]));
+      m = PW'(signed'(m_i[l*MW +: MW]));
+      unique case (op_i)
+        2'd1:    alt_q[0] <= (z + m >= 0) ? PW'(1) : -PW'(1);
+        2'd2:    alt_q[0] <= z * m + PW'(signed'(id_i[l*ZW +: ZW]));
+        default: alt_q[0] <= (z >= m) ? PW'(1) : PW'(0);
+      endcase
+      for (int s = 1; s < 4; s++) alt_q[s] <= alt_q[s-1];
+    end
     always_comb begin
       sum_d = t1 + t2;
       sum_d = !clamps ? sum_d : (sum_d > hi) ? hi : (sum_d < lo) ? lo : sum_d;
     end
-    always_ff @(posedge clk_i) q_q <= sum_d;  // stage 4: add, clamp
+    always_ff @(posedge clk_i) q_q <= (op_i == 2'd0) ? sum_d : alt_q[3];  // stage 4: add, clamp
     assign q_o[l*PW +: PW] = q_q;
   end
 

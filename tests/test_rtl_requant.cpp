@@ -29,10 +29,12 @@ struct Element {
 struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
   // Streams `elems` through, kLanes per beat; returns the results and the cycles until the last one left.
   const Dyadic* mid = nullptr;  // residual form: id rounded with this multiplier and added before the clamp
+  int op = 0;                   // op_i: 0 requant, 1 binarize, 2 affine, 3 mask (m and id lanes as operands)
   std::vector<int64_t> run(const std::vector<Element>& elems, Rounding r, int bits, int64_t* cycles = nullptr) {
     top->half_up_i = r == Rounding::half_up;
     top->bits_i = static_cast<uint8_t>(bits);
     top->add_i = mid != nullptr;
+    top->op_i = static_cast<uint8_t>(op);
     if (mid) top->mid_m_i = static_cast<uint32_t>(mid->m), top->mid_e_i = static_cast<uint8_t>(mid->e);
     std::vector<int64_t> out;
     size_t next = 0;
@@ -113,6 +115,27 @@ TEST_CASE("requant RTL residual form equals golden's requant_add_element: two te
         }
         REQUIRE(dut.run(elems, r, bits) == expect);
       }
+}
+
+TEST_CASE("post-processing RTL element ops equal golden's binarize, affine and mask values", "[rtl][requant]") {
+  Dut dut;
+  uint64_t st = 11;
+  std::vector<Element> elems;
+  for (int i = 0; i < 4001; ++i) {
+    const auto r32 = [&] { return static_cast<int64_t>(static_cast<int32_t>(splitmix64(st))); };
+    elems.push_back({r32() >> (i % 24), {r32() >> (i % 17), 1}, r32()});
+  }
+  for (int64_t v : {-5, 0, 5}) elems.push_back({v, {-v, 1}, 0}), elems.push_back({v, {v, 1}, 0});  // x + beta = 0, x == threshold
+  for (int op : {1, 2, 3}) {
+    INFO("op " << op);
+    dut.op = op;
+    std::vector<int64_t> expect;
+    for (const auto& e : elems)
+      expect.push_back(op == 1 ? binarize_value(e.z, e.d.m) : op == 2 ? affine_value(e.z, e.d.m, e.id) : mask_value(e.z, e.d.m));
+    int64_t cycles = 0;
+    REQUIRE(dut.run(elems, Rounding::half_even, 8, &cycles) == expect);
+    CHECK(cycles == (static_cast<int64_t>(elems.size()) + kLanes - 1) / kLanes + kLatency);
+  }
 }
 
 TEST_CASE("requant RTL takes ceil(n / lanes) + 4 cycles, as the cycle model's post-processing unit", "[rtl][requant]") {
