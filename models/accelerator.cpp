@@ -119,10 +119,6 @@ int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes) {
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
   hw.check();
   p.check();
-  if (hw.rtl.array)
-    for (const Op& op : p.ops)
-      if (op.kind == OpKind::bgemm)
-        throw std::invalid_argument(op.name + ": binary GEMMs have no RTL array yet (run.impl.array: model)");
   Accelerator& acc = accelerator(hw);
   const int64_t pes = hw.array.rows * hw.array.cols;
   ModelRun run;

@@ -27,8 +27,10 @@ std::string built_sizes() {
 // Port access of one Verilated array size, behind a size-independent interface.
 struct RtlMacArray::Dut {
   virtual ~Dut() = default;
-  virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a) = 0;  // kLanes activations
-  virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w) = 0;  // cols x kLanes weights
+  virtual void set_binary(bool on) = 0;
+  virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) = 0;  // kLanes activations, or bits
+  // cols x kLanes weights, or per column a word of weight bits and of the bits that hold a weight
+  virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w, const uint64_t* bits, const uint64_t* mask) = 0;
   virtual void clock() = 0;
   virtual bool valid(int64_t c) const = 0;
   virtual int32_t psum(int64_t c) const = 0;
@@ -46,16 +48,26 @@ struct DutOf : RtlMacArray::Dut {
     top.rst_ni = 1;
     top.eval();
   }
-  void set_row(int64_t r, bool valid, bool sel, const int32_t* a) override {
+  void set_binary(bool on) override { top.bin_i = on; }
+  void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) override {
     const auto bit = static_cast<std::remove_reference_t<decltype(top.valid_i)>>(1u << r);
     top.valid_i = valid ? (top.valid_i | bit) : (top.valid_i & ~bit);
     top.sel_i = sel ? (top.sel_i | bit) : (top.sel_i & ~bit);
+    if (top.bin_i) {
+      put_field(top.ab_i, static_cast<int>(r * 64), 64, bits);
+      return;
+    }
     for (int l = 0; l < RtlMacArray::kLanes; ++l)
       put_field(top.a_i, static_cast<int>((r * RtlMacArray::kLanes + l) * kAw), kAw, static_cast<uint32_t>(a[l]));
   }
-  void set_weights(bool we, bool buf, int64_t row, const int32_t* w) override {
+  void set_weights(bool we, bool buf, int64_t row, const int32_t* w, const uint64_t* bits, const uint64_t* mask) override {
     top.w_we_i = we, top.w_buf_i = buf, top.w_row_i = static_cast<std::remove_reference_t<decltype(top.w_row_i)>>(row);
     if (!we) return;
+    if (top.bin_i) {
+      for (int64_t c = 0; c < cols; ++c)
+        put_field(top.wb_i, static_cast<int>(c * 64), 64, bits[c]), put_field(top.wm_i, static_cast<int>(c * 64), 64, mask[c]);
+      return;
+    }
     for (int64_t i = 0; i < cols * RtlMacArray::kLanes; ++i) put_field(top.w_i, static_cast<int>(i * kBw), kBw, static_cast<uint32_t>(w[i]));
   }
   void clock() override {
@@ -91,9 +103,9 @@ RtlMacArray::~RtlMacArray() = default;
 
 void RtlMacArray::start(const GemmJob& job) {
   if (job.m < 1 || job.k < 1 || job.n < 1) throw std::invalid_argument("array job needs M, K, N >= 1");
-  if (job.lanes < 1 || job.lanes > kLanes)
-    throw std::invalid_argument(std::string(name()) + ": the RTL array takes 1 or 2 products per PE per cycle, not " +
-                                std::to_string(job.lanes) + " (binary GEMMs run on the SystemC array)");
+  if (job.lanes != 1 && job.lanes != kLanes && job.lanes != kBinaryLanes)
+    throw std::invalid_argument(std::string(name()) + ": the RTL array takes 1 or 2 products per PE per cycle, or a 64-bit binary word, not " +
+                                std::to_string(job.lanes));
   auto check = [&](const int32_t* v, int64_t count, int bits, const char* what) {
     for (int64_t i = 0; i < count; ++i)
       if (v[i] < -(1 << (bits - 1)) || v[i] >= (1 << (bits - 1)))
@@ -102,6 +114,12 @@ void RtlMacArray::start(const GemmJob& job) {
   };
   check(job.a, job.m * job.k, kAw, "activation");
   check(job.b, job.n * job.k, kBw, "weight");
+  const bool binary = job.lanes == kBinaryLanes;
+  if (binary)
+    for (const auto& [v, count] : {std::pair{job.a, job.m * job.k}, std::pair{job.b, job.n * job.k}})
+      for (int64_t i = 0; i < count; ++i)
+        if (v[i] != 1 && v[i] != -1) throw std::invalid_argument(std::string(name()) + ": binary operands are +-1, got " + std::to_string(v[i]));
+  dut_->set_binary(binary);
   job_ = datapath_job(cfg_, job);
   sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
   tiles_ = array_tiles(cfg_, job_);
@@ -116,7 +134,9 @@ bool RtlMacArray::step() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   const auto tiles = static_cast<int64_t>(tiles_.r0.size());
   // Weight port: row t - preload of the tile loading now.
+  const bool binary = L == kBinaryLanes;
   std::vector<int32_t> w(static_cast<size_t>(C * kLanes), 0);
+  std::vector<uint64_t> wbits(static_cast<size_t>(C), 0), wmask(static_cast<size_t>(C), 0);
   const bool we = loading_ < tiles && t_ >= sched_.preload[static_cast<size_t>(loading_)];
   const int64_t wrow = we ? t_ - sched_.preload[static_cast<size_t>(loading_)] : 0;
   if (we) {
@@ -124,20 +144,26 @@ bool RtlMacArray::step() {
     for (int64_t c = 0; c < C; ++c)
       for (int64_t l = 0; l < L; ++l) {
         const int64_t k = k0 + wrow * L + l;
-        w[static_cast<size_t>(c * kLanes + l)] = (k < K && n0 + c < N) ? job_.b[(n0 + c) * K + k] : 0;
+        const int32_t v = (k < K && n0 + c < N) ? job_.b[(n0 + c) * K + k] : 0;
+        if (!binary) w[static_cast<size_t>(c * kLanes + l)] = v;
+        else if (v != 0) wmask[static_cast<size_t>(c)] |= uint64_t{1} << l, wbits[static_cast<size_t>(c)] |= uint64_t{v > 0} << l;
       }
   }
-  dut_->set_weights(we, (loading_ & 1) != 0, wrow, w.data());
+  dut_->set_weights(we, (loading_ & 1) != 0, wrow, w.data(), wbits.data(), wmask.data());
   if (we && wrow == R - 1) ++loading_;
   // Column 0 of row r takes A[m][k0 + r L + l] of the tile streaming there now, skewed by r.
   for (int64_t r = 0; r < R; ++r) {
     const int64_t tile = tile_at(sched_.start, t_ - r, M, in_cursor_[static_cast<size_t>(r)]);
     int32_t a[kLanes] = {0, 0};
+    uint64_t bits = 0;
     if (tile >= 0) {
       const int64_t m = t_ - r - sched_.start[static_cast<size_t>(tile)], k = tiles_.r0[static_cast<size_t>(tile)] + r * L;
-      for (int64_t l = 0; l < L; ++l) a[l] = k + l < K ? job_.a[m * K + k + l] : 0;
+      for (int64_t l = 0; l < L && k + l < K; ++l) {
+        if (binary) bits |= uint64_t{job_.a[m * K + k + l] > 0} << l;
+        else a[l] = job_.a[m * K + k + l];
+      }
     }
-    dut_->set_row(r, tile >= 0, (tile & 1) != 0, a);
+    dut_->set_row(r, tile >= 0, (tile & 1) != 0, a, bits);
   }
   dut_->clock();
   // Bottom row: the sum at column c was started by the operand row R-1 took in at t - c.

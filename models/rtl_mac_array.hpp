@@ -2,7 +2,8 @@
 // array: the same jobs, the same sequencer (tile order, stream starts and weight preloads of
 // array_schedule), but the products and sums are the RTL's, and the job ends when the RTL has handed out
 // its last valid sum: its cycle count is its own. Weight-stationary and input-stationary; W8A8 and the two
-// int4 weights per PE of W4A8 / W4A4; 17-bit signed operands both ways, 32-bit wrapping sums.
+// int4 weights per PE of W4A8 / W4A4; 17-bit signed operands both ways, 32-bit wrapping sums; and the
+// binary mode of BinaryViT's linears, one 64-bit XNOR-popcount word per PE per cycle.
 #pragma once
 #include <memory>
 #include <string>
@@ -14,7 +15,8 @@ namespace qtsim::model {
 
 class RtlMacArray : public ClockedUnit {
  public:
-  static constexpr int64_t kLanes = 2;  // products per PE per cycle the RTL is built with
+  static constexpr int64_t kLanes = 2;         // products per PE per cycle the RTL is built with
+  static constexpr int64_t kBinaryLanes = 64;  // +-1 products per PE per cycle in binary mode (one XNOR word)
 
   // Throws std::invalid_argument (saying how to build it) for a size or dataflow the build has no RTL of.
   RtlMacArray(sc_core::sc_module_name name, const ArrayConfig& cfg);

@@ -15,13 +15,17 @@ module qtsim_mac_array #(
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
+  input  logic                        bin_i,      // binary mode (XNOR-popcount PEs)
   input  logic [ROWS*LANES*AW-1:0]    a_i,        // column 0 of each row
+  input  logic [ROWS*64-1:0]          ab_i,       // binary mode: activation bits, column 0 of each row
   input  logic [ROWS-1:0]             valid_i,
   input  logic [ROWS-1:0]             sel_i,      // weight buffer of each row's activation
   input  logic                        w_we_i,
   input  logic                        w_buf_i,
   input  logic [$clog2(ROWS+1)-1:0]   w_row_i,
   input  logic [COLS*LANES*BW-1:0]    w_i,
+  input  logic [COLS*64-1:0]          wb_i,       // binary mode: weight bits
+  input  logic [COLS*64-1:0]          wm_i,       //   and their valid bits
   output logic [COLS-1:0]             valid_o,    // bottom row
   output logic [COLS*PW-1:0]          psum_o
 );
@@ -33,12 +37,14 @@ module qtsim_mac_array #(
 
   // Between PEs: a_h[r][c] enters PE (r, c) from the left; p_v[r][c] enters it from above.
   logic [AL-1:0] a_h   [ROWS][COLS+1];
+  logic [63:0]   ab_h  [ROWS][COLS+1];
   logic          v_h   [ROWS][COLS+1];
   logic          s_h   [ROWS][COLS+1];
   logic [PW-1:0] p_v   [ROWS+1][COLS];
 
   for (genvar r = 0; r < ROWS; r++) begin : gen_row
     assign a_h[r][0] = a_i[r*AL +: AL];
+    assign ab_h[r][0] = ab_i[r*64 +: 64];
     assign v_h[r][0] = valid_i[r];
     assign s_h[r][0] = sel_i[r];
     for (genvar c = 0; c < COLS; c++) begin : gen_col
@@ -48,14 +54,19 @@ module qtsim_mac_array #(
       qtsim_mac_pe #(.LANES(LANES), .AW(AW), .BW(BW), .PW(PW)) u_pe (
         .clk_i,
         .rst_ni,
+        .bin_i,
         .a_i     (a_h[r][c]),
+        .ab_i    (ab_h[r][c]),
         .valid_i (v_h[r][c]),
         .sel_i   (s_h[r][c]),
         .psum_i  (p_v[r][c]),
         .w_we_i  (w_we_i && (w_row_i == ($clog2(ROWS+1))'(r))),
         .w_buf_i,
         .w_i     (w_i[c*LANES*BW +: LANES*BW]),
+        .wb_i    (wb_i[c*64 +: 64]),
+        .wm_i    (wm_i[c*64 +: 64]),
         .a_o     (a_h[r][c+1]),
+        .ab_o    (ab_h[r][c+1]),
         .valid_o (v_h[r][c+1]),
         .sel_o   (s_h[r][c+1]),
         .psum_o  (p_v[r+1][c])

@@ -3,7 +3,10 @@
 // next tile's weights load while the current tile streams; the buffer a product uses travels with its
 // activation (sel), so the two tiles can share the array during the hand-over. The edge that takes an
 // activation in from the left also registers its partial sum, as the cycle model's PE does
-// (models/mac_array.cpp): operands and sums move one PE per cycle.
+// (models/mac_array.cpp): operands and sums move one PE per cycle. In binary mode (bin_i, BinaryViT's
+// linears) the PE takes a 64-bit word of +-1 activations instead (bit 1 is +1) and adds the +-1 dot
+// product of the word with its weight word over the weight's valid bits: 2 popcount(~(a ^ w) & mask) -
+// popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv.
 module qtsim_mac_pe #(
   parameter int unsigned LANES = 2,   // products per cycle over consecutive K: 1, or 2 (two int4 weights per PE)
   parameter int unsigned AW    = 17,  // activations: int8, or uint16 attention probabilities
@@ -13,7 +16,9 @@ module qtsim_mac_pe #(
   input  logic                  clk_i,
   input  logic                  rst_ni,
   // from the left: an activation (LANES values), its valid bit and weight buffer
+  input  logic                  bin_i,      // configuration: binary mode
   input  logic [LANES*AW-1:0]   a_i,
+  input  logic [63:0]           ab_i,       // binary mode: activation bits
   input  logic                  valid_i,
   input  logic                  sel_i,
   // from above: the partial sum
@@ -22,8 +27,11 @@ module qtsim_mac_pe #(
   input  logic                  w_we_i,
   input  logic                  w_buf_i,
   input  logic [LANES*BW-1:0]   w_i,
+  input  logic [63:0]           wb_i,       // binary mode: weight bits
+  input  logic [63:0]           wm_i,       //   and the bits that hold a weight (K tails)
   // to the right and below, registered
   output logic [LANES*AW-1:0]   a_o,
+  output logic [63:0]           ab_o,
   output logic                  valid_o,
   output logic                  sel_o,
   output logic [PW-1:0]         psum_o
@@ -37,6 +45,10 @@ module qtsim_mac_pe #(
   logic [LANES*AW-1:0] a_q;
   logic                valid_q, sel_q;
   logic [PW-1:0]       psum_q;
+  logic [63:0]         ab_q, wb0_q, wb1_q, wm0_q, wm1_q;
+  logic [6:0]          wn0_q, wn1_q;  // popcount of each mask, taken at load
+  logic [6:0]          agree;
+  always_comb agree = 7'($countones(~(ab_i ^ (sel_i ? wb1_q : wb0_q)) & (sel_i ? wm1_q : wm0_q)));
 
   // Only the valid bits are reset: the datapath registers hold nothing until a valid operand writes them.
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -50,17 +62,29 @@ module qtsim_mac_pe #(
   // The products are summed in the clocked block itself: a simulator then evaluates them once per rising
   // edge, not on every change of an input.
   always_ff @(posedge clk_i) begin
-    if (w_we_i && !w_buf_i) w0_q <= w_i;
-    if (w_we_i && w_buf_i) w1_q <= w_i;
-    a_q    <= a_i;
-    sel_q  <= sel_i;
+    if (w_we_i && !w_buf_i) begin
+      w0_q <= w_i;
+      if (bin_i) {wb0_q, wm0_q, wn0_q} <= {wb_i, wm_i, 7'($countones(wm_i))};
+    end
+    if (w_we_i && w_buf_i) begin
+      w1_q <= w_i;
+      if (bin_i) {wb1_q, wm1_q, wn1_q} <= {wb_i, wm_i, 7'($countones(wm_i))};
+    end
+    sel_q <= sel_i;
     // bubbles carry zero activations: their sums are never read
-    psum_q <= psum_i + PW'(signed'(a_i[0 +: AW]) * signed'(sel_i ? w1_q[0 +: BW] : w0_q[0 +: BW]))
-                     + ((LANES > 1) ? PW'(signed'(a_i[(LANES-1)*AW +: AW]) *
-                                          signed'(sel_i ? w1_q[(LANES-1)*BW +: BW] : w0_q[(LANES-1)*BW +: BW])) : '0);
+    if (bin_i) begin
+      ab_q   <= ab_i;
+      psum_q <= psum_i + PW'(2 * 32'(agree)) - (sel_i ? PW'(wn1_q) : PW'(wn0_q));
+    end else begin
+      a_q    <= a_i;
+      psum_q <= psum_i + PW'(signed'(a_i[0 +: AW]) * signed'(sel_i ? w1_q[0 +: BW] : w0_q[0 +: BW]))
+                       + ((LANES > 1) ? PW'(signed'(a_i[(LANES-1)*AW +: AW]) *
+                                            signed'(sel_i ? w1_q[(LANES-1)*BW +: BW] : w0_q[(LANES-1)*BW +: BW])) : '0);
+    end
   end
 
   assign a_o     = a_q;
+  assign ab_o    = ab_q;
   assign valid_o = valid_q;
   assign sel_o   = sel_q;
   assign psum_o  = psum_q;

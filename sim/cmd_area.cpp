@@ -49,6 +49,7 @@ struct Unit {
   std::string name, module;
   std::vector<std::string> sources;  // file names under rtl/, the module's own last
   std::map<std::string, int64_t> params;
+  int64_t copies = 1;  // instances of the synthesized module the unit is made of
 };
 
 std::string read_file(const std::string& path) {
@@ -119,6 +120,34 @@ json synthesize(const Unit& u, bool use_cache, bool& cached) {
   return j;
 }
 
+// Units of LANES generate copies grow linearly in their lanes: above two lanes the area is extrapolated
+// from syntheses at one and two (yosys takes many minutes on sixteen lanes of 32 x 32 multipliers, and
+// the result would be the same line).
+json unit_area(const Unit& u, bool use_cache, bool& cached) {
+  const auto it = u.params.find("LANES");
+  if (it == u.params.end() || it->second <= 2) return synthesize(u, use_cache, cached);
+  Unit one = u, two = u;
+  one.params["LANES"] = 1, two.params["LANES"] = 2;
+  bool c1 = false, c2 = false;
+  const json a = synthesize(one, use_cache, c1), b = synthesize(two, use_cache, c2);
+  cached = c1 && c2;
+  const int64_t extra = it->second - 1;
+  json j = b;
+  j["params"] = u.params;
+  j["lanes_extrapolated_from"] = {1, 2};
+  j["cells"] = a["cells"].get<int64_t>() + extra * (b["cells"].get<int64_t>() - a["cells"].get<int64_t>());
+  j["nand2_eq"] = a["nand2_eq"].get<double>() + static_cast<double>(extra) * (b["nand2_eq"].get<double>() - a["nand2_eq"].get<double>());
+  json types = json::object();
+  for (const auto& [cell, n] : b["by_type"].items()) {
+    const int64_t n1 = a["by_type"].value(cell, int64_t{0});
+    types[cell] = n1 + extra * (n.get<int64_t>() - n1);
+  }
+  for (const auto& [cell, n] : a["by_type"].items())
+    if (!types.contains(cell)) types[cell] = n.get<int64_t>() - extra * n.get<int64_t>();
+  j["by_type"] = types;
+  return j;
+}
+
 }  // namespace
 
 int cmd_area(int argc, const char* const* argv) {
@@ -128,7 +157,8 @@ int cmd_area(int argc, const char* const* argv) {
   po::options_description opts(
       "usage: qtsim area [CONFIG.yaml] [--set key.path=value ...] [--unit NAME ...] [--format table|json] [--no-cache]\n\n"
       "Synthesizes the configuration's RTL units with yosys (generic cells) and reports cells and NAND2\n"
-      "equivalents per unit. Results are cached by unit, parameters and RTL source in $QTSIM_CACHE_DIR,\n"
+      "equivalents per unit: the array as rows x cols PEs, units of more than two lanes extrapolated from\n"
+      "one and two lanes (lanes are generate copies). Results are cached by unit, parameters and RTL source in $QTSIM_CACHE_DIR,\n"
       "else $XDG_CACHE_HOME/qtsim, else ~/.cache/qtsim.\n\noptions");
   opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
       "format", po::value(&format), "table or json")("no-cache", po::bool_switch(&no_cache), "synthesize again")(
@@ -137,12 +167,13 @@ int cmd_area(int argc, const char* const* argv) {
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (format != "table" && format != "json") throw std::invalid_argument("--format must be table or json");
   const Config c = load_config(positional.empty() ? "" : positional[0], sets);
-  // Every unit of the accelerator at the configuration's parameters (the array as rtl/CMakeLists.txt
-  // builds it: two products per PE, 17-bit operands).
+  // Every unit of the accelerator at the configuration's parameters. The array is its PEs (as
+  // rtl/CMakeLists.txt builds them: two products per PE, 17-bit operands), synthesized once and counted
+  // rows x cols times: flattening hundreds of multipliers takes yosys the better part of an hour, and the
+  // array adds only a row-select decoder to them.
   const int64_t nl = c.hw.nonlinear_lanes;
   const std::vector<Unit> units{
-      {"array", "qtsim_mac_array", {"qtsim_mac_pe.sv", "qtsim_mac_array.sv"},
-       {{"ROWS", c.hw.array.rows}, {"COLS", c.hw.array.cols}, {"LANES", 2}, {"AW", 17}, {"BW", 17}}},
+      {"array", "qtsim_mac_pe", {"qtsim_mac_pe.sv"}, {{"LANES", 2}, {"AW", 17}, {"BW", 17}}, c.hw.array.rows * c.hw.array.cols},
       {"ppu", "qtsim_requant", {"qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
       {"shiftmax", "qtsim_shiftmax", {"qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
       {"shiftgelu", "qtsim_shiftgelu", {"qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
@@ -156,12 +187,17 @@ int cmd_area(int argc, const char* const* argv) {
   for (const Unit& u : units) {
     if (!only.empty() && std::find(only.begin(), only.end(), u.name) == only.end()) continue;
     bool cached = false;
-    const json j = synthesize(u, !no_cache, cached);
+    json j = unit_area(u, !no_cache, cached);
+    const auto n = static_cast<double>(u.copies);
+    j["unit"] = u.name, j["copies"] = u.copies;
+    j["cells"] = j["cells"].get<int64_t>() * u.copies, j["nand2_eq"] = j["nand2_eq"].get<double>() * n;
     rows.push_back(j);
     total += j["nand2_eq"].get<double>();
     if (format == "table") {
       std::string params;
       for (const auto& [k, v] : u.params) params += k + "=" + std::to_string(v) + " ";
+      if (u.copies > 1) params += "x " + std::to_string(u.copies);
+      if (j.contains("lanes_extrapolated_from")) params += "(from 1, 2)";
       std::printf("%-10s %-16s %-34s %10lld %12.0f  %s\n", u.name.c_str(), u.module.c_str(), params.c_str(),
                   static_cast<long long>(j["cells"].get<int64_t>()), j["nand2_eq"].get<double>(), cached ? "(cached)" : "");
     }

@@ -1,5 +1,9 @@
 // qtsim area: yosys synthesis of the RTL units, per-lane scaling, and the cache that lets sweeps reuse it.
 #include <catch2/catch.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -42,8 +46,9 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   CHECK(ratio > 1.85);
   CHECK(ratio <= 2.0);
   // flip-flops: per lane two terms of 32 + 32 + 6 + 6 + 64 x 5 (z, m, e twice, product, floor, remainder,
-  // half, rounded) and the 64-bit result; shared 5 valid bits (reset) and 5 x LANES enables
-  const int64_t per_lane = 2 * (32 + 32 + 6 + 6 + 64 * 5) + 64;
+  // half, rounded), four 64-bit stages of the element ops and the 64-bit result; shared 5 valid bits
+  // (reset) and 5 x LANES enables
+  const int64_t per_lane = 2 * (32 + 32 + 6 + 6 + 64 * 5) + 4 * 64 + 64;
   auto flops = [](const nlohmann::json& j) {
     int64_t n = 0;
     for (const auto& [cell, count] : j["by_type"].items())
@@ -54,6 +59,30 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   CHECK(flops(one) <= per_lane + 5 + 5);
   CHECK(flops(two) - flops(one) <= per_lane + 5);
   CHECK(flops(two) - flops(one) > per_lane / 2);
+
+  // Sixteen lanes: extrapolated from the one- and two-lane syntheses (cached above: no yosys run), the
+  // straight line through them.
+  const std::string out = qtsim::test::scratch_in("qtsim_area_test_out", "area.json");
+  {
+    const std::string path = std::getenv("PATH");
+    setenv("PATH", "/nonexistent", 1);
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid == 0) {
+      if (!std::freopen(out.c_str(), "w", stdout)) _exit(3);
+      const int rc = run({"area", "--unit", "ppu", "--set", "hw.ppu_lanes=16", "--format", "json"});
+      std::fflush(stdout);  // _exit does not flush
+      _exit(rc);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    setenv("PATH", path.c_str(), 1);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == 0);
+  }
+  const nlohmann::json sixteen = nlohmann::json::parse(std::ifstream(out))["units"][0];
+  CHECK(sixteen["cells"].get<int64_t>() == one["cells"].get<int64_t>() + 15 * (two["cells"].get<int64_t>() - one["cells"].get<int64_t>()));
+  CHECK(sixteen["lanes_extrapolated_from"] == nlohmann::json::array({1, 2}));
 
   // Cached: a second run needs no yosys; without the cache and without yosys it fails with the fix.
   const std::string path = std::getenv("PATH");

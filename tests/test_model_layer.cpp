@@ -130,6 +130,13 @@ TEST_CASE("BinaryViT layer on a 16x16 ws array is bit-exact", "[model][layer][bi
   check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
 }
 
+TEST_CASE("BinaryViT layer with every unit as RTL (XNOR-popcount array): same taps, same cycles", "[model][layer][binary][rtl]") {
+  const golden::BinaryCase c = golden::make_binary_case(golden::encoder_dims("deit_tiny", 197), 5);
+  model::HwConfig h = hw(16, 16, model::Dataflow::ws);
+  h.rtl = {true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
 TEST_CASE("odd shapes: a single GEMM on a 5x3 array is bit-exact", "[model][layer]") {
   check_layer(golden::lower_gemm(37, 29, 23, 4), hw(5, 3, model::Dataflow::ws));
 }

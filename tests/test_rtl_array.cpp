@@ -3,8 +3,10 @@
 // (itself held to the closed forms of docs/cycle-model.md in test_model_array.cpp).
 #include <catch2/catch.hpp>
 #include <memory>
+#include <tuple>
 #include <systemc>
 
+#include "golden/bgemm.hpp"
 #include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
 #include "models/mac_array.hpp"
@@ -70,6 +72,30 @@ TEST_CASE("RTL array: exact sums and the SystemC array's cycles, ws and is, W8A8
     }
 }
 
+TEST_CASE("RTL array in binary mode: XNOR-popcount sums equal golden bgemm, and the SystemC array's cycles", "[model][array][rtl][binary]") {
+  const std::vector<ArrayConfig> cfgs{{8, 8, Dataflow::ws, true}, {16, 16, Dataflow::is, true}, {8, 8, Dataflow::ws, false}};
+  std::vector<std::unique_ptr<model::MacArray>> sc;
+  std::vector<std::unique_ptr<model::RtlMacArray>> rtl;
+  for (size_t i = 0; i < cfgs.size(); ++i) {
+    sc.push_back(std::make_unique<model::MacArray>(("bsc" + std::to_string(i)).c_str(), cfgs[i]));
+    rtl.push_back(std::make_unique<model::RtlMacArray>(("brtl" + std::to_string(i)).c_str(), cfgs[i]));
+  }
+  for (size_t i = 0; i < cfgs.size(); ++i)
+    for (const auto& [m, k, n] : {std::tuple{20, 200, 7}, std::tuple{9, 64, 5}, std::tuple{33, 1, 17}, std::tuple{5, 640, 9}, std::tuple{1, 129, 1}}) {
+      INFO(cfgs[i].rows << "x" << cfgs[i].cols << " " << model::dataflow_name(cfgs[i].dataflow) << " M=" << m << " K=" << k << " N=" << n);
+      std::vector<int32_t> a = draws(m * k, 0, 1, static_cast<uint64_t>(m + k)), w = draws(n * k, 0, 1, static_cast<uint64_t>(n * k));
+      for (auto& x : a) x = 2 * x - 1;
+      for (auto& x : w) x = 2 * x - 1;
+      if (k == 64) std::fill(w.begin(), w.begin() + 64, 1), std::fill(a.begin(), a.begin() + 64, -1);  // all-disagree and all-ones words
+      std::vector<int32_t> c_rtl, c_sc;
+      const int64_t cycles_rtl = run_job(*rtl[i], a, w, m, k, n, 64, c_rtl);
+      const int64_t cycles_sc = run_job(*sc[i], a, w, m, k, n, 64, c_sc);
+      const golden::ITensor at({m, k}, std::vector<int64_t>(a.begin(), a.end())), wt({n, k}, std::vector<int64_t>(w.begin(), w.end()));
+      REQUIRE(std::vector<int64_t>(c_rtl.begin(), c_rtl.end()) == golden::bgemm(golden::pack_signs(at), golden::pack_signs(wt)).data);
+      CHECK(cycles_rtl == cycles_sc);
+    }
+}
+
 TEST_CASE("RTL array: configurations and operands it cannot take fail clearly", "[model][array][rtl]") {
   CHECK_THAT(model::RtlMacArray::unsupported({12, 12, Dataflow::ws, true}),
              Catch::Contains("no RTL array of 12x12") && Catch::Contains("QTSIM_RTL_ARRAY_SIZES"));
@@ -80,5 +106,6 @@ TEST_CASE("RTL array: configurations and operands it cannot take fail clearly", 
   std::vector<int32_t> c;
   CHECK_THROWS_WITH(run_job(arr, {70000}, {1}, 1, 1, 1, 1, c), Catch::Contains("17-bit"));
   CHECK_THROWS_WITH(run_job(arr, {1}, {-65537}, 1, 1, 1, 1, c), Catch::Contains("weight -65537"));
-  CHECK_THROWS_WITH(run_job(arr, std::vector<int32_t>(64, 1), std::vector<int32_t>(64, 1), 1, 64, 1, 64, c), Catch::Contains("binary"));
+  CHECK_THROWS_WITH(run_job(arr, std::vector<int32_t>(64, 2), std::vector<int32_t>(64, 1), 1, 64, 1, 64, c), Catch::Contains("binary operands are +-1"));
+  CHECK_THROWS_WITH(run_job(arr, {1}, {1}, 1, 1, 1, 8, c), Catch::Contains("not 8"));
 }
