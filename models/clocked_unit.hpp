@@ -45,6 +45,10 @@ class ClockedUnit : public sc_core::sc_module {
     wake_.notify(sc_core::SC_ZERO_TIME);
   }
   virtual bool step() = 0;
+  // The simulated time of the current step's rising clock edge (SystemC time: picoseconds by default), for
+  // the waves of RTL units.
+  uint64_t edge_time() const { return (sc_core::sc_time_stamp() + period_ * static_cast<double>(batch_step_)).value(); }
+  uint64_t half_period() const { return period_.value() / 2; }
 
  private:
   static constexpr int64_t kBatch = 64;
@@ -57,6 +61,7 @@ class ClockedUnit : public sc_core::sc_module {
       return;
     }
     for (int64_t i = 0; i < kBatch; ++i) {
+      batch_step_ = i;
       ++busy_cycles;
       if (!step()) {
         busy_ = false;
@@ -71,6 +76,7 @@ class ClockedUnit : public sc_core::sc_module {
   sc_core::sc_event wake_;
   bool busy_ = false, started_ = false;
   int64_t expected_ = 0;
+  int64_t batch_step_ = 0;  // the step within the current batch of cycles
 };
 
 }  // namespace qtsim::model

@@ -2,12 +2,14 @@
 // C++-driven model does not use.
 #include "qtsim_rtl_arrays.hpp"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
 #include "models/rtl_mac_array.hpp"
 
 #include <stdexcept>
 #include <type_traits>
 
+#include "models/rtl_trace.hpp"
 #include "models/verilated_ports.hpp"
 
 namespace qtsim::model {
@@ -31,7 +33,7 @@ struct RtlMacArray::Dut {
   virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) = 0;  // kLanes activations, or bits
   // cols x kLanes weights, or per column a word of weight bits and of the bits that hold a weight
   virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w, const uint64_t* bits, const uint64_t* mask) = 0;
-  virtual void clock() = 0;
+  virtual void clock(uint64_t edge, uint64_t half) = 0;  // one cycle; waves at the two edges' times
   virtual bool valid(int64_t c) const = 0;
   virtual int32_t psum(int64_t c) const = 0;
 };
@@ -40,9 +42,11 @@ namespace {
 template <class Top>
 struct DutOf : RtlMacArray::Dut {
   int64_t cols;
-  VerilatedContext ctx;
-  Top top{&ctx};
-  explicit DutOf(int64_t c) : cols(c) {
+  std::unique_ptr<VerilatedContext> ctx = new_rtl_context();
+  Top top{ctx.get()};
+  UnitTrace trace;  // after top: closed before the model goes
+  DutOf(int64_t c, const std::string& unit) : cols(c) {
+    trace.open(top, unit);
     top.clk_i = 0, top.rst_ni = 0;
     top.eval();
     top.rst_ni = 1;
@@ -70,11 +74,13 @@ struct DutOf : RtlMacArray::Dut {
     }
     for (int64_t i = 0; i < cols * RtlMacArray::kLanes; ++i) put_field(top.w_i, static_cast<int>(i * kBw), kBw, static_cast<uint32_t>(w[i]));
   }
-  void clock() override {
+  void clock(uint64_t edge, uint64_t half) override {
     top.clk_i = 1;
     top.eval();
+    trace.dump(edge);
     top.clk_i = 0;
     top.eval();
+    trace.dump(edge + half);
   }
   bool valid(int64_t c) const override { return (top.valid_o >> c) & 1; }
   int32_t psum(int64_t c) const override { return static_cast<int32_t>(get_field(top.psum_o, static_cast<int>(c * kPw), kPw)); }
@@ -94,7 +100,7 @@ std::string RtlMacArray::unsupported(const ArrayConfig& cfg) {
 RtlMacArray::RtlMacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : ClockedUnit(name), cfg_(cfg) {
   if (const std::string why = unsupported(cfg); !why.empty()) throw std::invalid_argument(why);
 #define QTSIM_MAKE_DUT(R, C, Top) \
-  if (cfg.rows == (R) && cfg.cols == (C)) dut_ = std::make_unique<DutOf<Top>>(C);
+  if (cfg.rows == (R) && cfg.cols == (C)) dut_ = std::make_unique<DutOf<Top>>(C, this->name());
   QTSIM_RTL_ARRAYS(QTSIM_MAKE_DUT)
 #undef QTSIM_MAKE_DUT
 }
@@ -165,7 +171,7 @@ bool RtlMacArray::step() {
     }
     dut_->set_row(r, tile >= 0, (tile & 1) != 0, a, bits);
   }
-  dut_->clock();
+  dut_->clock(edge_time(), half_period());
   // Bottom row: the sum at column c was started by the operand row R-1 took in at t - c.
   for (int64_t c = 0; c < C; ++c) {
     const int64_t tile = tile_at(sched_.start, t_ - (R - 1) - c, M, out_cursor_[static_cast<size_t>(c)]);

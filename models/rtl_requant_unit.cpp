@@ -2,6 +2,7 @@
 // C++-driven model does not use.
 #include "Vqtsim_requant.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
 #include "models/rtl_requant_unit.hpp"
 
@@ -12,7 +13,8 @@
 namespace qtsim::model {
 
 RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_requant>(ctx_.get())) {
+    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_requant>(ctx_.get())) {
+  trace_.open(*top_, this->name());
   top_->clk_i = 0, top_->rst_ni = 0;
   top_->eval();
   top_->rst_ni = 1;
@@ -86,8 +88,10 @@ bool RtlRequantUnit::step() {
   }
   top_->clk_i = 1;
   top_->eval();
+  trace_.dump(edge_time());
   top_->clk_i = 0;
   top_->eval();
+  trace_.dump(edge_time() + half_period());
   if (top_->valid_o)
     for (int l = 0; l < kLanes; ++l)
       if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top_->q_o, 64 * l, 64), 64);

@@ -8,6 +8,7 @@
 #include "golden/requant.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
+#include "models/rtl_trace.hpp"
 
 class Vqtsim_requant;
 class VerilatedContext;
@@ -36,6 +37,7 @@ class RtlRequantUnit : public ClockedUnit {
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_requant> top_;
+  UnitTrace trace_;  // after top_: closed before the model goes
   const golden::ITensor* z_ = nullptr;
   const golden::ITensor* id_ = nullptr;  // per element (residual form)
   golden::ITensor* out_ = nullptr;

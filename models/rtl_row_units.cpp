@@ -4,6 +4,7 @@
 #include "Vqtsim_shiftgelu.h"
 #include "Vqtsim_shiftmax.h"
 #include "verilated.h"
+#include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
 #include "models/rtl_row_units.hpp"
 
@@ -41,8 +42,8 @@ void check_job(const char* unit, const golden::ITensor& x) {
 // One cycle of a row unit: the beat it reads in (and the per-channel constants of that beat, where the
 // unit has them), the clock edge, the beat it writes out. Returns busy_o.
 template <class Top>
-bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITensor& out, int yw,
-                  const std::vector<int64_t>* bias = nullptr) {
+bool stream_cycle(Top& top, UnitTrace& trace, uint64_t edge, uint64_t half, int64_t lanes, const golden::ITensor& x, golden::ITensor& out,
+                  int yw, const std::vector<int64_t>* bias = nullptr) {
   const int64_t len = x.last();
   const int64_t row = top.rd_row_o, j0 = static_cast<int64_t>(top.rd_beat_o) * lanes;
   for (int64_t l = 0; l < lanes; ++l) {
@@ -54,9 +55,11 @@ bool stream_cycle(Top& top, int64_t lanes, const golden::ITensor& x, golden::ITe
   }
   top.clk_i = 1;
   top.eval();
+  trace.dump(edge);
   top.start_i = 0;  // a job starts in one cycle
   top.clk_i = 0;
   top.eval();
+  trace.dump(edge + half);
   if (top.wr_valid_o) {
     const int64_t wrow = top.wr_row_o, w0 = static_cast<int64_t>(top.wr_beat_o) * lanes;
     if (wrow >= x.rows() || w0 >= len)
@@ -86,7 +89,8 @@ void start_job(Top& top, const golden::ITensor& x, int64_t x0, golden::Numerator
 }  // namespace
 
 RtlShiftmaxUnit::RtlShiftmaxUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_shiftmax>(ctx_.get())) {
+    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_shiftmax>(ctx_.get())) {
+  trace_.open(*top_, this->name());
   reset(*top_);
 }
 
@@ -103,10 +107,11 @@ void RtlShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxPara
   begin(shiftmax_cycles(x.rows(), x.last(), kLanes));
 }
 
-bool RtlShiftmaxUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 32); }
+bool RtlShiftmaxUnit::step() { return stream_cycle(*top_, trace_, edge_time(), half_period(), kLanes, *x_, *out_, 32); }
 
 RtlShiftGeluUnit::RtlShiftGeluUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_shiftgelu>(ctx_.get())) {
+    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_shiftgelu>(ctx_.get())) {
+  trace_.open(*top_, this->name());
   reset(*top_);
 }
 
@@ -122,10 +127,11 @@ void RtlShiftGeluUnit::start(const golden::ITensor& x, const golden::ShiftGeluPa
   begin(shiftgelu_cycles(x.rows(), x.last(), kLanes));
 }
 
-bool RtlShiftGeluUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 48); }
+bool RtlShiftGeluUnit::step() { return stream_cycle(*top_, trace_, edge_time(), half_period(), kLanes, *x_, *out_, 48); }
 
 RtlILayerNormUnit::RtlILayerNormUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(std::make_unique<VerilatedContext>()), top_(std::make_unique<Vqtsim_ilayernorm>(ctx_.get())) {
+    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_ilayernorm>(ctx_.get())) {
+  trace_.open(*top_, this->name());
   reset(*top_);
 }
 
@@ -141,6 +147,6 @@ void RtlILayerNormUnit::start(const golden::ITensor& x, const golden::ILayerNorm
   begin(ilayernorm_cycles(x.rows(), x.last(), kLanes));
 }
 
-bool RtlILayerNormUnit::step() { return stream_cycle(*top_, kLanes, *x_, *out_, 64, &bias_); }
+bool RtlILayerNormUnit::step() { return stream_cycle(*top_, trace_, edge_time(), half_period(), kLanes, *x_, *out_, 64, &bias_); }
 
 }  // namespace qtsim::model

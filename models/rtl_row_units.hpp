@@ -10,6 +10,7 @@
 #include "golden/shiftmax.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
+#include "models/rtl_trace.hpp"
 
 class Vqtsim_shiftmax;
 class Vqtsim_shiftgelu;
@@ -30,6 +31,7 @@ class RtlShiftmaxUnit : public ClockedUnit {
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_shiftmax> top_;
+  UnitTrace trace_;  // after top_: closed before the model goes
   const golden::ITensor* x_ = nullptr;
   golden::ITensor* out_ = nullptr;
 };
@@ -46,6 +48,7 @@ class RtlShiftGeluUnit : public ClockedUnit {
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_shiftgelu> top_;
+  UnitTrace trace_;  // after top_: closed before the model goes
   const golden::ITensor* x_ = nullptr;
   golden::ITensor* out_ = nullptr;
 };
@@ -62,6 +65,7 @@ class RtlILayerNormUnit : public ClockedUnit {
   bool step() override;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_ilayernorm> top_;
+  UnitTrace trace_;  // after top_: closed before the model goes
   const golden::ITensor* x_ = nullptr;
   golden::ITensor* out_ = nullptr;
   std::vector<int64_t> bias_;  // per channel, the host constants of golden::ilayernorm_bias_int

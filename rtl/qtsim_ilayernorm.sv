@@ -33,12 +33,16 @@ module qtsim_ilayernorm #(
     $error("qtsim_ilayernorm: need LANES >= 1, 2 <= XW <= 24, 2 <= LW <= 24");
   end
 
-  typedef enum logic [2:0] {
-    PhSum = 3'd0, PhMean = 3'd1, PhVar = 3'd2, PhSqrt = 3'd3, PhFactor = 3'd4, PhNorm = 3'd5
-  } phase_e;
+  // Phases of a row (plain constants: yosys reads no casts to enum types).
+  localparam logic [2:0] PhSum = 3'd0;
+  localparam logic [2:0] PhMean = 3'd1;
+  localparam logic [2:0] PhVar = 3'd2;
+  localparam logic [2:0] PhSqrt = 3'd3;
+  localparam logic [2:0] PhFactor = 3'd4;
+  localparam logic [2:0] PhNorm = 3'd5;
 
   logic          active_q, run, last_k, last_row;
-  phase_e        phase_q, phase;
+  logic [2:0]    phase_q, phase;
   logic [LW-1:0] row_q, row, beats;
   logic [15:0]   k_q, k, phase_len;  // up to NEWTON x DIV_CYCLES cycles in a phase
 
@@ -77,7 +81,7 @@ module qtsim_ilayernorm #(
       if (run) begin
         active_q <= !(last_k && phase == PhNorm && last_row);
         k_q      <= last_k ? '0 : k + 16'd1;
-        phase_q  <= last_k ? ((phase == PhNorm) ? PhSum : phase_e'(phase + 3'd1)) : phase;
+        phase_q  <= last_k ? ((phase == PhNorm) ? PhSum : phase + 3'd1) : phase;
         row_q    <= (last_k && phase == PhNorm) ? row + LW'(1) : row;
       end
     end

@@ -27,16 +27,19 @@ module qtsim_shiftgelu #(
   output logic                  busy_o
 );
   localparam int N = 23;  // the exponential's n
-  localparam int unsigned DIV_CYCLES = 32;  // one stage per quotient bit
+  localparam int DIV_CYCLES = 32;  // one stage per quotient bit
 
   if (LANES < 1 || XW < 2 || XW > 30 || LW < 2) begin : gen_param_check
     $error("qtsim_shiftgelu: need LANES >= 1, 2 <= XW <= 30, LW >= 2");
   end
 
-  typedef enum logic [1:0] { PhMax = 2'd0, PhGelu = 2'd1, PhDrain = 2'd2 } phase_e;
+  // Phases of a row (plain constants: yosys reads no casts to enum types).
+  localparam logic [1:0] PhMax = 2'd0;
+  localparam logic [1:0] PhGelu = 2'd1;
+  localparam logic [1:0] PhDrain = 2'd2;
 
   logic          active_q, run, last_k, last_row;
-  phase_e        phase_q, phase;
+  logic [1:0]    phase_q, phase;
   logic [LW-1:0] row_q, k_q, row, k, beats, phase_len;
 
   always_comb begin
@@ -73,7 +76,9 @@ module qtsim_shiftgelu #(
       if (lane_en[l] && signed'(x_i[l*XW +: XW]) > beat_max) beat_max = signed'(x_i[l*XW +: XW]);
     end
   end
-  qtsim_shift_exp #(.N(N), .DW(XW + 1), .XW(32)) u_e2 (.d_i(-(XW+1)'(beat_max)), .x0_i, .xm_i(xm), .e_o(e2));
+  logic [XW:0] neg_max;  // -max, sign-extended first
+  assign neg_max = '0 - {beat_max[XW-1], beat_max};
+  qtsim_shift_exp #(.N(N), .DW(XW + 1), .XW(32)) u_e2 (.d_i(neg_max), .x0_i, .xm_i(xm), .e_o(e2));
 
   always_ff @(posedge clk_i) begin
     if (run && phase == PhMax) begin
@@ -101,7 +106,7 @@ module qtsim_shiftgelu #(
       if (run) begin
         active_q <= !(last_k && phase == PhDrain && last_row);
         k_q      <= last_k ? '0 : k + LW'(1);
-        phase_q  <= last_k ? ((phase == PhDrain) ? PhMax : phase_e'(phase + 2'd1)) : phase;
+        phase_q  <= last_k ? ((phase == PhDrain) ? PhMax : phase + 2'd1) : phase;
         row_q    <= (last_k && phase == PhDrain) ? row + LW'(1) : row;
       end
     end
@@ -110,7 +115,7 @@ module qtsim_shiftgelu #(
   always_ff @(posedge clk_i) begin
     srow_q[0]  <= row;
     sbeat_q[0] <= k;
-    for (int s = 1; s < int'(DIV_CYCLES); s++) begin
+    for (int s = 1; s < DIV_CYCLES; s++) begin
       srow_q[s]  <= srow_q[s-1];
       sbeat_q[s] <= sbeat_q[s-1];
     end
@@ -139,24 +144,24 @@ module qtsim_shiftgelu #(
       divisor0 = (sum > 42'h7fff_ffff) ? 31'h7fff_ffff : sum[30:0];
     end
 
-    // One restoring step: bring down numerator bit b, subtract when it fits; {remainder, quotient}.
-    function automatic logic [63:0] div_step(logic [31:0] rem, logic [30:0] quot, logic [30:0] dv, logic [4:0] b);
+    // One restoring step: bring down the numerator's next bit nb, subtract when it fits; {remainder, quotient}.
+    function automatic logic [63:0] div_step(logic [31:0] rem, logic [30:0] quot, logic [30:0] dv, logic nb);
       logic [32:0] sh;
-      sh = {rem, numerator[b]};
-      if (sh >= {2'b0, dv}) return {32'(sh - {2'b0, dv}), quot, 1'b1};
-      return {sh[31:0], quot, 1'b0};
+      sh = {rem, nb};
+      if (sh >= {2'b0, dv}) div_step = {32'(sh - {2'b0, dv}), quot, 1'b1};
+      else div_step = {sh[31:0], quot, 1'b0};
     endfunction
 
     always_ff @(posedge clk_i) begin
       logic [63:0] st;
-      st = div_step('0, '0, divisor0, 5'd31);  // stage 0: the entry edge
+      st = div_step('0, '0, divisor0, numerator[31]);  // stage 0: the entry edge
       rem_q[0]  <= st[63:32];
       quot_q[0] <= st[31:0];
       div_q[0]  <= divisor0;
       e1_q[0]   <= e1;
       x_q[0]    <= signed'(x_i[l*XW +: XW]);
-      for (int s = 1; s < int'(DIV_CYCLES); s++) begin
-        st = div_step(rem_q[s-1], quot_q[s-1][30:0], div_q[s-1], 5'(31 - s));
+      for (int s = 1; s < DIV_CYCLES; s++) begin
+        st = div_step(rem_q[s-1], quot_q[s-1][30:0], div_q[s-1], numerator[31 - s]);
         rem_q[s]  <= st[63:32];
         quot_q[s] <= st[31:0];
         div_q[s]  <= div_q[s-1];

@@ -38,10 +38,14 @@ module qtsim_shiftmax #(
     $error("qtsim_shiftmax: need LANES >= 1, 2 <= XW <= 30, LW >= 2");
   end
 
-  typedef enum logic [1:0] { PhMax = 2'd0, PhExp = 2'd1, PhDiv = 2'd2, PhNorm = 2'd3 } phase_e;
+  // Phases of a row (plain constants: yosys reads no casts to enum types).
+  localparam logic [1:0] PhMax = 2'd0;
+  localparam logic [1:0] PhExp = 2'd1;
+  localparam logic [1:0] PhDiv = 2'd2;
+  localparam logic [1:0] PhNorm = 2'd3;
 
   logic             active_q;
-  phase_e           phase_q, phase;
+  logic [1:0]       phase_q, phase;
   logic [LW-1:0]    row_q, k_q, row, k, beats;
   logic             run;
 
@@ -115,7 +119,7 @@ module qtsim_shiftmax #(
       if (run) begin
         active_q <= !(last_k && phase == PhNorm && last_row);
         k_q      <= last_k ? '0 : k + LW'(1);
-        phase_q  <= last_k ? phase_e'(phase + 2'd1) : phase;  // PhNorm wraps to PhMax
+        phase_q  <= last_k ? phase + 2'd1 : phase;  // PhNorm wraps to PhMax
         row_q    <= (last_k && phase == PhNorm) ? row + LW'(1) : row;
       end
     end

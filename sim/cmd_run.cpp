@@ -5,12 +5,14 @@
 #include <map>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "golden/exec.hpp"
 #include "golden/float_ops.hpp"
 #include "models/accelerator.hpp"
+#include "models/rtl_trace.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/config.hpp"
@@ -92,20 +94,33 @@ int cmd_run(int argc, const char* const* argv) {
   std::string config, out;
   std::vector<std::string> sets;
   bool dump_taps = false;
+  std::string trace;
   po::options_description opts(
-      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps]\n\n"
+      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--trace fst|vcd]\n\n"
       "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden\n"
       "and on the cycle model of a 16x16 weight-stationary array, every tap compared.\n"
       "Prints a summary; with --out writes DIR/report.json, DIR/stats.csv and DIR/config.resolved.yaml.\n"
       "Exit 0 when every tap is bit-exact, 1 on any mismatch, 2 on a bad config or usage.\n\noptions");
   opts.add_options()("help,h", "this help")("out", po::value(&out), "output directory")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set run.seed=3")(
-      "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy");
+      "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy")(
+      "trace", po::value(&trace),
+      "waves of the units run as RTL (run.impl), DIR/waves/<unit>.fst or .vcd (vcd: converted with GTKWave's\n"
+      "fst2vcd); every cycle of every signal, so best on small workloads such as a single GEMM");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (!positional.empty()) config = positional[0];
   if (dump_taps && out.empty()) throw std::invalid_argument("--dump-taps needs --out DIR");
+  if (!trace.empty() && trace != "fst" && trace != "vcd") throw std::invalid_argument("--trace must be fst or vcd, not '" + trace + "'");
+  if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
   const Config c = load_config(config, sets);
+  if (!trace.empty()) {
+    const model::RtlUnits& r = c.hw.rtl;
+    if (!(r.array || r.ppu || r.shiftmax || r.shiftgelu || r.ilayernorm))
+      throw std::invalid_argument("--trace: no unit runs as RTL (set run.impl, e.g. --set run.impl=rtl)");
+    std::filesystem::remove_all(out + "/waves.tmp");  // written as the run goes; renamed when complete
+    model::set_rtl_trace_dir(out + "/waves.tmp");
+  }
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;
 
@@ -202,6 +217,13 @@ int cmd_run(int argc, const char* const* argv) {
       images.push_back(rec);
     }
     report["images"] = images;
+  }
+  if (!trace.empty()) {
+    model::close_rtl_traces();
+    if (trace == "vcd") model::convert_traces_to_vcd(out + "/waves.tmp");
+    std::filesystem::remove_all(out + "/waves");
+    std::filesystem::rename(out + "/waves.tmp", out + "/waves");
+    std::printf("wrote the RTL units' waves to %s/waves (%s)\n", out.c_str(), trace.c_str());
   }
   if (w.has_float) {
     const golden::FTensor ref = golden::encoder_fp32(w.encoder.x_float, w.encoder.weights, w.encoder.dims);
