@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "golden/npy.hpp"
 #include "cli_test_util.hpp"
@@ -165,4 +166,36 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {ppu_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {ppu: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
   CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.rtl.ppu);
+}
+
+TEST_CASE("qtsim run --trace writes every RTL unit's waves: FST, and VCD whose clock toggles count the cycles", "[sim][cli][rtl][trace]") {
+  const std::string cfg = write_yaml("t.yaml", "hw: {array: {rows: 8, cols: 8}}\nworkload: {gemm: {M: 7, K: 20, N: 9}}\nrun: {impl: rtl}\n");
+  const std::string fst_dir = scratch("trace_fst"), vcd_dir = scratch("trace_vcd");
+  REQUIRE(test::run_cli_forked({"run", cfg, "--out", fst_dir, "--trace", "fst"}) == 0);
+  for (const char* unit : {"rtl_array", "rtl_requant", "rtl_shiftmax", "rtl_shiftgelu", "rtl_ilayernorm"})
+    CHECK(fs::file_size(fst_dir + "/waves/" + std::string(unit) + ".fst") > 0);
+  CHECK_FALSE(fs::exists(fst_dir + "/waves.tmp"));
+  REQUIRE(test::run_cli_forked({"run", cfg, "--out", vcd_dir, "--trace", "vcd"}) == 0);
+  // The array's clock toggles twice per cycle it ran: the report's cycles for the GEMM, counted
+  // independently from the waves.
+  const nlohmann::json report = nlohmann::json::parse(std::ifstream(vcd_dir + "/report.json"));
+  int64_t array_cycles = 0;
+  for (const auto& op : report["ops"])
+    if (op["unit"] == "array") array_cycles += op["compute_cycles"].get<int64_t>();
+  std::ifstream vcd(vcd_dir + "/waves/rtl_array.vcd");
+  std::string line, clk_id;
+  int64_t toggles = 0;
+  while (std::getline(vcd, line)) {
+    if (clk_id.empty() && line.find(" clk_i $end") != std::string::npos) clk_id = line.substr(line.find("wire 1 ") + 7, line.find(" clk_i") - line.find("wire 1 ") - 7);
+    else if (!clk_id.empty() && line.size() == clk_id.size() + 1 && (line[0] == '0' || line[0] == '1') && line.substr(1) == clk_id) ++toggles;
+  }
+  REQUIRE_FALSE(clk_id.empty());
+  CHECK(array_cycles > 0);
+  // every clocked cycle is dumped at its rise and its fall (the first dump opens with the first rise)
+  CHECK(toggles == 2 * array_cycles);
+  // usage errors exit 2 and write nothing
+  CHECK(run({"run", cfg, "--trace", "fst"}) == 2);
+  CHECK(run({"run", cfg, "--out", scratch("trace_bad"), "--trace", "lxt"}) == 2);
+  CHECK(run({"run", "--out", scratch("trace_none"), "--trace", "fst"}) == 2);
+  CHECK_FALSE(fs::exists(scratch("trace_none") + "/waves"));
 }
