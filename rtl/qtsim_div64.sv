@@ -12,40 +12,33 @@ module qtsim_div64 (
   output logic [63:0] rem_o
 );
   logic [63:0] num_q, div_q, quot_q, rem_q;
-  logic [63:0] num, dv, rem_in, r1, r2, q2;
+  logic [63:0] num, dv, rem_in, r1, r2;
   logic [61:0] quot_in;  // the quotient so far: its top two bits leave as two new ones enter
-  logic [62:0] q1;
-  logic [64:0] sh1, sh2;
+  logic        b1, b2;
+
+  // One restoring step: bring down the dividend's next bit nb; {the quotient bit, the new remainder}.
+  function automatic logic [64:0] div_step(logic [63:0] rem, logic nb, logic [63:0] d);
+    logic [64:0] sh;
+    sh = {rem, nb};
+    if (sh >= {1'b0, d}) div_step = {1'b1, 64'(sh - {1'b0, d})};
+    else div_step = {1'b0, sh[63:0]};
+  endfunction
 
   always_comb begin
     num     = start_i ? dividend_i : num_q;
     dv      = start_i ? divisor_i : div_q;
     quot_in = start_i ? '0 : quot_q[61:0];
     rem_in  = start_i ? '0 : rem_q;
-    // bring down the dividend's top bit (the dividend shifts left as its bits are used)
-    sh1 = {rem_in, num[63]};
-    if (sh1 >= {1'b0, dv}) begin
-      r1 = 64'(sh1 - {1'b0, dv});
-      q1 = {quot_in, 1'b1};
-    end else begin
-      r1 = sh1[63:0];
-      q1 = {quot_in, 1'b0};
-    end
-    sh2 = {r1, num[62]};
-    if (sh2 >= {1'b0, dv}) begin
-      r2 = 64'(sh2 - {1'b0, dv});
-      q2 = {q1, 1'b1};
-    end else begin
-      r2 = sh2[63:0];
-      q2 = {q1, 1'b0};
-    end
+    // the dividend shifts left as its bits are used
+    {b1, r1} = div_step(rem_in, num[63], dv);
+    {b2, r2} = div_step(r1, num[62], dv);
   end
 
   always_ff @(posedge clk_i) begin
     if (start_i || step_i) begin
       num_q  <= {num[61:0], 2'b00};
       div_q  <= dv;
-      quot_q <= q2;
+      quot_q <= {quot_in, b1, b2};
       rem_q  <= r2;
     end
   end

@@ -41,50 +41,36 @@ module qtsim_ilayernorm #(
   localparam logic [2:0] PhFactor = 3'd4;
   localparam logic [2:0] PhNorm = 3'd5;
 
-  logic          active_q, run, last_k, last_row;
-  logic [2:0]    phase_q, phase;
-  logic [LW-1:0] row_q, row, beats;
-  logic [15:0]   k_q, k, phase_len;  // up to NEWTON x DIV_CYCLES cycles in a phase
+  logic             run;
+  logic [2:0]       phase;
+  logic [LW-1:0]    row, beats;
+  logic [15:0]      k, phase_len;  // up to NEWTON x DIV_CYCLES cycles in a phase
+  logic [LANES-1:0] lane_en;
 
   always_comb begin
-    run      = active_q || start_i;
-    phase    = active_q ? phase_q : PhSum;
-    row      = active_q ? row_q : '0;
-    k        = active_q ? k_q : '0;
-    beats    = LW'((32'(len_i) + LANES - 1) / LANES);
-    unique case (phase)
-      PhMean, PhFactor: phase_len = 16'(DIV_CYCLES);
-      PhSqrt:           phase_len = 16'(NEWTON * DIV_CYCLES);
-      default:          phase_len = 16'(beats);
-    endcase
-    last_k   = k == phase_len - 16'd1;
-    last_row = row == rows_i - LW'(1);
+    if (phase == PhMean || phase == PhFactor) phase_len = 16'(DIV_CYCLES);
+    else if (phase == PhSqrt)                 phase_len = 16'(NEWTON * DIV_CYCLES);
+    else                                      phase_len = 16'(beats);
   end
+  qtsim_row_seq #(.LANES(LANES), .LW(LW), .KW(16), .PW(3), .PHASES(6)) u_seq (
+    .clk_i, .rst_ni, .start_i, .rows_i, .len_i,
+    .phase_len_i (phase_len),
+    .run_o       (run),
+    .phase_o     (phase),
+    .row_o       (row),
+    .k_o         (k),
+    .last_o      (),
+    .beats_o     (beats),
+    .lane_en_o   (lane_en),
+    .busy_o
+  );
 
   assign rd_row_o  = row;
   assign rd_beat_o = LW'(k);
 
-  logic [LANES-1:0] lane_en;
-  always_comb begin
-    for (int unsigned l = 0; l < LANES; l++) lane_en[l] = (32'(k) * LANES + l) < 32'(len_i);
-  end
-
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      active_q   <= 1'b0;
-      phase_q    <= PhSum;
-      row_q      <= '0;
-      k_q        <= '0;
-      wr_valid_o <= 1'b0;
-    end else begin
-      wr_valid_o <= run && phase == PhNorm;
-      if (run) begin
-        active_q <= !(last_k && phase == PhNorm && last_row);
-        k_q      <= last_k ? '0 : k + 16'd1;
-        phase_q  <= last_k ? ((phase == PhNorm) ? PhSum : phase + 3'd1) : phase;
-        row_q    <= (last_k && phase == PhNorm) ? row + LW'(1) : row;
-      end
-    end
+    if (!rst_ni) wr_valid_o <= 1'b0;
+    else         wr_valid_o <= run && phase == PhNorm;
   end
 
   // The divider: a division starts on the first cycle of each 32-cycle slot of the division phases.
@@ -165,5 +151,4 @@ module qtsim_ilayernorm #(
     end
   end
 
-  assign busy_o = active_q;
 endmodule

@@ -38,28 +38,28 @@ module qtsim_shiftgelu #(
   localparam logic [1:0] PhGelu = 2'd1;
   localparam logic [1:0] PhDrain = 2'd2;
 
-  logic          active_q, run, last_k, last_row;
-  logic [1:0]    phase_q, phase;
-  logic [LW-1:0] row_q, k_q, row, k, beats, phase_len;
+  logic             run, last_k;
+  logic [1:0]       phase;
+  logic [LW-1:0]    row, beats;
+  logic [15:0]      k, phase_len;
+  logic [LANES-1:0] lane_en;
 
-  always_comb begin
-    run       = active_q || start_i;
-    phase     = active_q ? phase_q : PhMax;
-    row       = active_q ? row_q : '0;
-    k         = active_q ? k_q : '0;
-    beats     = LW'((32'(len_i) + LANES - 1) / LANES);
-    phase_len = (phase == PhDrain) ? LW'(DIV_CYCLES) : beats;
-    last_k    = k == phase_len - LW'(1);
-    last_row  = row == rows_i - LW'(1);
-  end
+  assign phase_len = (phase == PhDrain) ? 16'(DIV_CYCLES) : 16'(beats);
+  qtsim_row_seq #(.LANES(LANES), .LW(LW), .KW(16), .PW(2), .PHASES(3)) u_seq (
+    .clk_i, .rst_ni, .start_i, .rows_i, .len_i,
+    .phase_len_i (phase_len),
+    .run_o       (run),
+    .phase_o     (phase),
+    .row_o       (row),
+    .k_o         (k),
+    .last_o      (last_k),
+    .beats_o     (beats),
+    .lane_en_o   (lane_en),
+    .busy_o
+  );
 
   assign rd_row_o  = row;
-  assign rd_beat_o = k;
-
-  logic [LANES-1:0] lane_en;
-  always_comb begin
-    for (int unsigned l = 0; l < LANES; l++) lane_en[l] = (32'(k) * LANES + l) < 32'(len_i);
-  end
+  assign rd_beat_o = LW'(k);
 
   // Multiples j x0 for the exponentials (qtsim_shift_exp), shared by the lanes.
   logic [40*64-1:0] xm;
@@ -95,26 +95,13 @@ module qtsim_shiftgelu #(
   assign enter = run && phase == PhGelu;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      active_q <= 1'b0;
-      phase_q  <= PhMax;
-      row_q    <= '0;
-      k_q      <= '0;
-      sv_q     <= '0;
-    end else begin
-      sv_q <= {sv_q[DIV_CYCLES-2:0], enter};
-      if (run) begin
-        active_q <= !(last_k && phase == PhDrain && last_row);
-        k_q      <= last_k ? '0 : k + LW'(1);
-        phase_q  <= last_k ? ((phase == PhDrain) ? PhMax : phase + 2'd1) : phase;
-        row_q    <= (last_k && phase == PhDrain) ? row + LW'(1) : row;
-      end
-    end
+    if (!rst_ni) sv_q <= '0;
+    else         sv_q <= {sv_q[DIV_CYCLES-2:0], enter};
   end
 
   always_ff @(posedge clk_i) begin
     srow_q[0]  <= row;
-    sbeat_q[0] <= k;
+    sbeat_q[0] <= LW'(k);
     for (int s = 1; s < DIV_CYCLES; s++) begin
       srow_q[s]  <= srow_q[s-1];
       sbeat_q[s] <= sbeat_q[s-1];
@@ -179,5 +166,4 @@ module qtsim_shiftgelu #(
   assign wr_valid_o = sv_q[DIV_CYCLES-1];
   assign wr_row_o   = srow_q[DIV_CYCLES-1];
   assign wr_beat_o  = sbeat_q[DIV_CYCLES-1];
-  assign busy_o     = active_q;
 endmodule

@@ -44,28 +44,28 @@ module qtsim_shiftmax #(
   localparam logic [1:0] PhDiv = 2'd2;
   localparam logic [1:0] PhNorm = 2'd3;
 
-  logic             active_q;
-  logic [1:0]       phase_q, phase;
-  logic [LW-1:0]    row_q, k_q, row, k, beats;
   logic             run;
+  logic [1:0]       phase;
+  logic [LW-1:0]    row, beats;
+  logic [15:0]      k, phase_len;
+  logic [LANES-1:0] lane_en;
 
-  // The current cycle: the first one of a job is the start_i cycle itself.
-  always_comb begin
-    run   = active_q || start_i;
-    phase = active_q ? phase_q : PhMax;
-    row   = active_q ? row_q : '0;
-    k     = active_q ? k_q : '0;
-    beats = LW'((32'(len_i) + LANES - 1) / LANES);
-  end
+  assign phase_len = (phase == PhDiv) ? 16'(DIV_CYCLES) : 16'(beats);
+  qtsim_row_seq #(.LANES(LANES), .LW(LW), .KW(16), .PW(2), .PHASES(4)) u_seq (
+    .clk_i, .rst_ni, .start_i, .rows_i, .len_i,
+    .phase_len_i (phase_len),
+    .run_o       (run),
+    .phase_o     (phase),
+    .row_o       (row),
+    .k_o         (k),
+    .last_o      (),
+    .beats_o     (beats),
+    .lane_en_o   (lane_en),
+    .busy_o
+  );
 
   assign rd_row_o  = row;
-  assign rd_beat_o = k;
-
-  // Lanes of this beat that hold an element of the row.
-  logic [LANES-1:0] lane_en;
-  always_comb begin
-    for (int unsigned l = 0; l < LANES; l++) lane_en[l] = (32'(k) * LANES + l) < 32'(len_i);
-  end
+  assign rd_beat_o = LW'(k);
 
   logic signed [XW-1:0] max_q, beat_max;
   logic [63:0]          sum_q, beat_sum;
@@ -98,31 +98,9 @@ module qtsim_shiftmax #(
     rem_shift = {((k == '0) ? 32'd0 : rem_q), numerator[5'(DIV_CYCLES - 1 - 32'(k))]};
   end
 
-  // The step to the next cycle.
-  logic          last_k, last_row;
-  logic [LW-1:0] phase_len;
-  always_comb begin
-    phase_len = (phase == PhDiv) ? LW'(DIV_CYCLES) : beats;
-    last_k    = k == phase_len - LW'(1);
-    last_row  = row == rows_i - LW'(1);
-  end
-
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      active_q   <= 1'b0;
-      phase_q    <= PhMax;
-      row_q      <= '0;
-      k_q        <= '0;
-      wr_valid_o <= 1'b0;
-    end else begin
-      wr_valid_o <= run && phase == PhNorm;
-      if (run) begin
-        active_q <= !(last_k && phase == PhNorm && last_row);
-        k_q      <= last_k ? '0 : k + LW'(1);
-        phase_q  <= last_k ? phase + 2'd1 : phase;  // PhNorm wraps to PhMax
-        row_q    <= (last_k && phase == PhNorm) ? row + LW'(1) : row;
-      end
-    end
+    if (!rst_ni) wr_valid_o <= 1'b0;
+    else         wr_valid_o <= run && phase == PhNorm;
   end
 
   always_ff @(posedge clk_i) begin
@@ -144,11 +122,10 @@ module qtsim_shiftmax #(
             y_o[l*32 +: 32] <= lane_en[l] ? 32'((64'(e[l*41 +: 41]) * 64'(quot_q)) >> shift_i) : 32'd0;
           end
           wr_row_o  <= row;
-          wr_beat_o <= k;
+          wr_beat_o <= LW'(k);
         end
       endcase
     end
   end
 
-  assign busy_o = active_q;
 endmodule

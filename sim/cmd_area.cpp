@@ -175,9 +175,9 @@ int cmd_area(int argc, const char* const* argv) {
   const std::vector<Unit> units{
       {"array", "qtsim_mac_pe", {"qtsim_mac_pe.sv"}, {{"LANES", 2}, {"AW", 17}, {"BW", 17}}, c.hw.array.rows * c.hw.array.cols},
       {"ppu", "qtsim_requant", {"qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
-      {"shiftmax", "qtsim_shiftmax", {"qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
-      {"shiftgelu", "qtsim_shiftgelu", {"qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
-      {"ilayernorm", "qtsim_ilayernorm", {"qtsim_div64.sv", "qtsim_ilayernorm.sv"}, {{"LANES", nl}}}};
+      {"shiftmax", "qtsim_shiftmax", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
+      {"shiftgelu", "qtsim_shiftgelu", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
+      {"ilayernorm", "qtsim_ilayernorm", {"qtsim_row_seq.sv", "qtsim_div64.sv", "qtsim_ilayernorm.sv"}, {{"LANES", nl}}}};
   for (const auto& name : only)
     if (std::none_of(units.begin(), units.end(), [&](const Unit& u) { return u.name == name; }))
       throw std::invalid_argument("--unit: no unit '" + name + "' (array, ppu, shiftmax, shiftgelu, ilayernorm)");
