@@ -29,8 +29,11 @@ std::string built_sizes() {
 // Port access of one Verilated array size, behind a size-independent interface.
 struct RtlMacArray::Dut {
   virtual ~Dut() = default;
-  virtual void set_binary(bool on) = 0;
+  virtual void set_mode(bool binary, bool os) = 0;
   virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) = 0;  // kLanes activations, or bits
+  virtual void set_steps(int64_t r, bool first, bool last) = 0;  // os: the activation's place in its tile
+  virtual void set_column(int64_t c, const int32_t* b) = 0;      // os: kLanes streamed operands into column c
+  virtual void drain(int64_t row, int32_t* out) = 0;             // os: the row's finished sums, cols of them
   // cols x kLanes weights, or per column a word of weight bits and of the bits that hold a weight
   virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w, const uint64_t* bits, const uint64_t* mask) = 0;
   virtual void clock(uint64_t edge, uint64_t half) = 0;  // one cycle; waves at the two edges' times
@@ -52,7 +55,21 @@ struct DutOf : RtlMacArray::Dut {
     top.rst_ni = 1;
     top.eval();
   }
-  void set_binary(bool on) override { top.bin_i = on; }
+  void set_mode(bool binary, bool os) override { top.bin_i = binary, top.os_i = os; }
+  void set_steps(int64_t r, bool first, bool last) override {
+    const auto bit = static_cast<std::remove_reference_t<decltype(top.first_i)>>(1u << r);
+    top.first_i = first ? (top.first_i | bit) : (top.first_i & ~bit);
+    top.last_i = last ? (top.last_i | bit) : (top.last_i & ~bit);
+  }
+  void set_column(int64_t c, const int32_t* b) override {
+    for (int l = 0; l < RtlMacArray::kLanes; ++l)
+      put_field(top.b_i, static_cast<int>((c * RtlMacArray::kLanes + l) * kBw), kBw, static_cast<uint32_t>(b[l]));
+  }
+  void drain(int64_t row, int32_t* out) override {
+    top.drain_row_i = static_cast<std::remove_reference_t<decltype(top.drain_row_i)>>(row);
+    top.eval();  // a read port: combinational
+    for (int64_t c = 0; c < cols; ++c) out[c] = static_cast<int32_t>(get_field(top.drain_o, static_cast<int>(c * kPw), kPw));
+  }
   void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) override {
     const auto bit = static_cast<std::remove_reference_t<decltype(top.valid_i)>>(1u << r);
     top.valid_i = valid ? (top.valid_i | bit) : (top.valid_i & ~bit);
@@ -88,7 +105,6 @@ struct DutOf : RtlMacArray::Dut {
 }  // namespace
 
 std::string RtlMacArray::unsupported(const ArrayConfig& cfg) {
-  if (cfg.dataflow == Dataflow::os) return "the RTL array is weight-stationary (ws, and is on the same datapath); os runs on the SystemC model only";
 #define QTSIM_IS_BUILT(R, C, Top) \
   if (cfg.rows == (R) && cfg.cols == (C)) return "";
   QTSIM_RTL_ARRAYS(QTSIM_IS_BUILT)
@@ -125,18 +141,22 @@ void RtlMacArray::start(const GemmJob& job) {
     for (const auto& [v, count] : {std::pair{job.a, job.m * job.k}, std::pair{job.b, job.n * job.k}})
       for (int64_t i = 0; i < count; ++i)
         if (v[i] != 1 && v[i] != -1) throw std::invalid_argument(std::string(name()) + ": binary operands are +-1, got " + std::to_string(v[i]));
-  dut_->set_binary(binary);
+  if (binary && cfg_.dataflow == Dataflow::os)
+    throw std::invalid_argument(std::string(name()) + ": the RTL array's binary mode is weight- or input-stationary (ws, is), not os");
+  dut_->set_mode(binary, cfg_.dataflow == Dataflow::os);
   job_ = datapath_job(cfg_, job);
   sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
   tiles_ = array_tiles(cfg_, job_);
-  t_ = loading_ = received_ = 0;
-  expected_ = static_cast<int64_t>(tiles_.r0.size()) * job_.m * cfg_.cols;  // every tile streams M rows past every column
-  in_cursor_.assign(static_cast<size_t>(cfg_.rows), 0);
+  t_ = loading_ = received_ = drain_tile_ = 0;
+  // ws / is: every tile streams M rows past every column; os: every tile drains its R rows
+  expected_ = static_cast<int64_t>(tiles_.r0.size()) * (cfg_.dataflow == Dataflow::os ? cfg_.rows : job_.m * cfg_.cols);
+  in_cursor_.assign(static_cast<size_t>(cfg_.rows + cfg_.cols), 0);
   out_cursor_.assign(static_cast<size_t>(cfg_.cols), 0);
   begin(sched_.cycles);
 }
 
 bool RtlMacArray::step() {
+  if (cfg_.dataflow == Dataflow::os) return step_os();
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   const auto tiles = static_cast<int64_t>(tiles_.r0.size());
   // Weight port: row t - preload of the tile loading now.
@@ -183,6 +203,57 @@ bool RtlMacArray::step() {
     if (n < N) job_.c[cfg_.dataflow == Dataflow::is ? n * M + m : m * N + n] += dut_->psum(c);
     ++received_;
   }
+  ++t_;
+  if (received_ == expected_) return false;
+  if (t_ > sched_.cycles + R + C) throw std::logic_error(std::string(name()) + ": RTL array never finished its job");
+  return true;
+}
+
+// Output-stationary: A enters the rows and B the columns, each skewed, flagged with their tile's first
+// and last steps; the drain port reads a row of finished sums per cycle at the times of the schedule
+// (docs/cycle-model.md): overlapped, the registers as they stood at the clock edge (lag C - 1); serial, in
+// the cycle the row's last products are summed (lag C - 2).
+bool RtlMacArray::step_os() {
+  const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
+  const int64_t steps = (K + L - 1) / L;
+  std::vector<int32_t> row(static_cast<size_t>(C));
+  auto drain = [&](int64_t lag) {
+    for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
+      const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + lag);
+      if (r < 0) break;
+      if (r >= R) {
+        drain_tile_ = s + 1;
+        continue;
+      }
+      dut_->drain(r, row.data());
+      const int64_t mm = tiles_.r0[static_cast<size_t>(s)] + r;
+      for (int64_t c = 0; c < C; ++c) {
+        const int64_t nn = tiles_.c0[static_cast<size_t>(s)] + c;
+        if (mm < M && nn < N) job_.c[mm * N + nn] += row[static_cast<size_t>(c)];
+      }
+      ++received_;
+    }
+  };
+  if (cfg_.overlap) drain(C - 1);
+  for (int64_t c = 0; c < C; ++c) {  // B[n0 + c][k..k+L) into column c, skewed by c
+    const int64_t tile = tile_at(sched_.start, t_ - c, steps, in_cursor_[static_cast<size_t>(R + c)]);
+    const int64_t kb = tile < 0 ? 0 : (t_ - c - sched_.start[static_cast<size_t>(tile)]) * L;
+    const int64_t nn = tile < 0 ? N : tiles_.c0[static_cast<size_t>(tile)] + c;
+    int32_t b[kLanes] = {0, 0};
+    for (int64_t l = 0; l < L; ++l) b[l] = (nn < N && kb + l < K) ? job_.b[nn * K + kb + l] : 0;
+    dut_->set_column(c, b);
+  }
+  for (int64_t r = 0; r < R; ++r) {  // A[m0 + r][k..k+L) into row r, skewed by r
+    const int64_t tile = tile_at(sched_.start, t_ - r, steps, in_cursor_[static_cast<size_t>(r)]);
+    const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
+    const int64_t mm = tile < 0 ? M : tiles_.r0[static_cast<size_t>(tile)] + r;
+    int32_t a[kLanes] = {0, 0};
+    for (int64_t l = 0; l < L; ++l) a[l] = (mm < M && step * L + l < K) ? job_.a[mm * K + step * L + l] : 0;
+    dut_->set_row(r, tile >= 0, false, a, 0);
+    dut_->set_steps(r, tile >= 0 && step == 0, tile >= 0 && step == steps - 1);
+  }
+  dut_->clock(edge_time(), half_period());
+  if (!cfg_.overlap) drain(C - 2);
   ++t_;
   if (received_ == expected_) return false;
   if (t_ > sched_.cycles + R + C) throw std::logic_error(std::string(name()) + ": RTL array never finished its job");

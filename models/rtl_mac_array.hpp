@@ -1,7 +1,7 @@
 // The MAC array as Verilated RTL (rtl/qtsim_mac_array.sv) behind the clocked-unit interface of the SystemC
 // array: the same jobs, the same sequencer (tile order, stream starts and weight preloads of
 // array_schedule), but the products and sums are the RTL's, and the job ends when the RTL has handed out
-// its last valid sum: its cycle count is its own. Weight-stationary and input-stationary; W8A8 and the two
+// its last valid sum (ws, is) or its last row has drained (os). Weight-, input- and output-stationary; W8A8 and the two
 // int4 weights per PE of W4A8 / W4A4; 17-bit signed operands both ways, 32-bit wrapping sums; and the
 // binary mode of BinaryViT's linears, one 64-bit XNOR-popcount word per PE per cycle.
 #pragma once
@@ -30,13 +30,14 @@ class RtlMacArray : public ClockedUnit {
 
  private:
   bool step() override;
+  bool step_os();
   ArrayConfig cfg_;
   std::unique_ptr<Dut> dut_;
   GemmJob job_;
   Schedule sched_;
   Tiles tiles_;
-  int64_t t_ = 0, loading_ = 0, received_ = 0, expected_ = 0;
-  std::vector<int64_t> in_cursor_, out_cursor_;
+  int64_t t_ = 0, loading_ = 0, received_ = 0, expected_ = 0, drain_tile_ = 0;
+  std::vector<int64_t> in_cursor_, out_cursor_;  // per array row (and, under os, per column): the tile streaming there
 };
 
 }  // namespace qtsim::model

@@ -6,7 +6,10 @@
 // (models/mac_array.cpp): operands and sums move one PE per cycle. In binary mode (bin_i, BinaryViT's
 // linears) the PE takes a 64-bit word of +-1 activations instead (bit 1 is +1) and adds the +-1 dot
 // product of the word with its weight word over the weight's valid bits: 2 popcount(~(a ^ w) & mask) -
-// popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv.
+// popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv. Output-stationary (os_i): the second
+// operand streams down from the PE above instead of sitting in a weight buffer, the PE accumulates its
+// own output (restarting on an operand flagged first), and on the operand flagged last it hands the sum to
+// its drain register, which the array reads out a row at a time while the PE starts the next tile.
 module qtsim_mac_pe #(
   parameter int unsigned LANES = 2,   // products per cycle over consecutive K: 1, or 2 (two int4 weights per PE)
   parameter int unsigned AW    = 17,  // activations: int8, or uint16 attention probabilities
@@ -17,12 +20,16 @@ module qtsim_mac_pe #(
   input  logic                  rst_ni,
   // from the left: an activation (LANES values), its valid bit and weight buffer
   input  logic                  bin_i,      // configuration: binary mode
+  input  logic                  os_i,       // configuration: output-stationary
   input  logic [LANES*AW-1:0]   a_i,
   input  logic [63:0]           ab_i,       // binary mode: activation bits
   input  logic                  valid_i,
   input  logic                  sel_i,
-  // from above: the partial sum
+  input  logic                  first_i,    // os: the first step of the activation's tile
+  input  logic                  last_i,     // os: its last step
+  // from above: the partial sum (ws), the streamed operand (os)
   input  logic [PW-1:0]         psum_i,
+  input  logic [LANES*BW-1:0]   b_i,
   // weight port: LANES weights into buffer w_buf_i
   input  logic                  w_we_i,
   input  logic                  w_buf_i,
@@ -34,7 +41,11 @@ module qtsim_mac_pe #(
   output logic [63:0]           ab_o,
   output logic                  valid_o,
   output logic                  sel_o,
-  output logic [PW-1:0]         psum_o
+  output logic                  first_o,
+  output logic                  last_o,
+  output logic [PW-1:0]         psum_o,
+  output logic [LANES*BW-1:0]   b_o,
+  output logic [PW-1:0]         drain_o     // os: the last finished sum
 );
   // Products and sums wrap at PW bits, as the int32 accumulators of the cycle model do.
   if (LANES < 1 || LANES > 2 || AW < 2 || BW < 2 || PW < AW || PW < BW) begin : gen_param_check
@@ -43,8 +54,8 @@ module qtsim_mac_pe #(
 
   logic [LANES*BW-1:0] w0_q, w1_q;
   logic [LANES*AW-1:0] a_q;
-  logic                valid_q, sel_q;
-  logic [PW-1:0]       psum_q;
+  logic                valid_q, sel_q, first_q, last_q;
+  logic [PW-1:0]       psum_q, drain_q;
   logic [63:0]         ab_q, wb0_q, wb1_q, wm0_q, wm1_q;
   logic [6:0]          wn0_q, wn1_q;  // popcount of each mask, taken at load
   logic [6:0]          agree;
@@ -72,7 +83,17 @@ module qtsim_mac_pe #(
     end
     sel_q <= sel_i;
     // bubbles carry zero activations: their sums are never read
-    if (bin_i) begin
+    if (os_i) begin
+      logic [PW-1:0] sum;
+      a_q     <= a_i;
+      w0_q    <= b_i;  // the streamed operand's register
+      first_q <= first_i;
+      last_q  <= last_i;
+      sum = (first_i ? '0 : psum_q) + PW'(signed'(a_i[0 +: AW]) * signed'(b_i[0 +: BW]))
+            + ((LANES > 1) ? PW'(signed'(a_i[(LANES-1)*AW +: AW]) * signed'(b_i[(LANES-1)*BW +: BW])) : '0);
+      psum_q <= sum;
+      if (last_i) drain_q <= sum;
+    end else if (bin_i) begin
       ab_q   <= ab_i;
       psum_q <= psum_i + PW'(2 * 32'(agree)) - (sel_i ? PW'(wn1_q) : PW'(wn0_q));
     end else begin
@@ -88,4 +109,8 @@ module qtsim_mac_pe #(
   assign valid_o = valid_q;
   assign sel_o   = sel_q;
   assign psum_o  = psum_q;
+  assign first_o = first_q;
+  assign last_o  = last_q;
+  assign b_o     = w0_q;
+  assign drain_o = drain_q;
 endmodule

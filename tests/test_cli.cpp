@@ -156,8 +156,8 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {impl: {ilayernorm: fpga}}\n"), Catch::Contains("'fpga' is not one of: model, rtl"));
-  CHECK_THAT(config_error("hw: {array: {dataflow: os}}\nworkload: {model: deit_tiny}\nrun: {impl: rtl}\n"),
-             Catch::Contains("c.yaml:3:") && Catch::Contains("os runs on the SystemC model only"));
+  CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: rtl}\n"),
+             Catch::Contains("c.yaml:3:") && Catch::Contains("no RTL array of 12x12"));
   CHECK_THAT(config_error("hw: {nonlinear_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {shiftmax: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: {array: rtl}}\n"),

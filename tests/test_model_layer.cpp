@@ -98,6 +98,13 @@ TEST_CASE("DeiT-Tiny INT8 layer with every unit as RTL on an 8x8 input-stationar
   check_layer(c.lowered, h);
 }
 
+TEST_CASE("DeiT-Tiny INT8 layer with every unit as RTL on a 16x16 output-stationary array: same taps, same cycles", "[model][layer][rtl]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 9);
+  model::HwConfig h = hw(16, 16, model::Dataflow::os);
+  h.rtl = {true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
 TEST_CASE("W4A8 layer on a 32x32 ws array is bit-exact", "[model][layer][int4]") {
   golden::LowerOptions o;
   o.w_bits = 4;
