@@ -19,17 +19,19 @@ constexpr int kAw = 17, kBw = 17, kPw = 32;  // the RTL's operand and sum widths
 
 std::string built_sizes() {
   std::string s;
-#define QTSIM_NAME_SIZE(R, C, Top) s += (s.empty() ? "" : ", ") + std::to_string(R) + "x" + std::to_string(C);
+#define QTSIM_NAME_SIZE(R, C, OS, Top) s += (s.empty() ? "" : ", ") + std::to_string(R) + "x" + std::to_string(C) + ((OS) ? " os" : " ws/is");
   QTSIM_RTL_ARRAYS(QTSIM_NAME_SIZE)
 #undef QTSIM_NAME_SIZE
   return s;
 }
+
+bool is_os(const ArrayConfig& cfg) { return cfg.dataflow == Dataflow::os; }
 }  // namespace
 
 // Port access of one Verilated array size, behind a size-independent interface.
 struct RtlMacArray::Dut {
   virtual ~Dut() = default;
-  virtual void set_mode(bool binary, bool os) = 0;
+  virtual void set_binary(bool on) = 0;
   virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) = 0;  // kLanes activations, or bits
   virtual void set_steps(int64_t r, bool first, bool last) = 0;  // os: the activation's place in its tile
   virtual void set_column(int64_t c, const int32_t* b) = 0;      // os: kLanes streamed operands into column c
@@ -55,7 +57,7 @@ struct DutOf : RtlMacArray::Dut {
     top.rst_ni = 1;
     top.eval();
   }
-  void set_mode(bool binary, bool os) override { top.bin_i = binary, top.os_i = os; }
+  void set_binary(bool on) override { top.bin_i = on; }
   void set_steps(int64_t r, bool first, bool last) override {
     const auto bit = static_cast<std::remove_reference_t<decltype(top.first_i)>>(1u << r);
     top.first_i = first ? (top.first_i | bit) : (top.first_i & ~bit);
@@ -105,18 +107,18 @@ struct DutOf : RtlMacArray::Dut {
 }  // namespace
 
 std::string RtlMacArray::unsupported(const ArrayConfig& cfg) {
-#define QTSIM_IS_BUILT(R, C, Top) \
-  if (cfg.rows == (R) && cfg.cols == (C)) return "";
+#define QTSIM_IS_BUILT(R, C, OS, Top) \
+  if (cfg.rows == (R) && cfg.cols == (C) && is_os(cfg) == (OS)) return "";
   QTSIM_RTL_ARRAYS(QTSIM_IS_BUILT)
 #undef QTSIM_IS_BUILT
-  return "no RTL array of " + std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols) + " in this build (built: " + built_sizes() +
-         "; add the size to QTSIM_RTL_ARRAY_SIZES in rtl/CMakeLists.txt and rebuild)";
+  return "no RTL array of " + std::to_string(cfg.rows) + "x" + std::to_string(cfg.cols) + " " + (is_os(cfg) ? "os" : "ws/is") +
+         " in this build (built: " + built_sizes() + "; add it to QTSIM_RTL_ARRAYS in rtl/CMakeLists.txt and rebuild)";
 }
 
 RtlMacArray::RtlMacArray(sc_core::sc_module_name name, const ArrayConfig& cfg) : ClockedUnit(name), cfg_(cfg) {
   if (const std::string why = unsupported(cfg); !why.empty()) throw std::invalid_argument(why);
-#define QTSIM_MAKE_DUT(R, C, Top) \
-  if (cfg.rows == (R) && cfg.cols == (C)) dut_ = std::make_unique<DutOf<Top>>(C, this->name());
+#define QTSIM_MAKE_DUT(R, C, OS, Top) \
+  if (cfg.rows == (R) && cfg.cols == (C) && is_os(cfg) == (OS)) dut_ = std::make_unique<DutOf<Top>>(C, this->name());
   QTSIM_RTL_ARRAYS(QTSIM_MAKE_DUT)
 #undef QTSIM_MAKE_DUT
 }
@@ -143,7 +145,7 @@ void RtlMacArray::start(const GemmJob& job) {
         if (v[i] != 1 && v[i] != -1) throw std::invalid_argument(std::string(name()) + ": binary operands are +-1, got " + std::to_string(v[i]));
   if (binary && cfg_.dataflow == Dataflow::os)
     throw std::invalid_argument(std::string(name()) + ": the RTL array's binary mode is weight- or input-stationary (ws, is), not os");
-  dut_->set_mode(binary, cfg_.dataflow == Dataflow::os);
+  dut_->set_binary(binary);
   job_ = datapath_job(cfg_, job);
   sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
   tiles_ = array_tiles(cfg_, job_);

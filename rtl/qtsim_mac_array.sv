@@ -4,7 +4,7 @@
 // to the accumulators, valid where a real activation made them. The weight port writes one row of the
 // array (COLS x LANES weights) per cycle into either buffer, so a tile of weights loads in ROWS cycles.
 // Input-stationary runs on the same array with the operands' roles swapped (the sequencer's business).
-// Output-stationary (os_i): the second operand enters the top row (b_i, skewed by column) and moves down,
+// Output-stationary (OS, a build parameter): the second operand enters the top row (b_i, skewed by column) and moves down,
 // each PE keeps its own sum, and drain_o reads the finished sums of array row drain_row_i.
 // Row r of a flat port occupies bits [r*W +: W]; column c of w_i / psum_o likewise.
 module qtsim_mac_array #(
@@ -13,12 +13,12 @@ module qtsim_mac_array #(
   parameter int unsigned LANES = 2,
   parameter int unsigned AW    = 17,
   parameter int unsigned BW    = 8,
-  parameter int unsigned PW    = 32
+  parameter int unsigned PW    = 32,
+  parameter int unsigned OS    = 0    // 1: output-stationary (else weight-stationary, and input-stationary by role swap)
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
   input  logic                        bin_i,      // binary mode (XNOR-popcount PEs)
-  input  logic                        os_i,       // output-stationary
   input  logic [ROWS*LANES*AW-1:0]    a_i,        // column 0 of each row
   input  logic [ROWS*64-1:0]          ab_i,       // binary mode: activation bits, column 0 of each row
   input  logic [ROWS-1:0]             valid_i,
@@ -66,11 +66,10 @@ module qtsim_mac_array #(
         assign p_v[0][c] = '0;
         assign b_v[0][c] = b_i[c*LANES*BW +: LANES*BW];
       end
-      qtsim_mac_pe #(.LANES(LANES), .AW(AW), .BW(BW), .PW(PW)) u_pe (
+      qtsim_mac_pe #(.LANES(LANES), .AW(AW), .BW(BW), .PW(PW), .OS(OS)) u_pe (
         .clk_i,
         .rst_ni,
         .bin_i,
-        .os_i,
         .a_i     (a_h[r][c]),
         .ab_i    (ab_h[r][c]),
         .valid_i (v_h[r][c]),
@@ -102,7 +101,7 @@ module qtsim_mac_array #(
     assign psum_o[c*PW +: PW] = p_v[ROWS][c];
     assign valid_o[c]         = v_h[ROWS-1][c+1];
   end
-  always_comb begin
+  always_comb begin  // constant zero in a weight-stationary build: its PEs drive no drain registers
     drain_o = '0;
     for (int unsigned r = 0; r < ROWS; r++) begin
       if (drain_row_i == ($clog2(ROWS+1))'(r)) begin

@@ -6,7 +6,8 @@
 // (models/mac_array.cpp): operands and sums move one PE per cycle. In binary mode (bin_i, BinaryViT's
 // linears) the PE takes a 64-bit word of +-1 activations instead (bit 1 is +1) and adds the +-1 dot
 // product of the word with its weight word over the weight's valid bits: 2 popcount(~(a ^ w) & mask) -
-// popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv. Output-stationary (os_i): the second
+// popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv. Output-stationary (OS, a build-time choice as
+// the array's dataflow is in silicon): the second
 // operand streams down from the PE above instead of sitting in a weight buffer, the PE accumulates its
 // own output (restarting on an operand flagged first), and on the operand flagged last it hands the sum to
 // its drain register, which the array reads out a row at a time while the PE starts the next tile.
@@ -14,13 +15,13 @@ module qtsim_mac_pe #(
   parameter int unsigned LANES = 2,   // products per cycle over consecutive K: 1, or 2 (two int4 weights per PE)
   parameter int unsigned AW    = 17,  // activations: int8, or uint16 attention probabilities
   parameter int unsigned BW    = 8,   // stationary operands: int8, int4, uint4 codes (activations under is)
-  parameter int unsigned PW    = 32   // partial sums (int32 accumulators, wrapping)
+  parameter int unsigned PW    = 32,  // partial sums (int32 accumulators, wrapping)
+  parameter int unsigned OS    = 0    // 1: output-stationary instead of weight-stationary
 ) (
   input  logic                  clk_i,
   input  logic                  rst_ni,
   // from the left: an activation (LANES values), its valid bit and weight buffer
   input  logic                  bin_i,      // configuration: binary mode
-  input  logic                  os_i,       // configuration: output-stationary
   input  logic [LANES*AW-1:0]   a_i,
   input  logic [63:0]           ab_i,       // binary mode: activation bits
   input  logic                  valid_i,
@@ -83,7 +84,7 @@ module qtsim_mac_pe #(
     end
     sel_q <= sel_i;
     // bubbles carry zero activations: their sums are never read
-    if (os_i) begin
+    if (OS != 0) begin
       logic [PW-1:0] sum;
       a_q     <= a_i;
       w0_q    <= b_i;  // the streamed operand's register
@@ -104,13 +105,14 @@ module qtsim_mac_pe #(
     end
   end
 
+  // Each dataflow's outputs only: the other's are constants, which a simulator and synthesis drop.
   assign a_o     = a_q;
-  assign ab_o    = ab_q;
-  assign valid_o = valid_q;
-  assign sel_o   = sel_q;
-  assign psum_o  = psum_q;
-  assign first_o = first_q;
-  assign last_o  = last_q;
-  assign b_o     = w0_q;
-  assign drain_o = drain_q;
+  assign ab_o    = (OS != 0) ? '0 : ab_q;
+  assign valid_o = (OS != 0) ? 1'b0 : valid_q;
+  assign sel_o   = (OS != 0) ? 1'b0 : sel_q;
+  assign psum_o  = (OS != 0) ? '0 : psum_q;
+  assign first_o = (OS != 0) ? first_q : 1'b0;
+  assign last_o  = (OS != 0) ? last_q : 1'b0;
+  assign b_o     = (OS != 0) ? w0_q : '0;
+  assign drain_o = (OS != 0) ? drain_q : '0;
 endmodule
