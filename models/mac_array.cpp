@@ -226,13 +226,7 @@ void MacArray::tick_os() {
   // this same cycle. Serial (SCALE-Sim's timing), each row goes out in the cycle its last MAC completes
   // (lag C - 2): nothing else is in flight to need the register.
   auto drain = [&](int64_t lag) {
-    for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
-      const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + lag);
-      if (r < 0) break;
-      if (r >= R) {
-        drain_tile_ = s + 1;
-        continue;
-      }
+    drain_due_rows(sched_.start, steps + lag, R, t_, drain_tile_, [&](int64_t s, int64_t r) {
       const int64_t mm = tiles_.r0[static_cast<size_t>(s)] + r;
       for (int64_t c = 0; c < C; ++c) {
         const size_t i = static_cast<size_t>(r * C + c);
@@ -242,7 +236,7 @@ void MacArray::tick_os() {
         shadow_tag_[i] = -1;
         last_write_ = t_;
       }
-    }
+    });
   };
   if (cfg_.overlap) drain(C - 1);
   // B enters the top row (column c takes B[n0 + c][k..k+L), skewed by c) and moves one row down per cycle.

@@ -61,6 +61,22 @@ ArrayConfig datapath_config(ArrayConfig cfg);
 // `cur` only moves forward: positions grow by one each cycle.
 int64_t tile_at(const std::vector<int64_t>& start, int64_t pos, int64_t len, int64_t& cur);
 
+// os drain port: calls row(tile, r) for every row r of a tile due at cycle t, row r of tile s leaving at
+// start[s] + first + r (first: the tile's steps plus the drain lag); `drain_tile` (the oldest tile not
+// fully drained) only moves forward.
+template <class Row>
+void drain_due_rows(const std::vector<int64_t>& start, int64_t first, int64_t rows, int64_t t, int64_t& drain_tile, Row&& row) {
+  for (int64_t s = drain_tile; s < static_cast<int64_t>(start.size()); ++s) {
+    const int64_t r = t - (start[static_cast<size_t>(s)] + first);
+    if (r < 0) break;
+    if (r >= rows) {
+      drain_tile = s + 1;
+      continue;
+    }
+    row(s, r);
+  }
+}
+
 class MacArray : public ClockedUnit {
  public:
   MacArray(sc_core::sc_module_name name, const ArrayConfig& cfg);

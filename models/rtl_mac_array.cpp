@@ -154,6 +154,9 @@ void RtlMacArray::start(const GemmJob& job) {
   expected_ = static_cast<int64_t>(tiles_.r0.size()) * (cfg_.dataflow == Dataflow::os ? cfg_.rows : job_.m * cfg_.cols);
   in_cursor_.assign(static_cast<size_t>(cfg_.rows + cfg_.cols), 0);
   out_cursor_.assign(static_cast<size_t>(cfg_.cols), 0);
+  w_.assign(static_cast<size_t>(cfg_.cols * kLanes), 0);
+  wbits_.assign(static_cast<size_t>(cfg_.cols), 0), wmask_.assign(static_cast<size_t>(cfg_.cols), 0);
+  drained_.assign(static_cast<size_t>(cfg_.cols), 0);
   begin(sched_.cycles);
 }
 
@@ -163,8 +166,7 @@ bool RtlMacArray::step() {
   const auto tiles = static_cast<int64_t>(tiles_.r0.size());
   // Weight port: row t - preload of the tile loading now.
   const bool binary = L == kBinaryLanes;
-  std::vector<int32_t> w(static_cast<size_t>(C * kLanes), 0);
-  std::vector<uint64_t> wbits(static_cast<size_t>(C), 0), wmask(static_cast<size_t>(C), 0);
+  std::fill(w_.begin(), w_.end(), 0), std::fill(wbits_.begin(), wbits_.end(), 0), std::fill(wmask_.begin(), wmask_.end(), 0);
   const bool we = loading_ < tiles && t_ >= sched_.preload[static_cast<size_t>(loading_)];
   const int64_t wrow = we ? t_ - sched_.preload[static_cast<size_t>(loading_)] : 0;
   if (we) {
@@ -173,11 +175,11 @@ bool RtlMacArray::step() {
       for (int64_t l = 0; l < L; ++l) {
         const int64_t k = k0 + wrow * L + l;
         const int32_t v = (k < K && n0 + c < N) ? job_.b[(n0 + c) * K + k] : 0;
-        if (!binary) w[static_cast<size_t>(c * kLanes + l)] = v;
-        else if (v != 0) wmask[static_cast<size_t>(c)] |= uint64_t{1} << l, wbits[static_cast<size_t>(c)] |= uint64_t{v > 0} << l;
+        if (!binary) w_[static_cast<size_t>(c * kLanes + l)] = v;
+        else if (v != 0) wmask_[static_cast<size_t>(c)] |= uint64_t{1} << l, wbits_[static_cast<size_t>(c)] |= uint64_t{v > 0} << l;
       }
   }
-  dut_->set_weights(we, (loading_ & 1) != 0, wrow, w.data(), wbits.data(), wmask.data());
+  dut_->set_weights(we, (loading_ & 1) != 0, wrow, w_.data(), wbits_.data(), wmask_.data());
   if (we && wrow == R - 1) ++loading_;
   // Column 0 of row r takes A[m][k0 + r L + l] of the tile streaming there now, skewed by r.
   for (int64_t r = 0; r < R; ++r) {
@@ -218,23 +220,16 @@ bool RtlMacArray::step() {
 bool RtlMacArray::step_os() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   const int64_t steps = (K + L - 1) / L;
-  std::vector<int32_t> row(static_cast<size_t>(C));
   auto drain = [&](int64_t lag) {
-    for (int64_t s = drain_tile_; s < static_cast<int64_t>(sched_.start.size()); ++s) {
-      const int64_t r = t_ - (sched_.start[static_cast<size_t>(s)] + steps + lag);
-      if (r < 0) break;
-      if (r >= R) {
-        drain_tile_ = s + 1;
-        continue;
-      }
-      dut_->drain(r, row.data());
+    drain_due_rows(sched_.start, steps + lag, R, t_, drain_tile_, [&](int64_t s, int64_t r) {
+      dut_->drain(r, drained_.data());
       const int64_t mm = tiles_.r0[static_cast<size_t>(s)] + r;
       for (int64_t c = 0; c < C; ++c) {
         const int64_t nn = tiles_.c0[static_cast<size_t>(s)] + c;
-        if (mm < M && nn < N) job_.c[mm * N + nn] += row[static_cast<size_t>(c)];
+        if (mm < M && nn < N) job_.c[mm * N + nn] += drained_[static_cast<size_t>(c)];
       }
       ++received_;
-    }
+    });
   };
   if (cfg_.overlap) drain(C - 1);
   for (int64_t c = 0; c < C; ++c) {  // B[n0 + c][k..k+L) into column c, skewed by c

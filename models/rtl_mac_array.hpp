@@ -37,6 +37,9 @@ class RtlMacArray : public ClockedUnit {
   Schedule sched_;
   Tiles tiles_;
   int64_t t_ = 0, loading_ = 0, received_ = 0, expected_ = 0, drain_tile_ = 0;
+  std::vector<int32_t> w_;              // the weight port's row this cycle
+  std::vector<uint64_t> wbits_, wmask_;  // binary mode: its bits and valid bits
+  std::vector<int32_t> drained_;        // os: the row the drain port read
   std::vector<int64_t> in_cursor_, out_cursor_;  // per array row (and, under os, per column): the tile streaming there
 };
 
