@@ -58,6 +58,7 @@ struct Accelerator : sc_core::sc_module {
   RtlShiftmaxUnit rtl_shiftmax;
   RtlShiftGeluUnit rtl_shiftgelu;
   RtlILayerNormUnit rtl_ilayernorm;
+  DmaEngine dma;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -71,6 +72,7 @@ struct Accelerator : sc_core::sc_module {
         rtl_shiftmax("rtl_shiftmax"),
         rtl_shiftgelu("rtl_shiftgelu"),
         rtl_ilayernorm("rtl_ilayernorm"),
+        dma("dma"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -109,12 +111,6 @@ std::vector<int32_t> to_i32(const ITensor& t, int64_t off, int64_t count) {
   return std::vector<int32_t>(t.data.begin() + off, t.data.begin() + off + count);
 }
 }  // namespace
-
-int64_t op_cycles(const MemoryConfig& m, int64_t compute, int64_t bytes) {
-  if (bytes == 0) return compute;
-  const int64_t transfer = m.dram_latency_cycles + static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / m.dram_bytes_per_cycle));
-  return m.double_buffer ? std::max(compute, transfer) : compute + transfer;
-}
 
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
   hw.check();
@@ -299,9 +295,17 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         break;
       }
     }
-    account_traffic(p, run.ops.size(), hw, st);
+    // The unit's job gave the values and its busy cycles; the DMA engine now moves the op's data block by
+    // block around them. A unit waiting for a block holds its state, so the stalls add to its busy cycles
+    // without changing what it computes.
+    const OpFacts facts = op_facts(p, run.ops.size());
+    account_traffic(facts, hw, st);
     st.compute_cycles = st.cycles;
-    st.cycles = op_cycles(hw.memory, st.compute_cycles, st.dram_read_bytes + st.dram_write_bytes);
+    std::vector<Block> blocks;
+    transfer_plan(facts, hw, st, blocks);
+    const TransferTimes tt = acc.dma.run(blocks, hw.memory);
+    st.cycles = tt.cycles;
+    st.dram_busy_cycles = tt.channel_busy;
     st.stall_cycles = st.cycles - st.compute_cycles;
     if (st.macs > 0 && st.cycles > 0) st.utilization = static_cast<double>(st.macs) / (static_cast<double>(pes) * st.cycles);
     run.total_cycles += st.cycles;

@@ -1,5 +1,7 @@
 #include "models/analytic.hpp"
 
+#include <string_view>
+
 #include <algorithm>
 
 #include "models/energy_area.hpp"
@@ -43,7 +45,8 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     RooflineRow row;
     row.name = op.name;
     row.kind = golden::op_kind_name(op.kind);
-    row.unit = op_unit(op.kind);
+    const std::string_view unit = op_unit(op.kind);
+    row.unit = unit;
     const OpFacts& f = facts[i];
     OpStats st;
     account_traffic(f, hw, st);
@@ -59,9 +62,9 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
       row.ops = 2.0 * static_cast<double>(g.batches * g.m * g.k * g.n);
       row.peak = 2.0 * static_cast<double>(hw.array.rows * hw.array.cols * g.lanes);
       compute_pj = row.ops / 2 * mac_energy_pj(g.lanes);
-    } else if (row.unit != "layout") {
+    } else if (unit != "layout") {
       row.ops = ops_per_element(op.kind) * static_cast<double>(f.in_elems);
-      const int64_t lanes = row.unit == "ppu" ? hw.ppu_lanes : hw.nonlinear_lanes;
+      const int64_t lanes = unit == "ppu" ? hw.ppu_lanes : hw.nonlinear_lanes;
       row.peak = ops_per_element(op.kind) * static_cast<double>(lanes) / static_cast<double>(unit_passes(op.kind));
       compute_pj = row.ops * EnergyArea::elementwise_op_pj;
     }
@@ -72,7 +75,10 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     row.roofline_cycles = std::max(compute, memory);
     row.intensity = row.dram_bytes > 0 ? row.ops / static_cast<double>(row.dram_bytes) : 0;
     row.bound = row.ops == 0 ? "-" : (row.intensity < row.peak / bw ? "memory" : "compute");
-    row.mapped_cycles = op_cycles(hw.memory, compute_cycles(f, hw), row.dram_bytes);
+    st.compute_cycles = compute_cycles(f, hw);
+    thread_local std::vector<Block> blocks;  // sweeps cost many ops: no allocation per op
+    transfer_plan(f, hw, st, blocks);
+    row.mapped_cycles = transfer_times(blocks, hw.memory).cycles;
     r.ops += row.ops;
     r.dram_bytes += row.dram_bytes;
     r.sram_bytes += row.sram_bytes;

@@ -7,6 +7,7 @@
 
 #include "golden/program.hpp"
 #include "models/accelerator.hpp"
+#include "models/dma.hpp"
 
 namespace qtsim::model {
 
@@ -43,5 +44,11 @@ void account_traffic(const OpFacts& f, const HwConfig& hw, OpStats& st);
 // The unit's busy cycles for the op, from the closed forms.
 int64_t compute_cycles(const golden::Program& p, size_t index, const HwConfig& hw);
 int64_t compute_cycles(const OpFacts& f, const HwConfig& hw);
+
+// The blocks the DMA engine moves for an op (docs/cycle-model.md "Memory"): array ops tile by tile in stream
+// order, the other units row by row; st's DRAM bytes and compute cycles are spread over them.
+void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, std::vector<Block>& blocks);
+// The DMA engine's timing (models/dma.hpp) as an event recurrence over the blocks, without a clock.
+TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfig& mem);
 
 }  // namespace qtsim::model

@@ -25,10 +25,12 @@ using nlohmann::json;
 namespace qtsim::sim {
 
 namespace {
-// Per unit: cycles busy computing, stalled on DRAM, and idle while other units run (units run one op at a time).
+// Per unit: cycles busy computing, stalled on DRAM, and idle while other units run (units run one op at a time);
+// for the DRAM channel, the cycles it moved data.
 json unit_summary(const model::ModelRun& run) {
   std::map<std::string, std::array<int64_t, 2>> u;
   for (const auto& st : run.ops) {
+    u["dram"][0] += st.dram_busy_cycles;
     if (st.unit == "layout") continue;
     u[st.unit][0] += st.compute_cycles;
     u[st.unit][1] += st.stall_cycles;
@@ -53,6 +55,7 @@ std::string stats_csv(const json& report) {
     row(scope, "cycles", o["cycles"], "cycles", "compute plus DRAM stalls");
     row(scope, "compute_cycles", o["compute_cycles"], "cycles", "the unit busy");
     row(scope, "stall_cycles", o["stall_cycles"], "cycles", "waiting for DRAM transfers");
+    row(scope, "dram_busy_cycles", o["dram_busy_cycles"], "cycles", "the DRAM channel moving the op's data");
     row(scope, "utilization", o["utilization"], "fraction", "useful MACs over PEs x cycles");
     row(scope, "mapping_efficiency", o["mapping_efficiency"], "fraction", "useful MACs over PEs x tile stream cycles");
     row(scope, "dram_read_bytes", o["dram_read_bytes"], "bytes", "read from DRAM");
@@ -64,7 +67,7 @@ std::string stats_csv(const json& report) {
   }
   if (report.contains("units"))
     for (const auto& [name, u] : report["units"].items()) {
-      row("unit:" + name, "busy_cycles", u["busy_cycles"], "cycles", "computing");
+      row("unit:" + name, "busy_cycles", u["busy_cycles"], "cycles", name == "dram" ? "moving data" : "computing");
       row("unit:" + name, "stall_cycles", u["stall_cycles"], "cycles", "stalled on DRAM");
       row("unit:" + name, "idle_cycles", u["idle_cycles"], "cycles", "waiting while other units run");
     }
@@ -155,6 +158,7 @@ int cmd_run(int argc, const char* const* argv) {
       ops[i]["cycles"] = st.cycles;
       ops[i]["compute_cycles"] = st.compute_cycles;
       ops[i]["stall_cycles"] = st.stall_cycles;
+      ops[i]["dram_busy_cycles"] = st.dram_busy_cycles;
       ops[i]["utilization"] = st.utilization;
       ops[i]["mapping_efficiency"] = st.mapping_efficiency;
       ops[i]["dram_bytes"] = st.dram_read_bytes + st.dram_write_bytes;

@@ -1,0 +1,87 @@
+// The memory side of the accelerator: scratchpads, one DRAM channel and the DMA engine that moves an op's
+// DRAM traffic block by block (tiles of the array, rows of the row units) while its unit computes.
+// docs/cycle-model.md "Memory" gives the rules; models/op_cost.hpp has the same timing as an event recurrence
+// (the analytic executor's), and the tests hold this clocked engine to it and to closed forms.
+#pragma once
+#include <systemc>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "models/clocked_unit.hpp"
+
+namespace qtsim::model {
+
+// Scratchpads and DRAM. Every op reads its inputs from DRAM and writes its outputs back, except the
+// accumulators an array op leaves for the post-processing op that follows (kept in the accumulator SRAM
+// when they fit).
+struct MemoryConfig {
+  int64_t input_kib = 64;    // activation scratchpad
+  int64_t weight_kib = 64;   // weight scratchpad
+  int64_t acc_kib = 256;     // int32 accumulators
+  double dram_bytes_per_cycle = 32;
+  int64_t dram_latency_cycles = 100;
+  // true: the DMA fetches ahead into the free part of the scratchpads while the unit computes, and writes
+  // results back behind it; false: load, compute and store one block after another.
+  bool double_buffer = true;
+  // Bytes the DMA may hold on chip for one op: the input and weight scratchpads together.
+  int64_t window_bytes() const { return (input_kib + weight_kib) * 1024; }
+  // Cycles the channel is busy moving `bytes` (at least one for a non-empty transfer).
+  int64_t transfer_cycles(int64_t bytes) const {
+    if (bytes <= 0) return 0;
+    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / dram_bytes_per_cycle)));
+  }
+};
+
+// One block of an op: the DMA loads `load` bytes, the unit computes `compute` cycles on them, the DMA writes
+// `store` bytes back. `keep` of the loaded bytes stay on chip until the op ends (activations every later
+// tile reuses); the rest is freed when the block's compute ends. `count` such blocks follow one another.
+struct Block {
+  int64_t load = 0, keep = 0, compute = 0, store = 0;
+  int64_t count = 1;
+};
+
+struct TransferTimes {
+  int64_t cycles = 0;        // from the op's first load to its last result in DRAM (or on chip)
+  int64_t channel_busy = 0;  // cycles the DRAM channel moved data
+};
+
+// The DMA engine and DRAM channel, clocked: one op's blocks per job. Each cycle, in order: a block whose
+// compute ends frees its bytes and queues its store; the next block starts computing once its data has
+// arrived and the previous block is done (a unit waiting for data holds its state: its valid is low); loads
+// are queued in block order while the window has room (double_buffer) or once the previous block is stored
+// (not); the idle channel starts the queued request with the earliest (queue cycle, block, load before
+// store). A transfer of B bytes occupies the channel transfer_cycles(B) cycles and lands latency cycles
+// after its last byte.
+class DmaEngine : public ClockedUnit {
+ public:
+  explicit DmaEngine(sc_core::sc_module_name name) : ClockedUnit(name) {}
+  TransferTimes run(const std::vector<Block>& blocks, const MemoryConfig& mem);
+
+ private:
+  struct Request {
+    int64_t queued, block;
+    bool store;
+    int64_t bytes;
+  };
+  bool step() override;
+  void finish_compute();
+  void start_compute();
+  void queue_loads();
+  void start_transfer();
+
+  std::vector<Block> blocks_;  // one per block (runs expanded)
+  MemoryConfig mem_;
+  int64_t t_ = 0;
+  std::vector<int64_t> arrive_, end_, stored_;  // per block: data on chip, compute end, store landed (-1: not yet)
+  std::deque<Request> loads_, stores_;  // queued, each in block order
+  int64_t next_load_ = 0, next_compute_ = 0, computing_ = -1;
+  int64_t held_ = 0, kept_ = 0;  // bytes on chip: all loaded and not freed; of those, kept to the end
+  int64_t channel_free_ = 0, channel_busy_ = 0;
+  int64_t last_landing_ = 0;    // the latest store landing scheduled so far
+};
+
+}  // namespace qtsim::model

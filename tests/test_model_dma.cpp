@@ -1,0 +1,160 @@
+// The DMA engine and DRAM channel: the clocked engine against closed forms derived by hand for plans simple
+// enough to reason about, and against the event recurrence the analytic executor uses on random plans;
+// the blocks an op is cut into against the op's byte counts.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <random>
+
+#include "golden/lower.hpp"
+#include "models/dma.hpp"
+#include "models/op_cost.hpp"
+
+using namespace qtsim;
+using model::Block;
+
+namespace {
+model::DmaEngine& engine() {  // one SystemC elaboration per process
+  static std::unique_ptr<model::DmaEngine> e = std::make_unique<model::DmaEngine>("dma");
+  return *e;
+}
+
+// Both implementations, required to agree.
+model::TransferTimes times(const std::vector<Block>& blocks, const model::MemoryConfig& m) {
+  const model::TransferTimes clocked = engine().run(blocks, m);
+  const model::TransferTimes events = model::transfer_times(blocks, m);
+  CHECK(clocked.cycles == events.cycles);
+  CHECK(clocked.channel_busy == events.channel_busy);
+  return clocked;
+}
+int64_t cycles(const std::vector<Block>& blocks, const model::MemoryConfig& m) { return times(blocks, m).cycles; }
+
+model::MemoryConfig memory(double bw, int64_t latency, bool double_buffer) {
+  model::MemoryConfig m;
+  m.dram_bytes_per_cycle = bw;
+  m.dram_latency_cycles = latency;
+  m.double_buffer = double_buffer;
+  return m;
+}
+}  // namespace
+
+TEST_CASE("DMA: one block is load, latency, compute, store, latency", "[model][dma]") {
+  for (bool db : {true, false}) {
+    const model::MemoryConfig m = memory(32, 100, db);
+    // 1000 bytes at 32 B/cycle: 32 cycles (31.25 rounded up); 100 bytes: 4 cycles
+    CHECK(cycles({{1000, 0, 500, 100}}, m) == 32 + 100 + 500 + 4 + 100);
+    CHECK(cycles({{1000, 0, 500, 0}}, m) == 32 + 100 + 500);
+    CHECK(cycles({{0, 0, 500, 0}}, m) == 500);
+    CHECK(cycles({{1, 0, 1, 1}}, m) == 1 + 100 + 1 + 1 + 100);  // a transfer takes at least one cycle
+  }
+}
+
+TEST_CASE("DMA: compute-bound blocks expose only the first load and the last store", "[model][dma]") {
+  // n blocks of c cycles, each loading D = 40 cycles' worth and storing Ds = 20 (Ds <= c): the window holds
+  // them all, so every load queues at once and the channel has moved them all (n D <= D + L + c) before the
+  // first store queues; each store drains while the next block computes.
+  const model::MemoryConfig m = memory(16, 100, true);
+  for (int64_t n : {1, 2, 7})
+    for (int64_t c : {200, 333}) {
+      const std::vector<Block> b(static_cast<size_t>(n), Block{16 * 40, 0, c, 16 * 20});
+      CHECK(cycles(b, m) == 40 + 100 + n * c + 20 + 100);
+    }
+}
+
+TEST_CASE("DMA: memory-bound blocks follow the channel", "[model][dma]") {
+  // Loads back to back (D > c): block j's data lands at (j+1) D + L, the last block computes after it.
+  const model::MemoryConfig m = memory(8, 60, true);
+  for (int64_t n : {1, 3, 25}) {
+    const std::vector<Block> b(static_cast<size_t>(n), Block{8 * 90, 0, 30, 0});
+    CHECK(cycles(b, m) == n * 90 + 60 + 30);
+  }
+  // With stores: the first four queue behind the loads and drain before the last block ends; its store
+  // (10 cycles) starts at once and lands a latency later.
+  const std::vector<Block> b(5, Block{8 * 90, 0, 30, 8 * 10});
+  CHECK(cycles(b, m) == 5 * 90 + 60 + 30 + 10 + 60);
+}
+
+TEST_CASE("DMA: without double buffering every block is loaded, computed and stored alone", "[model][dma]") {
+  const model::MemoryConfig m = memory(10, 25, false);
+  const std::vector<Block> b = {{100, 0, 7, 50}, {0, 0, 3, 0}, {1000, 0, 200, 10}, {55, 0, 1, 0}};
+  const int64_t expected = (10 + 25 + 7 + 5 + 25) + 3 + (100 + 25 + 200 + 1 + 25) + (6 + 25 + 1);
+  CHECK(cycles(b, m) == expected);
+}
+
+TEST_CASE("DMA: a window of one block serialises the loads, not the stores", "[model][dma]") {
+  // Window 1 KiB, blocks of 1 KiB: load j queues when block j-1's compute ends and frees it.
+  model::MemoryConfig m = memory(32, 10, true);
+  m.input_kib = 1, m.weight_kib = 0;
+  const std::vector<Block> b(4, Block{1024, 0, 100, 64});
+  // per block: 32 cycles load + 10 latency + 100 compute; each later load queues with the previous block's
+  // store (2 cycles), which goes first; the last store lands 2 + 10 after the last compute.
+  CHECK(cycles(b, m) == 4 * (32 + 10 + 100) + 3 * 2 + 2 + 10);
+  // Kept bytes never free: with nothing freeable on chip, waiting would not help, and loads go ahead.
+  const std::vector<Block> k(3, Block{1024, 1024, 100, 0});
+  CHECK(cycles(k, m) == 32 + 10 + 3 * 100);
+}
+
+TEST_CASE("DMA: the clocked engine equals the event recurrence on random plans", "[model][dma]") {
+  // Runs of alike blocks (count > 1) take the recurrence's short cuts: a run that fits the window at once,
+  // and a run that turns periodic and is jumped over; the clocked engine walks every block.
+  std::mt19937_64 rng(11);
+  auto pick = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+  for (int trial = 0; trial < 1500; ++trial) {
+    model::MemoryConfig m = memory(static_cast<double>(pick(1, 64)) / static_cast<double>(pick(1, 4)), pick(0, 120), pick(0, 3) > 0);
+    m.input_kib = pick(0, 1) == 0 ? pick(0, 3) : pick(16, 256), m.weight_kib = pick(1, 4);  // windows that bind, and that do not
+    std::vector<Block> b(static_cast<size_t>(pick(1, 12)));
+    for (Block& x : b) {
+      x.load = pick(0, 3) == 0 ? 0 : pick(1, 4000);
+      x.keep = pick(0, 2) == 0 ? pick(0, x.load) : 0;
+      x.compute = pick(1, 300);
+      x.store = pick(0, 2) == 0 ? 0 : pick(1, 3000);
+      x.count = pick(0, 1) == 0 ? 1 : pick(2, 60);
+    }
+    INFO("trial " << trial);
+    int64_t bytes = 0, compute = 0;
+    for (const Block& x : b) bytes += (x.load + x.store) * x.count, compute += x.compute * x.count;
+    const model::TransferTimes t = times(b, m);
+    // bounds that hold whatever the order: the unit does all its work, the channel moves every byte
+    CHECK(t.cycles >= compute);
+    CHECK(t.channel_busy >= m.transfer_cycles(bytes));
+    if (bytes > 0) CHECK(t.cycles >= t.channel_busy + m.dram_latency_cycles);
+  }
+}
+
+TEST_CASE("DMA blocks of every op carry exactly the op's DRAM bytes and compute cycles", "[model][dma]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
+  const golden::Program& p = c.lowered.program;
+  const std::vector<model::OpFacts> facts = model::program_facts(p);
+  for (model::Dataflow df : {model::Dataflow::ws, model::Dataflow::is, model::Dataflow::os})
+    for (int64_t input_kib : {8, 64, 256}) {
+      model::HwConfig hw;
+      hw.array = {16, 16, df, true};
+      hw.memory.input_kib = input_kib;
+      for (size_t i = 0; i < p.ops.size(); ++i) {
+        INFO(model::dataflow_name(df) << " input " << input_kib << " KiB, op " << p.ops[i].name);
+        model::OpStats st;
+        model::account_traffic(facts[i], hw, st);
+        st.compute_cycles = model::compute_cycles(facts[i], hw);
+        std::vector<Block> blocks;
+        model::transfer_plan(facts[i], hw, st, blocks);
+        int64_t load = 0, store = 0, compute = 0, count = 0;
+        for (const Block& b : blocks) {
+          CHECK(b.keep <= b.load);
+          CHECK(b.compute >= 1);
+          load += b.load * b.count, store += b.store * b.count, compute += b.compute * b.count, count += b.count;
+        }
+        CHECK(load == st.dram_read_bytes);
+        CHECK(store == st.dram_write_bytes);
+        CHECK(compute == st.compute_cycles);
+        if (model::is_array_op(p.ops[i].kind)) {  // the first pass tile by tile, the others whole
+          const model::GemmShape g = model::gemm_shape(p, p.ops[i]);
+          const int64_t R = 16, C = 16, kt = (g.k + R - 1) / R, nt = (g.n + C - 1) / C, mt = (g.m + C - 1) / C;
+          const int64_t per_gemm = df == model::Dataflow::ws ? kt + nt - 1 : df == model::Dataflow::is ? kt + mt - 1 : nt + mt - 1;
+          CHECK(count == g.batches * per_gemm);
+        } else if (model::op_unit(p.ops[i].kind) != std::string("layout")) {  // 16 rows a block
+          const int64_t rows = facts[i].in_elems / facts[i].len;
+          CHECK(count == (rows + 15) / 16);
+        }
+      }
+    }
+}
