@@ -24,6 +24,9 @@ void HwConfig::check() const {
   if (memory.dram_latency_cycles < 0) throw std::invalid_argument("dram_latency_cycles must be >= 0");
   if (memory.input_kib < 1 || memory.weight_kib < 1 || memory.acc_kib < 1)
     throw std::invalid_argument("scratchpads need at least 1 KiB");
+  if (memory.banks < 1) throw std::invalid_argument("banks must be >= 1");
+  if (memory.double_buffer && memory.banks < 2)
+    throw std::invalid_argument("double buffering needs at least 2 banks per scratchpad (the DMA fills one while the unit reads another)");
   // One array tile must fit: R x C stationary operands (weights under ws and os, inputs under is; one
   // byte each), and with double buffering two of them.
   const int64_t tile = array.rows * array.cols * (memory.double_buffer ? 2 : 1);
@@ -301,9 +304,9 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
     const OpFacts facts = op_facts(p, run.ops.size());
     account_traffic(facts, hw, st);
     st.compute_cycles = st.cycles;
-    std::vector<Block> blocks;
-    transfer_plan(facts, hw, st, blocks);
-    const TransferTimes tt = acc.dma.run(blocks, hw.memory);
+    TransferPlan plan;
+    transfer_plan(facts, hw, st, plan);
+    const TransferTimes tt = acc.dma.run(plan.blocks, hw.memory);
     st.cycles = tt.cycles;
     st.dram_busy_cycles = tt.channel_busy;
     st.stall_cycles = st.cycles - st.compute_cycles;

@@ -34,6 +34,7 @@ int64_t unit_passes(OpKind k) {
   }
 }
 
+
 Roofline roofline(const golden::Program& p, const HwConfig& hw) { return roofline(p, program_facts(p), hw); }
 
 Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, const HwConfig& hw) {
@@ -46,7 +47,7 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     row.name = op.name;
     row.kind = golden::op_kind_name(op.kind);
     const std::string_view unit = op_unit(op.kind);
-    row.unit = unit;
+    row.unit = op_unit(op.kind);
     const OpFacts& f = facts[i];
     OpStats st;
     account_traffic(f, hw, st);
@@ -76,9 +77,9 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     row.intensity = row.dram_bytes > 0 ? row.ops / static_cast<double>(row.dram_bytes) : 0;
     row.bound = row.ops == 0 ? "-" : (row.intensity < row.peak / bw ? "memory" : "compute");
     st.compute_cycles = compute_cycles(f, hw);
-    thread_local std::vector<Block> blocks;  // sweeps cost many ops: no allocation per op
-    transfer_plan(f, hw, st, blocks);
-    row.mapped_cycles = transfer_times(blocks, hw.memory).cycles;
+    thread_local TransferPlan plan;  // sweeps cost many ops: no allocation per op
+    transfer_plan(f, hw, st, plan);
+    row.mapped_cycles = transfer_times(plan, hw.memory).cycles;
     r.ops += row.ops;
     r.dram_bytes += row.dram_bytes;
     r.sram_bytes += row.sram_bytes;

@@ -11,7 +11,9 @@
 namespace qtsim::model {
 
 struct RooflineRow {
-  std::string name, kind, unit;
+  std::string name;
+  const char* kind = "";  // static strings: sweeps build many rows
+  const char* unit = "";
   double ops = 0;           // 2 per MAC; element-wise ops per the counting rules of docs/roofline.md
   int64_t dram_bytes = 0;   // load_weight + load_act + load_meta + store_act
   int64_t load_weight = 0, load_act = 0, load_meta = 0, store_act = 0;  // LLM-Viewer's split, plus metadata
@@ -19,7 +21,7 @@ struct RooflineRow {
   double energy_pj = 0;     // proxy (models/energy_area.hpp): MACs or element ops, SRAM and DRAM bytes
   double intensity = 0;     // ops per DRAM byte
   double peak = 0;          // the unit's ops per cycle
-  std::string bound;        // "compute" or "memory" (ridge point = peak / bandwidth)
+  const char* bound = "-";  // "compute" or "memory" (ridge point = peak / bandwidth)
   double roofline_cycles = 0;  // max(ops / peak, bytes / bandwidth)
   int64_t mapped_cycles = 0;   // closed-form unit cycles with DRAM overlap
 };

@@ -18,6 +18,7 @@ TransferTimes DmaEngine::run(const std::vector<Block>& blocks, const MemoryConfi
     blocks_.insert(blocks_.end(), static_cast<size_t>(b.count), b);
   }
   mem_ = mem;
+  window_ = mem.window_bytes();
   const size_t n = blocks_.size();
   t_ = 0;
   arrive_.assign(n, -1), end_.assign(n, -1), stored_.assign(n, -1);
@@ -58,7 +59,7 @@ void DmaEngine::queue_loads() {
     const Block& b = blocks_[j];
     bool room;
     if (mem_.double_buffer) {
-      room = held_ == kept_ || held_ + b.load <= mem_.window_bytes();  // nothing left to free, or it fits
+      room = held_ == kept_ || held_ + b.load <= window_;  // nothing left to free, or it fits
     } else {
       room = j == 0 || (stored_[j - 1] >= 0 && stored_[j - 1] <= t_);
     }

@@ -27,8 +27,11 @@ struct MemoryConfig {
   // true: the DMA fetches ahead into the free part of the scratchpads while the unit computes, and writes
   // results back behind it; false: load, compute and store one block after another.
   bool double_buffer = true;
-  // Bytes the DMA may hold on chip for one op: the input and weight scratchpads together.
-  int64_t window_bytes() const { return (input_kib + weight_kib) * 1024; }
+  // Banks per scratchpad. A bank is read or written in a cycle, not both: while the unit reads the bank of its
+  // current block, the DMA fills the others (double buffering needs two).
+  int64_t banks = 8;
+  // Bytes the DMA may hold on chip for one op: all but one bank of the input and weight scratchpads.
+  int64_t window_bytes() const { return (input_kib + weight_kib) * 1024 * (banks - 1) / banks; }
   // Cycles the channel is busy moving `bytes` (at least one for a non-empty transfer).
   int64_t transfer_cycles(int64_t bytes) const {
     if (bytes <= 0) return 0;
@@ -42,6 +45,19 @@ struct MemoryConfig {
 struct Block {
   int64_t load = 0, keep = 0, compute = 0, store = 0;
   int64_t count = 1;
+};
+
+// Runs [first, first + runs) of a plan's blocks, followed by times - 1 copies of themselves (the passes of a
+// GEMM alike): the event recurrence jumps over copies once they also repeat in time.
+struct Repeat {
+  size_t first = 0, runs = 0;
+  int64_t times = 0;
+};
+
+// What the DMA engine moves for one op: its blocks in order, runs of alike blocks as one entry.
+struct TransferPlan {
+  std::vector<Block> blocks;
+  std::vector<Repeat> repeats;  // in order, not overlapping
 };
 
 struct TransferTimes {
@@ -75,6 +91,7 @@ class DmaEngine : public ClockedUnit {
 
   std::vector<Block> blocks_;  // one per block (runs expanded)
   MemoryConfig mem_;
+  int64_t window_ = 0;
   int64_t t_ = 0;
   std::vector<int64_t> arrive_, end_, stored_;  // per block: data on chip, compute end, store landed (-1: not yet)
   std::deque<Request> loads_, stores_;  // queued, each in block order

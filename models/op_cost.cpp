@@ -204,16 +204,26 @@ int64_t compute_cycles(const golden::Program& p, size_t index, const HwConfig& h
 }
 
 namespace {
-constexpr int64_t kRowsPerBlock = 16;  // the row units' DMA blocks
+// The row units' DMA blocks: the first rows alone, so that the unit starts early, then bigger blocks (no
+// bigger than half the window, so that the next one loads behind the one computing).
+constexpr int64_t kFirstRows = 16, kRowsPerBlock = 64;
 
 // Raw proportions of one op's blocks before scaling to its byte and cycle counts: bits read (of which `keep`
 // stay on chip for later blocks), output elements written, tiles or rows computed; `count` such blocks in a
-// row. The first block is always a run of its own (it takes the constants and the rounding remainders).
+// row, added to the last run when alike. The first block is always a run of its own (it takes the constants
+// and the rounding remainders).
 void add_raw(std::vector<Block>& out, int64_t read, int64_t keep, int64_t write, int64_t work, int64_t count = 1) {
   if (count <= 0) return;
   if (out.empty() && count > 1) {
     out.push_back({read, keep, work, write, 1});
     --count;
+  }
+  if (out.size() > 1) {
+    Block& last = out.back();
+    if (last.load == read && last.keep == keep && last.compute == work && last.store == write) {
+      last.count += count;
+      return;
+    }
   }
   out.push_back({read, keep, work, write, count});
 }
@@ -227,9 +237,12 @@ void first_middle_last(int64_t n, Make make) {
 }
 
 // One GEMM's blocks: the array walks passes over one operand (ws: B by C columns, is: A by C rows, os: A by R
-// rows) while the other streams, re-read each pass unless it stays on chip (array_traffic's rule). The first
-// pass moves tile by tile so that the array starts on its first tile's data; later passes move whole.
-void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_t b_bits, std::vector<Block>& out) {
+// rows) while the other streams, re-read each pass unless it stays on chip (array_traffic's rule). A pass
+// moves in blocks of its tiles (K tiles under ws and is, N tiles under os): the first pass tile by tile, so
+// that the array starts on its first tile's data; later passes in as few blocks as fit half the DMA window
+// each, so that the next block loads behind the one computing.
+void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_t b_bits, std::vector<Block>& out,
+                  std::vector<Repeat>& repeats) {
   const int64_t R = hw.array.rows, C = hw.array.cols, m = g.m, k = g.k, n = g.n, kw = R * g.lanes;
   const MemoryConfig& mem = hw.memory;
   const Dataflow df = hw.array.dataflow;
@@ -239,32 +252,40 @@ void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_
   const int64_t s_rows = df == Dataflow::ws ? m : n, s_bits = df == Dataflow::ws ? a_bits : b_bits;
   const bool stays = stays_on_chip(static_cast<double>(s_rows * k * s_bits) / 8, df == Dataflow::ws ? mem.input_kib : mem.weight_kib, mem);
   auto part = [](int64_t i, int64_t step, int64_t total) { return std::min(step, total - i * step); };
-  const int64_t passes = ceil_div(extent, width), ktiles = ceil_div(k, kw), ntiles = ceil_div(n, C);
-  const int64_t w0 = part(0, width, extent);
-  if (df == Dataflow::os) {  // first pass by N tile: A's rows with the first, B's columns one tile at a time
-    first_middle_last(ntiles, [&](int64_t t, int64_t count) {
-      const int64_t s = part(t, C, n) * k * s_bits;
-      add_raw(out, (t == 0 ? w0 * k * p_bits : 0) + s, stays ? s : 0, w0 * part(t, C, n), 1, count);
-    });
-  } else {  // first pass by K tile: a slice of the walked operand and of the streamed one
-    first_middle_last(ktiles, [&](int64_t t, int64_t count) {
-      const int64_t kc = part(t, kw, k), s = s_rows * kc * s_bits;
-      add_raw(out, w0 * kc * p_bits + s, stays ? s : 0, t + 1 == ktiles ? (df == Dataflow::ws ? m * w0 : w0 * n) : 0, 1, count);
-    });
-  }
-  if (passes < 2) return;
-  auto pass = [&](int64_t p, int64_t count) {
+  const int64_t passes = ceil_div(extent, width), tiles = df == Dataflow::os ? ceil_div(n, C) : ceil_div(k, kw);
+  // Pass p in blocks of `per` tiles, `count` times over (the passes alike). The streamed operand's part comes
+  // with each block on the first pass, and on every pass when it does not stay (kept to the op's end when it
+  // does); os loads A's rows of the pass with its first block.
+  auto pass = [&](int64_t p, int64_t count, int64_t per) {
     const int64_t w = part(p, width, extent);
-    add_raw(out, w * k * p_bits + (stays ? 0 : s_rows * k * s_bits), 0, df == Dataflow::ws ? m * w : w * n, df == Dataflow::os ? ntiles : ktiles,
-            count);
+    const bool stream = p == 0 || !stays;
+    const size_t before = out.size();
+    size_t runs = 0;  // of one pass
+    for (int64_t i = 0; i < count; ++i, runs = runs ? runs : out.size() - before)
+      first_middle_last(ceil_div(tiles, per), [&](int64_t t, int64_t c) {
+        const bool last = (t + 1) * per >= tiles;
+        if (df == Dataflow::os) {
+          const int64_t nc = part(t, per * C, n), s = stream ? nc * k * s_bits : 0;
+          add_raw(out, (t == 0 ? w * k * p_bits : 0) + s, stays ? s : 0, w * nc, ceil_div(nc, C), c);
+        } else {
+          const int64_t kc = part(t, per * kw, k), s = stream ? s_rows * kc * s_bits : 0;
+          add_raw(out, w * kc * p_bits + s, stays ? s : 0, last ? (df == Dataflow::ws ? m * w : w * n) : 0, ceil_div(kc, kw), c);
+        }
+      });
+    // passes of several runs that did not merge into one another: copies
+    if (count > 1 && runs > 1 && out.size() - before == runs * static_cast<size_t>(count)) repeats.push_back({before, runs, count});
   };
-  if (passes > 2) pass(1, passes - 2);
-  pass(passes - 1, 1);
+  pass(0, 1, 1);
+  if (passes < 2) return;
+  // tiles of a later pass per block: as many as fit half the window (under os after A's rows), at least one
+  const int64_t half = mem.window_bytes() * 8 / 2;
+  const int64_t room = df == Dataflow::os ? half - R * k * p_bits : half;
+  const int64_t tile_bits = df == Dataflow::os ? C * k * (stays ? 0 : s_bits) : kw * (width * p_bits + (stays ? 0 : s_rows * s_bits));
+  const int64_t per = tile_bits == 0 ? tiles : std::clamp<int64_t>(room / tile_bits, 1, tiles);
+  if (passes > 2) pass(1, passes - 2, per);
+  pass(passes - 1, 1, per);
 }
 
-// Splits `total` over the blocks in proportion to the field `f` of each (its raw weight, replaced by the part):
-// every block floor(total * weight / sum), the remainder to the first (all of it when every weight is zero),
-// so that blocks alike stay alike. `before(block, part)` sees the block with its raw weights.
 // x * y / z, in 64 bits when the product fits (sweeps cost many ops; 128-bit division is a library call)
 int64_t mul_div(int64_t x, int64_t y, int64_t z) {
   int64_t p;
@@ -272,56 +293,61 @@ int64_t mul_div(int64_t x, int64_t y, int64_t z) {
   return static_cast<int64_t>(static_cast<__int128>(x) * y / z);
 }
 
-template <class Before>
-void spread(int64_t total, std::vector<Block>& blocks, int64_t Block::*f, Before before) {
-  int64_t sum = 0;
-  for (const Block& b : blocks) sum += b.*f * b.count;
-  int64_t given = 0;
+// Scales the blocks' raw weights to the op's totals: each block's part of `reads`, `writes` and `compute` is
+// total * weight / sum (rounded down, the remainders to the first block, so that blocks alike stay alike);
+// the kept part of a block's load in its raw proportion.
+void scale(std::vector<Block>& blocks, int64_t reads, int64_t writes, int64_t compute) {
+  int64_t load_sum = 0, store_sum = 0, compute_sum = 0;
+  for (const Block& b : blocks) load_sum += b.load * b.count, store_sum += b.store * b.count, compute_sum += b.compute * b.count;
+  auto part = [](int64_t total, int64_t weight, int64_t sum) { return sum == 0 ? 0 : mul_div(total, weight, sum); };
+  int64_t loads = 0, stores = 0, computes = 0;
   for (Block& b : blocks) {
-    const int64_t part = sum == 0 ? 0 : mul_div(total, b.*f, sum);
-    before(b, part);
-    b.*f = part;
-    given += part * b.count;
+    const int64_t load = part(reads, b.load, load_sum);
+    b.keep = b.keep == 0 ? 0 : mul_div(load, b.keep, b.load);
+    b.load = load, b.store = part(writes, b.store, store_sum), b.compute = part(compute, b.compute, compute_sum);
+    loads += b.load * b.count, stores += b.store * b.count, computes += b.compute * b.count;
   }
-  blocks[0].*f += total - given;
+  blocks[0].load += reads - loads, blocks[0].store += writes - stores, blocks[0].compute += compute - computes;
 }
 }  // namespace
 
-void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, std::vector<Block>& blocks) {
-  blocks.clear();
+void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, TransferPlan& plan) {
+  std::vector<Block>& blocks = plan.blocks;
+  blocks.clear(), plan.repeats.clear();
   if (st.compute_cycles <= 0) return;  // layout ops: addressing only
   if (f.kind == OpKind::gemm_group4) {  // one block per group of K: its codes and activations, the result at the end
     first_middle_last(f.g.k / f.group, [&](int64_t i, int64_t count) { add_raw(blocks, 1, 0, i + 1 == f.g.k / f.group ? 1 : 0, 1, count); });
   } else if (is_array_op(f.kind)) {
-    for (int64_t b = 0; b < f.g.batches; ++b) array_blocks(hw, f.g, f.a_bits, f.b_bits, blocks);
-  } else {  // rows of the unit's input, kRowsPerBlock at a time
+    for (int64_t b = 0; b < f.g.batches; ++b) array_blocks(hw, f.g, f.a_bits, f.b_bits, blocks, plan.repeats);
+  } else {  // rows of the unit's input: kFirstRows, then kRowsPerBlock at a time, then the rest
     const int64_t rows = f.in_elems / std::max<int64_t>(f.len, 1);
-    first_middle_last(ceil_div(rows, kRowsPerBlock), [&](int64_t i, int64_t count) {
-      const int64_t n = std::min(kRowsPerBlock, rows - i * kRowsPerBlock);
-      add_raw(blocks, n, 0, n, n, count);
-    });
+    const int64_t row_bytes = (st.dram_read_bytes - f.bias_bytes - f.meta_bytes) / std::max<int64_t>(rows, 1);
+    const int64_t per = std::clamp<int64_t>(hw.memory.window_bytes() / 2 / std::max<int64_t>(row_bytes, 1), 1, kRowsPerBlock);
+    const int64_t first = std::min({rows, kFirstRows, per});
+    add_raw(blocks, first, 0, first, first);
+    const int64_t full = (rows - first) / per, tail = (rows - first) % per;
+    add_raw(blocks, per, 0, per, per, full);
+    add_raw(blocks, tail, 0, tail, tail, tail > 0 ? 1 : 0);
   }
-  // Constants (biases, multipliers) come with the first block; the other reads spread by the raw bits, the
-  // kept part of each block's load in its raw proportion.
-  const int64_t const_bytes = std::min<int64_t>(st.dram_read_bytes, f.bias_bytes + f.meta_bytes);
-  spread(st.dram_read_bytes - const_bytes, blocks, &Block::load,
-         [](Block& b, int64_t part) { b.keep = b.keep == 0 ? 0 : mul_div(part, b.keep, b.load); });
-  blocks[0].load += const_bytes;
-  spread(st.dram_write_bytes, blocks, &Block::store, [](Block&, int64_t) {});
-  // The unit's cycles in proportion to the tiles or rows of each block; should a block get none (an op
+  // Constants (biases, multipliers) come with the first block; the other reads spread by the raw bits. The
+  // unit's cycles go in proportion to the tiles or rows of each block; should a block get none (an op
   // shorter than its blocks), the op moves as one block.
-  spread(st.compute_cycles, blocks, &Block::compute, [](Block&, int64_t) {});
+  const int64_t const_bytes = std::min<int64_t>(st.dram_read_bytes, f.bias_bytes + f.meta_bytes);
+  scale(blocks, st.dram_read_bytes - const_bytes, st.dram_write_bytes, st.compute_cycles);
+  blocks[0].load += const_bytes;
   for (const Block& b : blocks)
     if (b.compute < 1) {
       Block one;
       for (const Block& x : blocks) one.load += x.load * x.count, one.keep += x.keep * x.count, one.store += x.store * x.count;
       one.compute = st.compute_cycles;
       blocks.assign(1, one);
+      plan.repeats.clear();
       return;
     }
 }
 
-TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfig& mem) {
+TransferTimes transfer_times(const TransferPlan& plan, const MemoryConfig& mem) {
+  const std::vector<Block>& blocks = plan.blocks;
   int64_t n = 0;
   for (const Block& b : blocks) n += b.count;
   if (n == 0) return {};
@@ -350,11 +376,12 @@ TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfi
   const Block* last_run = &blocks.back();
   thread_local std::vector<int64_t> end;  // compute end of every block; sweeps cost many ops: no allocation per op
   end.resize(static_cast<size_t>(n));
+  auto end_at = [&](int64_t k) -> int64_t& { return end[static_cast<size_t>(k)]; };
   int64_t next_store = 0, last_stored = 0, max_stored = 0;  // blocks before next_store have their stores placed
   Cursor store_at{blocks.data(), last_run, blocks[0].count};
   auto place_stores = [&](int64_t upto, int64_t before) {  // the stores of blocks < upto queued at or before `before`
-    for (; next_store < upto && end[static_cast<size_t>(next_store)] <= before; ++next_store, store_at.next()) {
-      const int64_t e = end[static_cast<size_t>(next_store)], bytes = store_at.run->store;
+    for (; next_store < upto && end_at(next_store) <= before; ++next_store, store_at.next()) {
+      const int64_t e = end_at(next_store), bytes = store_at.run->store;
       last_stored = bytes > 0 ? transfer(e, bytes, store_size) : e;
       max_stored = std::max(max_stored, last_stored);
     }
@@ -364,9 +391,13 @@ TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfi
   int64_t freed = 0;           // blocks before it have freed their bytes
   Cursor free_at{blocks.data(), last_run, blocks[0].count};
   auto free_next = [&] { held -= free_at.run->load - free_at.run->keep, ++freed, free_at.next(); };
-  // A step's state relative to its compute end; when two blocks of a run leave the same state (and the ends
-  // the freeing and the stores still look back on, all inside the run, step by the same delta), every later
-  // block of the run repeats the step shifted by that delta: the rest of the run is jumped over.
+  const int64_t window = mem.window_bytes();
+  int64_t j = 0, last_end = 0;  // the next block; the last compute end
+
+  // Jumping ahead. The state after a step, relative to the last compute end: when it is the same after two
+  // consecutive periods (one block of a run, or one copy of a Repeat), and every compute end the freeing and
+  // the stores still look back on lies inside the periodic stretch and steps by the same delta, the next
+  // periods repeat the last one shifted by that delta, and are jumped over.
   struct State {
     int64_t queued, channel_free, last_stored, max_stored, freed, stored, held, delta, busy;
     bool operator==(const State& o) const {
@@ -374,20 +405,59 @@ TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfi
              freed == o.freed && stored == o.stored && held == o.held && delta == o.delta && busy == o.busy;
     }
   };
-  int64_t j = 0, last_end = 0;
-  for (const Block& b : blocks) {
+  auto state = [&](int64_t prev_end, int64_t prev_busy) {
+    return State{queued - last_end, channel_free - last_end, last_stored - last_end, max_stored - last_end, j - freed,
+                 j - next_store, held, last_end - prev_end, out.channel_busy - prev_busy};
+  };
+  // Whether the compute ends the state looks back on, from `back` to the last, step by `delta` every `period`
+  // blocks, inside the stretch that starts at block `from`.
+  auto periodic = [&](int64_t period, int64_t delta, int64_t from) {
+    const int64_t back = std::min(freed, next_store);
+    if (back - period < from) return false;
+    for (int64_t k = back; k < j; ++k)
+      if (end_at(k) - end_at(k - period) != delta) return false;
+    return true;
+  };
+  // Shifts the state by `times` periods of `blocks` blocks and `runs` runs.
+  auto jump = [&](const State& s, int64_t times, int64_t period_blocks, size_t period_runs) {
+    for (int64_t k = j; k < j + times * period_blocks; ++k) end_at(k) = end_at(k - period_blocks) + s.delta;
+    const int64_t shift = times * s.delta;
+    queued += shift, channel_free += shift, last_stored += shift, max_stored += shift, last_end += shift;
+    out.channel_busy += times * s.busy;
+    freed += times * period_blocks, next_store += times * period_blocks;
+    if (period_runs == 0) {  // inside one run
+      free_at.left -= times * period_blocks, store_at.left -= times * period_blocks;
+    } else {  // whole copies: the same place in a later copy
+      free_at.run += times * static_cast<int64_t>(period_runs), store_at.run += times * static_cast<int64_t>(period_runs);
+    }
+    j += times * period_blocks;
+  };
+
+  size_t next_repeat = 0;                 // the next or current Repeat
+  State copy_prev{};                      // after the previous copy of the current Repeat
+  int64_t copy_end = 0, copy_busy = 0, copy_start_block = 0, copy_blocks = 0;
+  for (size_t ri = 0; ri < blocks.size(); ++ri) {
+    const auto repeat_end = [&](const Repeat& r) { return r.first + r.runs * static_cast<size_t>(r.times); };
+    while (next_repeat < plan.repeats.size() && repeat_end(plan.repeats[next_repeat]) <= ri) ++next_repeat;
+    if (next_repeat < plan.repeats.size() && plan.repeats[next_repeat].first == ri)
+      copy_start_block = j, copy_end = last_end, copy_busy = out.channel_busy;
+    const Block& b = blocks[ri];
     State prev{};
     int64_t prev_end = last_end, prev_busy = out.channel_busy, next_try = 2;
     for (int64_t c = 0; c < b.count; ++c, ++j) {
-      if (mem.double_buffer && c == 1 && b.load > 0 && held + (b.count - 1) * b.load <= mem.window_bytes()) {
+      if (mem.double_buffer && c == 1 && held + (b.count - 1) * b.load <= window) {
         // The rest of the run fits the window as it is: its loads queue now, behind the first one, and no
         // store is placed before them (every earlier one due by now is placed; the run's own end later).
         // What the general step below would do, without its checks: sweeps cost many such runs.
         const int64_t d = mem.transfer_cycles(b.load);
         for (; c < b.count; ++c, ++j) {
-          channel_free += d;
-          out.channel_busy += d;
-          last_end = end[static_cast<size_t>(j)] = std::max(last_end, channel_free + mem.dram_latency_cycles) + b.compute;
+          int64_t arrive = queued;
+          if (d > 0) {
+            channel_free += d;
+            out.channel_busy += d;
+            arrive = channel_free + mem.dram_latency_cycles;
+          }
+          last_end = end_at(j) = std::max(last_end, arrive) + b.compute;
         }
         held += (b.count - 1) * b.load, kept += (b.count - 1) * b.keep;
         break;
@@ -395,9 +465,9 @@ TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfi
       if (mem.double_buffer) {
         // The load queues at the first cycle (not before the previous one's) at which it fits the window, or
         // at which everything freeable has been freed; blocks free their bytes at their compute end, in order.
-        while (freed < j && end[static_cast<size_t>(freed)] <= queued) free_next();
-        while (!(held == kept || held + b.load <= mem.window_bytes())) {
-          queued = std::max(queued, end[static_cast<size_t>(freed)]);
+        while (freed < j && end_at(freed) <= queued) free_next();
+        while (!(held == kept || held + b.load <= window)) {
+          queued = std::max(queued, end_at(freed));
           free_next();
         }
         place_stores(j, queued);
@@ -407,30 +477,38 @@ TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfi
       }
       held += b.load, kept += b.keep;
       const int64_t arrive = b.load > 0 ? transfer(queued, b.load, load_size) : queued;
-      last_end = end[static_cast<size_t>(j)] = std::max(last_end, arrive) + b.compute;
+      last_end = end_at(j) = std::max(last_end, arrive) + b.compute;
       const int64_t rest = b.count - 1 - c;
       if (c + 1 >= next_try && rest > 0) {  // the state is looked at only where a jump may be tried
-        const State now{queued - last_end, channel_free - last_end, last_stored - last_end, max_stored - last_end, j - freed,
-                        j - next_store, held, last_end - prev_end, out.channel_busy - prev_busy};
-        const int64_t back = std::min(freed, next_store);
-        if (c >= next_try && now == prev && back > j - c) {
-          bool periodic = true;
-          for (int64_t k = back; k <= j && periodic; ++k) periodic = end[static_cast<size_t>(k)] - end[static_cast<size_t>(k - 1)] == now.delta;
-          if (periodic) {
-            for (int64_t k = 1; k <= rest; ++k) end[static_cast<size_t>(j + k)] = last_end + k * now.delta;
-            const int64_t shift = rest * now.delta;
-            queued += shift, channel_free += shift, last_stored += shift, max_stored += shift, last_end += shift;
-            out.channel_busy += rest * now.busy;
-            freed += rest, free_at.left -= rest, next_store += rest, store_at.left -= rest;
-            j += rest, c += rest;
-            continue;
-          }
-        }
+        ++j;
+        const State now = state(prev_end, prev_busy);
+        const bool repeats = c >= next_try && now == prev && periodic(1, now.delta, j - c - 1);
+        if (repeats) jump(now, rest, 1, 0), c += rest;
+        --j;
+        if (repeats) continue;
         if (c >= next_try) next_try = c + 4;  // not yet periodic: look again a few blocks later
         prev = now;
       }
       prev_end = last_end, prev_busy = out.channel_busy;
     }
+    // The end of a copy of a Repeat: the same, a copy at a time.
+    if (next_repeat == plan.repeats.size()) continue;
+    const Repeat& r = plan.repeats[next_repeat];
+    if (ri < r.first || (ri + 1 - r.first) % r.runs != 0) continue;
+    const int64_t copy = static_cast<int64_t>((ri + 1 - r.first) / r.runs) - 1;  // the copy just ended
+    if (copy == 0) {
+      copy_blocks = j - copy_start_block;
+      copy_prev = State{};
+    } else {
+      const State now = state(copy_end, copy_busy);
+      const int64_t left = r.times - 1 - copy;
+      if (copy >= 2 && left > 0 && now == copy_prev && periodic(copy_blocks, now.delta, copy_start_block)) {
+        jump(now, left, copy_blocks, r.runs);
+        ri += static_cast<size_t>(left) * r.runs;
+      }
+      copy_prev = now;
+    }
+    copy_end = last_end, copy_busy = out.channel_busy;
   }
   place_stores(n, last_end);
   out.cycles = std::max(last_end, max_stored);

@@ -47,8 +47,8 @@ int64_t compute_cycles(const OpFacts& f, const HwConfig& hw);
 
 // The blocks the DMA engine moves for an op (docs/cycle-model.md "Memory"): array ops tile by tile in stream
 // order, the other units row by row; st's DRAM bytes and compute cycles are spread over them.
-void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, std::vector<Block>& blocks);
+void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, TransferPlan& plan);
 // The DMA engine's timing (models/dma.hpp) as an event recurrence over the blocks, without a clock.
-TransferTimes transfer_times(const std::vector<Block>& blocks, const MemoryConfig& mem);
+TransferTimes transfer_times(const TransferPlan& plan, const MemoryConfig& mem);
 
 }  // namespace qtsim::model

@@ -153,17 +153,17 @@ int cmd_roofline(int argc, const char* const* argv) {
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const auto& x = r.rows[i];
     if (csv) {
-      std::printf("%s,%s,%s,%.0f,%lld,%lld,%lld,%lld,%lld,%.4f,%s,%.1f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
+      std::printf("%s,%s,%s,%.0f,%lld,%lld,%lld,%lld,%lld,%.4f,%s,%.1f", x.name.c_str(), x.kind, x.unit, x.ops,
                   static_cast<long long>(x.dram_bytes), static_cast<long long>(x.load_weight), static_cast<long long>(x.load_act),
-                  static_cast<long long>(x.load_meta), static_cast<long long>(x.store_act), x.intensity, x.bound.c_str(),
+                  static_cast<long long>(x.load_meta), static_cast<long long>(x.store_act), x.intensity, x.bound,
                   x.roofline_cycles);
       if (with_mapped) std::printf(",%lld", static_cast<long long>(x.mapped_cycles));
       if (with_cycle) std::printf(",%lld", static_cast<long long>(cycle[i]));
       std::printf("\n");
       continue;
     }
-    std::printf("%-14s %-11s %-10s %13.0f %10lld %9.2f %-8s %12.0f", x.name.c_str(), x.kind.c_str(), x.unit.c_str(), x.ops,
-                static_cast<long long>(x.dram_bytes), x.intensity, x.bound.c_str(), x.roofline_cycles);
+    std::printf("%-14s %-11s %-10s %13.0f %10lld %9.2f %-8s %12.0f", x.name.c_str(), x.kind, x.unit, x.ops,
+                static_cast<long long>(x.dram_bytes), x.intensity, x.bound, x.roofline_cycles);
     if (with_mapped) std::printf(" %12lld", static_cast<long long>(x.mapped_cycles));
     if (with_cycle) {
       const double err = cycle[i] > 0 ? (x.roofline_cycles - static_cast<double>(cycle[i])) / static_cast<double>(cycle[i]) : 0;
