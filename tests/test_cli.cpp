@@ -152,6 +152,10 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {array: {rows: 64, cols: 64}, memory: {weight_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("c.yaml:1:") && Catch::Contains("too small for one 64x64 tile"));
   CHECK_THAT(config_error("hw: {array: {dataflow: xs}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("'xs' is not one of: ws, os, is"));
+  CHECK_THAT(config_error("hw: {memory: {banks: 0}}\nworkload: {model: deit_tiny}\n"), Catch::Contains("hw.memory.banks: must be >= 1"));
+  CHECK_THAT(config_error("hw:\n  memory: {banks: 1}\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("c.yaml:2:") && Catch::Contains("double buffering needs at least 2 banks"));
+  CHECK(sim::load_config("", {"hw.memory.banks=1", "hw.memory.double_buffer=false"}).hw.memory.banks == 1);
   // input-stationary tiles live in the input scratchpad
   CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));
