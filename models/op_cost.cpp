@@ -204,9 +204,10 @@ int64_t compute_cycles(const golden::Program& p, size_t index, const HwConfig& h
 }
 
 namespace {
-// The row units' DMA blocks: the first rows alone, so that the unit starts early, then bigger blocks (no
-// bigger than half the window, so that the next one loads behind the one computing).
-constexpr int64_t kFirstRows = 16, kRowsPerBlock = 64;
+// The row units' DMA blocks: the first and the last rows alone, so that the unit starts early and ends soon
+// after the last load, bigger blocks between (no bigger than half the window, so that the next one loads
+// behind the one computing).
+constexpr int64_t kEndRows = 16, kRowsPerBlock = 64;
 
 // Raw proportions of one op's blocks before scaling to its byte and cycle counts: bits read (of which `keep`
 // stay on chip for later blocks), output elements written, tiles or rows computed; `count` such blocks in a
@@ -239,8 +240,8 @@ void first_middle_last(int64_t n, Make make) {
 // One GEMM's blocks: the array walks passes over one operand (ws: B by C columns, is: A by C rows, os: A by R
 // rows) while the other streams, re-read each pass unless it stays on chip (array_traffic's rule). A pass
 // moves in blocks of its tiles (K tiles under ws and is, N tiles under os): the first pass tile by tile, so
-// that the array starts on its first tile's data; later passes in as few blocks as fit half the DMA window
-// each, so that the next block loads behind the one computing.
+// that the array starts on its first tile's data; later passes in as few blocks alike in size as fit half the
+// DMA window each, so that the next block loads behind the one computing.
 void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_t b_bits, std::vector<Block>& out,
                   std::vector<Repeat>& repeats) {
   const int64_t R = hw.array.rows, C = hw.array.cols, m = g.m, k = g.k, n = g.n, kw = R * g.lanes;
@@ -277,11 +278,13 @@ void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_
   };
   pass(0, 1, 1);
   if (passes < 2) return;
-  // tiles of a later pass per block: as many as fit half the window (under os after A's rows), at least one
-  const int64_t half = mem.window_bytes() * 8 / 2;
+  // tiles of a later pass per block: as many as fit half the window left beside the streamed operand when it
+  // stays (and under os beside A's rows of the pass), at least one
+  const int64_t half = (mem.window_bytes() * 8 - (stays ? s_rows * k * s_bits : 0)) / 2;
   const int64_t room = df == Dataflow::os ? half - R * k * p_bits : half;
   const int64_t tile_bits = df == Dataflow::os ? C * k * (stays ? 0 : s_bits) : kw * (width * p_bits + (stays ? 0 : s_rows * s_bits));
-  const int64_t per = tile_bits == 0 ? tiles : std::clamp<int64_t>(room / tile_bits, 1, tiles);
+  const int64_t most = tile_bits == 0 ? tiles : std::clamp<int64_t>(room / tile_bits, 1, tiles);
+  const int64_t per = ceil_div(tiles, ceil_div(tiles, most));  // blocks of a pass alike in size: uneven ones leave the channel idle
   if (passes > 2) pass(1, passes - 2, per);
   pass(passes - 1, 1, per);
 }
@@ -319,15 +322,16 @@ void transfer_plan(const OpFacts& f, const HwConfig& hw, const OpStats& st, Tran
     first_middle_last(f.g.k / f.group, [&](int64_t i, int64_t count) { add_raw(blocks, 1, 0, i + 1 == f.g.k / f.group ? 1 : 0, 1, count); });
   } else if (is_array_op(f.kind)) {
     for (int64_t b = 0; b < f.g.batches; ++b) array_blocks(hw, f.g, f.a_bits, f.b_bits, blocks, plan.repeats);
-  } else {  // rows of the unit's input: kFirstRows, then kRowsPerBlock at a time, then the rest
+  } else {  // rows of the unit's input: kEndRows, then kRowsPerBlock at a time and the rest, then kEndRows
     const int64_t rows = f.in_elems / std::max<int64_t>(f.len, 1);
     const int64_t row_bytes = (st.dram_read_bytes - f.bias_bytes - f.meta_bytes) / std::max<int64_t>(rows, 1);
-    const int64_t per = std::clamp<int64_t>(hw.memory.window_bytes() / 2 / std::max<int64_t>(row_bytes, 1), 1, kRowsPerBlock);
-    const int64_t first = std::min({rows, kFirstRows, per});
+    const int64_t most = std::clamp<int64_t>(hw.memory.window_bytes() / 2 / std::max<int64_t>(row_bytes, 1), 1, kRowsPerBlock);
+    const int64_t first = std::min({rows, kEndRows, most}), last = std::min({rows - first, kEndRows, most});
+    const int64_t middle = rows - first - last, per = middle > 0 ? ceil_div(middle, ceil_div(middle, most)) : 1;  // alike in size
     add_raw(blocks, first, 0, first, first);
-    const int64_t full = (rows - first) / per, tail = (rows - first) % per;
-    add_raw(blocks, per, 0, per, per, full);
-    add_raw(blocks, tail, 0, tail, tail, tail > 0 ? 1 : 0);
+    add_raw(blocks, per, 0, per, per, middle / per);
+    add_raw(blocks, middle % per, 0, middle % per, middle % per, middle % per > 0 ? 1 : 0);
+    add_raw(blocks, last, 0, last, last, last > 0 ? 1 : 0);
   }
   // Constants (biases, multipliers) come with the first block; the other reads spread by the raw bits. The
   // unit's cycles go in proportion to the tiles or rows of each block; should a block get none (an op

@@ -2,7 +2,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <tuple>
 
 #include "models/analytic.hpp"
 #include "models/llm_roofline.hpp"
@@ -280,5 +282,30 @@ TEST_CASE("every shipped sweep runs to one row per point", "[sim][sweep][configs
     CHECK(csv.rows.size() == s.points.size());
     ++sweeps;
   }
-  CHECK(sweeps == 3);
+  CHECK(sweeps == 4);
+}
+
+TEST_CASE("the memory sweep: double buffering and more bandwidth never slow the DeiT-Tiny layer down", "[sim][sweep][configs]") {
+  const std::string path = std::string(QTSIM_CONFIG_DIR) + "/sweeps/deit_tiny_memory.yaml";
+  const std::string out = scratch("memory_sweep");
+  REQUIRE(run({"sweep", path, "--out", out, "-j", "2"}) == 0);
+  const Csv csv = read_csv(out + "/sweep.csv");
+  // (double_buffer, banks, KiB, bytes per cycle) -> cycles
+  std::map<std::tuple<std::string, std::string, int, int>, int64_t> cycles;
+  for (size_t i = 0; i < csv.rows.size(); ++i)
+    cycles[{csv.at(i, "hw.memory.double_buffer"), csv.at(i, "hw.memory.banks"), std::stoi(csv.at(i, "hw.memory.input_kib")),
+            std::stoi(csv.at(i, "hw.memory.dram_bytes_per_cycle"))}] = std::stoll(csv.at(i, "cycles"));
+  REQUIRE(cycles.size() == 96);
+  int faster = 0;
+  for (const auto& [k, c] : cycles) {
+    const auto& [db, banks, kib, bw] = k;
+    INFO(db << " " << banks << " banks " << kib << " KiB " << bw << " B/cycle");
+    if (db == "true") {
+      const int64_t serial = cycles.at({"false", banks, kib, bw});
+      CHECK(c <= serial);
+      faster += c < serial;
+    }
+    if (bw < 64) CHECK(cycles.at({db, banks, kib, bw * 2}) <= c);
+  }
+  CHECK(faster == 48);  // overlapping transfers with compute pays at every point
 }
