@@ -174,15 +174,15 @@ int cmd_run(int argc, const char* const* argv) {
   report["ops"] = ops;
 
   std::printf("qtsim run: %s (%s)\n", p.name.c_str(), c.source.c_str());
-  std::printf("%-14s %-12s %6s %6s %6s %12s %10s %6s\n", "op", "kind", "M", "K", "N", "MACs", "cycles", "util");
+  std::printf("%-14s %-12s %6s %6s %6s %12s %10s %8s %6s\n", "op", "kind", "M", "K", "N", "MACs", "cycles", "stall", "util");
   for (const auto& o : ops) {
     auto num = [&](const char* k) { return o.contains(k) ? std::to_string(o[k].get<int64_t>()) : std::string("-"); };
     const std::string util = o.contains("utilization") && o["macs"].get<int64_t>() > 0
                                  ? std::to_string(static_cast<int>(o["utilization"].get<double>() * 100 + 0.5)) + "%"
                                  : "-";
-    std::printf("%-14s %-12s %6s %6s %6s %12s %10s %6s\n", o["name"].get<std::string>().c_str(),
+    std::printf("%-14s %-12s %6s %6s %6s %12s %10s %8s %6s\n", o["name"].get<std::string>().c_str(),
                 o["kind"].get<std::string>().c_str(), num("M").c_str(), num("K").c_str(), num("N").c_str(),
-                num("macs").c_str(), num("cycles").c_str(), util.c_str());
+                num("macs").c_str(), num("cycles").c_str(), num("stall_cycles").c_str(), util.c_str());
   }
   std::printf("golden: %.3f s, %.1f M MACs, %zu taps\n", golden_s, static_cast<double>(macs) / 1e6, taps.order.size());
   if (use_model) {
