@@ -261,8 +261,8 @@ void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_
     const int64_t w = part(p, width, extent);
     const bool stream = p == 0 || !stays;
     const size_t before = out.size();
-    size_t runs = 0;  // of one pass
-    for (int64_t i = 0; i < count; ++i, runs = runs ? runs : out.size() - before)
+    const int64_t before_count = out.empty() ? 0 : out.back().count;
+    auto one = [&] {
       first_middle_last(ceil_div(tiles, per), [&](int64_t t, int64_t c) {
         const bool last = (t + 1) * per >= tiles;
         if (df == Dataflow::os) {
@@ -273,8 +273,19 @@ void array_blocks(const HwConfig& hw, const GemmShape& g, int64_t a_bits, int64_
           add_raw(out, w * kc * p_bits + s, stays ? s : 0, last ? (df == Dataflow::ws ? m * w : w * n) : 0, ceil_div(kc, kw), c);
         }
       });
-    // passes of several runs that did not merge into one another: copies
-    if (count > 1 && runs > 1 && out.size() - before == runs * static_cast<size_t>(count)) repeats.push_back({before, runs, count});
+    };
+    one();
+    if (count == 1) return;
+    const size_t runs = out.size() - before;
+    if (before > 0 && out[before - 1].count != before_count) {  // the pass began inside the run before it
+      for (int64_t i = 1; i < count; ++i) one();
+    } else if (runs == 1) {  // a pass of alike blocks: one longer run
+      out.back().count *= count;
+    } else {  // copies of the pass's runs, jumped over by the recurrence when they repeat in time
+      const std::vector<Block> copy(out.begin() + static_cast<std::ptrdiff_t>(before), out.end());
+      for (int64_t i = 1; i < count; ++i) out.insert(out.end(), copy.begin(), copy.end());
+      repeats.push_back({before, runs, count});
+    }
   };
   pass(0, 1, 1);
   if (passes < 2) return;
