@@ -46,8 +46,8 @@ Roofline roofline(const golden::Program& p, const std::vector<OpFacts>& facts, c
     RooflineRow row;
     row.name = op.name;
     row.kind = golden::op_kind_name(op.kind);
-    const std::string_view unit = op_unit(op.kind);
     row.unit = op_unit(op.kind);
+    const std::string_view unit = row.unit;
     const OpFacts& f = facts[i];
     OpStats st;
     account_traffic(f, hw, st);

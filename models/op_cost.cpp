@@ -459,7 +459,7 @@ TransferTimes transfer_times(const TransferPlan& plan, const MemoryConfig& mem) 
     const Block& b = blocks[ri];
     State prev{};
     int64_t prev_end = last_end, prev_busy = out.channel_busy, next_try = 2;
-    for (int64_t c = 0; c < b.count; ++c, ++j) {
+    for (int64_t c = 0; c < b.count; ++c) {  // j: block c of the run, then the next once its end is set
       if (mem.double_buffer && c == 1 && held + (b.count - 1) * b.load <= window) {
         // The rest of the run fits the window as it is: its loads queue now, behind the first one, and no
         // store is placed before them (every earlier one due by now is placed; the run's own end later).
@@ -492,15 +492,15 @@ TransferTimes transfer_times(const TransferPlan& plan, const MemoryConfig& mem) 
       }
       held += b.load, kept += b.keep;
       const int64_t arrive = b.load > 0 ? transfer(queued, b.load, load_size) : queued;
-      last_end = end_at(j) = std::max(last_end, arrive) + b.compute;
+      last_end = end_at(j++) = std::max(last_end, arrive) + b.compute;
       const int64_t rest = b.count - 1 - c;
       if (c + 1 >= next_try && rest > 0) {  // the state is looked at only where a jump may be tried
-        ++j;
         const State now = state(prev_end, prev_busy);
-        const bool repeats = c >= next_try && now == prev && periodic(1, now.delta, j - c - 1);
-        if (repeats) jump(now, rest, 1, 0), c += rest;
-        --j;
-        if (repeats) continue;
+        if (c >= next_try && now == prev && periodic(1, now.delta, j - c - 1)) {
+          jump(now, rest, 1, 0);
+          c += rest;
+          continue;
+        }
         if (c >= next_try) next_try = c + 4;  // not yet periodic: look again a few blocks later
         prev = now;
       }
