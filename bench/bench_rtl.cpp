@@ -2,6 +2,7 @@
 // run: simulated cycles per second of
 //   - the MAC array alone (8x8, 16x16, 32x32, weight-stationary) on DeiT-Tiny fc1 (197 x 192 x 768),
 //   - the requant lanes on fc1's accumulators,
+//   - the DMA engine and DRAM channel on 2,000 blocks, compute-bound and memory-bound,
 //   - the whole accelerator on a DeiT-Tiny INT8 encoder layer with every unit `rtl` against every unit
 //     SystemC (one accelerator per process: each run in a child process),
 // with values and cycle counts compared (exit 1 if any differ).
@@ -21,6 +22,7 @@
 #include "models/accelerator.hpp"
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
+#include "models/rtl_dma.hpp"
 #include "models/rtl_mac_array.hpp"
 #include "models/rtl_requant_unit.hpp"
 
@@ -56,7 +58,7 @@ LayerRun layer_in_child(int64_t size, bool rtl) {
     const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1);
     model::HwConfig h;
     h.array = {size, size, model::Dataflow::ws, true};
-    if (rtl) h.rtl = {true, true, true, true, true};
+    if (rtl) h.rtl = {true, true, true, true, true, true};
     const auto t0 = Clock::now();
     const model::ModelRun run = model::run_on_model(c.lowered.program, c.lowered.inputs, h);
     LayerRun r{run.total_cycles, seconds_since(t0), 1469598103934665603ull};
@@ -94,6 +96,8 @@ int sc_main(int, char**) {
 
   // The array alone (every unit of this process elaborated before the first run).
   model::RtlRequantUnit rq("rq");
+  model::DmaEngine dma("dma");
+  model::RtlDmaEngine rtl_dma("rtl_dma");
   model::Ppu ppu("ppu", model::RtlRequantUnit::kLanes);
   std::vector<std::unique_ptr<model::MacArray>> sc;
   std::vector<std::unique_ptr<model::RtlMacArray>> rtl;
@@ -154,5 +158,30 @@ int sc_main(int, char**) {
   std::printf("\nrequant stream 197 x 768, 16 lanes: %lld cycles; SystemC %.2f Mcycles/s, RTL %.2f Mcycles/s  %s\n",
               static_cast<long long>(rq_cycles), static_cast<double>(ppu_cycles) / ppu_s * 1e-6,
               static_cast<double>(rq_cycles) / rq_s * 1e-6, rq_ok ? "same values, same cycles" : "DIFFER");
+
+  // The DMA engine: 2,000 blocks of 100 compute cycles, loading 1,000 bytes and storing 500 at 32 B/cycle
+  // (compute-bound) and at 8 B/cycle (memory-bound).
+  std::printf("\nDMA engine and DRAM channel, 2,000 blocks\n");
+  std::printf("  %-14s %10s %12s %12s %14s %14s\n", "plan", "cycles", "SystemC s", "RTL s", "SystemC Mc/s", "RTL Mc/s");
+  for (double bw : {32.0, 8.0}) {
+    model::MemoryConfig mem;
+    mem.dram_bytes_per_cycle = bw;
+    const std::vector<model::Block> blocks{{1000, 0, 100, 500, 2000}};
+    double t_sc = 1e30, t_rtl = 1e30;
+    model::TransferTimes sc_t, rtl_t;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto t0 = Clock::now();
+      sc_t = dma.run(blocks, mem);
+      t_sc = std::min(t_sc, seconds_since(t0));
+      t0 = Clock::now();
+      rtl_t = rtl_dma.run(blocks, mem);
+      t_rtl = std::min(t_rtl, seconds_since(t0));
+    }
+    const bool ok = sc_t.cycles == rtl_t.cycles && sc_t.channel_busy == rtl_t.channel_busy;
+    same = same && ok;
+    std::printf("  %-14s %10lld %12.4f %12.4f %14.2f %14.2f  %s\n", bw == 32.0 ? "compute-bound" : "memory-bound",
+                static_cast<long long>(sc_t.cycles), t_sc, t_rtl, static_cast<double>(sc_t.cycles) / t_sc * 1e-6,
+                static_cast<double>(rtl_t.cycles) / t_rtl * 1e-6, ok ? "same cycles" : "DIFFER");
+  }
   return same ? 0 : 1;
 }

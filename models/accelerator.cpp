@@ -45,6 +45,10 @@ void HwConfig::check() const {
   if ((rtl.shiftmax || rtl.shiftgelu || rtl.ilayernorm) && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
     throw std::invalid_argument("the nonlinear units' RTL is built for " + std::to_string(RtlShiftmaxUnit::kLanes) + " lanes, not " +
                                 std::to_string(nonlinear_lanes) + " (add the parameter set to rtl/CMakeLists.txt and models/rtl_row_units)");
+  if (rtl.dma && memory.dram_latency_cycles >= RtlDmaEngine::kTransfers)
+    throw std::invalid_argument("the DMA RTL holds " + std::to_string(RtlDmaEngine::kTransfers) +
+                                " transfers in flight: DRAM latency must be below " + std::to_string(RtlDmaEngine::kTransfers) +
+                                " cycles, not " + std::to_string(memory.dram_latency_cycles) + " (raise LDEPTH in rtl/CMakeLists.txt and RtlDmaEngine)");
   if (rtl.array)
     if (const std::string why = RtlMacArray::unsupported(array); !why.empty()) throw std::invalid_argument(why);
 }
@@ -62,6 +66,7 @@ struct Accelerator : sc_core::sc_module {
   RtlShiftGeluUnit rtl_shiftgelu;
   RtlILayerNormUnit rtl_ilayernorm;
   DmaEngine dma;
+  RtlDmaEngine rtl_dma;
   HwConfig hw;
   Accelerator(sc_core::sc_module_name name, const HwConfig& h)
       : sc_module(name),
@@ -76,6 +81,7 @@ struct Accelerator : sc_core::sc_module {
         rtl_shiftgelu("rtl_shiftgelu"),
         rtl_ilayernorm("rtl_ilayernorm"),
         dma("dma"),
+        rtl_dma("rtl_dma"),
         hw(h) {}
 
   // One GEMM on the array; c holds the bias (or zeros) on entry. Returns the cycles it took.
@@ -306,7 +312,7 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
     st.compute_cycles = st.cycles;
     TransferPlan plan;
     transfer_plan(facts, hw, st, plan);
-    const TransferTimes tt = acc.dma.run(plan.blocks, hw.memory);
+    const TransferTimes tt = hw.rtl.dma ? acc.rtl_dma.run(plan.blocks, hw.memory) : acc.dma.run(plan.blocks, hw.memory);
     st.cycles = tt.cycles;
     st.dram_busy_cycles = tt.channel_busy;
     st.stall_cycles = st.cycles - st.compute_cycles;

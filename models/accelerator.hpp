@@ -9,6 +9,7 @@
 #include "models/dma.hpp"
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
+#include "models/rtl_dma.hpp"
 #include "models/rtl_mac_array.hpp"
 #include "models/rtl_requant_unit.hpp"
 #include "models/rtl_row_units.hpp"
@@ -22,8 +23,10 @@ struct RtlUnits {
   bool shiftmax = false;    // rtl/qtsim_shiftmax.sv
   bool shiftgelu = false;
   bool ilayernorm = false;
+  bool dma = false;         // rtl/qtsim_dma.sv with its DRAM channel
   bool operator==(const RtlUnits& o) const {
-    return array == o.array && ppu == o.ppu && shiftmax == o.shiftmax && shiftgelu == o.shiftgelu && ilayernorm == o.ilayernorm;
+    return array == o.array && ppu == o.ppu && shiftmax == o.shiftmax && shiftgelu == o.shiftgelu && ilayernorm == o.ilayernorm &&
+           dma == o.dma;
   }
 };
 

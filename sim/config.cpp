@@ -35,12 +35,13 @@ void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value)
 
 namespace {
 // The units of run.impl, and where each one's choice lives.
-constexpr const char* kUnits[] = {"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm"};
+constexpr const char* kUnits[] = {"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm", "dma"};
 bool* unit_flag(model::RtlUnits& r, const std::string& unit) {
   if (unit == "array") return &r.array;
   if (unit == "ppu") return &r.ppu;
   if (unit == "shiftmax") return &r.shiftmax;
   if (unit == "shiftgelu") return &r.shiftgelu;
+  if (unit == "dma") return &r.dma;
   return &r.ilayernorm;
 }
 
@@ -266,7 +267,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
         for (const auto& kv : impl) {
           const std::string unit = kv.first.as<std::string>();
           if (std::find(units.begin(), units.end(), unit) == units.end())
-            r.fail_at(kv.first, "impl", "unknown unit '" + unit + "' (array, ppu, shiftmax, shiftgelu, ilayernorm)");
+            r.fail_at(kv.first, "impl", "unknown unit '" + unit + "' (array, ppu, shiftmax, shiftgelu, ilayernorm, dma)");
           apply(unit, kv.second.as<std::string>(), kv.second);
         }
       } else {

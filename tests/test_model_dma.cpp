@@ -1,30 +1,51 @@
 // The DMA engine and DRAM channel: the clocked engine against closed forms derived by hand for plans simple
-// enough to reason about, and against the event recurrence the analytic executor uses on random plans;
-// the blocks an op is cut into against the op's byte counts.
+// enough to reason about, and against the event recurrence the analytic executor uses on random plans; its
+// RTL (Verilated) against both, everywhere; the blocks an op is cut into against the op's byte counts.
 #include <catch2/catch.hpp>
 
 #include <memory>
 #include <random>
+#include <stdexcept>
+#include <string>
 
 #include "golden/lower.hpp"
 #include "models/dma.hpp"
 #include "models/op_cost.hpp"
+#include "models/rtl_dma.hpp"
 
 using namespace qtsim;
 using model::Block;
 
 namespace {
-model::DmaEngine& engine() {  // one SystemC elaboration per process
-  static std::unique_ptr<model::DmaEngine> e = std::make_unique<model::DmaEngine>("dma");
+struct Engines {  // one SystemC elaboration per process: every module before the first run
+  model::DmaEngine model{"dma"};
+  model::RtlDmaEngine rtl{"rtl_dma"};
+};
+Engines& engines() {
+  static std::unique_ptr<Engines> e = std::make_unique<Engines>();
   return *e;
 }
+model::DmaEngine& engine() { return engines().model; }
 
-// Both implementations, required to agree.
-model::TransferTimes times(const model::TransferPlan& plan, const model::MemoryConfig& m) {
+// Plans the RTL could not run within its bounds (it says so); the random test keeps count.
+int rtl_out_of_bounds = 0;
+
+// The three implementations, required to agree (the RTL, slower, where asked).
+model::TransferTimes times(const model::TransferPlan& plan, const model::MemoryConfig& m, bool with_rtl = true) {
   const model::TransferTimes clocked = engine().run(plan.blocks, m);
   const model::TransferTimes events = model::transfer_times(plan, m);
   CHECK(clocked.cycles == events.cycles);
   CHECK(clocked.channel_busy == events.channel_busy);
+  if (!with_rtl) return clocked;
+  try {
+    const model::TransferTimes rtl = engines().rtl.run(plan.blocks, m);
+    CHECK(rtl.cycles == clocked.cycles);
+    CHECK(rtl.channel_busy == clocked.channel_busy);
+  } catch (const std::runtime_error& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find("blocks ahead of the unit") != std::string::npos);
+    ++rtl_out_of_bounds;
+  }
   return clocked;
 }
 model::TransferTimes times(const std::vector<Block>& blocks, const model::MemoryConfig& m) { return times(model::TransferPlan{blocks, {}}, m); }
@@ -129,12 +150,14 @@ TEST_CASE("DMA: the clocked engine equals the event recurrence on random plans",
     INFO("trial " << trial);
     int64_t bytes = 0, compute = 0;
     for (const Block& x : b) bytes += (x.load + x.store) * x.count, compute += x.compute * x.count;
-    const model::TransferTimes t = times(plan, m);
+    const model::TransferTimes t = times(plan, m, trial % 12 == 0);
     // bounds that hold whatever the order: the unit does all its work, the channel moves every byte
     CHECK(t.cycles >= compute);
     CHECK(t.channel_busy >= m.transfer_cycles(bytes));
     if (bytes > 0) CHECK(t.cycles >= t.channel_busy + m.dram_latency_cycles);
   }
+  // The RTL's 256 descriptors cover all but a few of these plans (runs of 60 small blocks that all fit at once).
+  CHECK(rtl_out_of_bounds <= 1500 / 12 / 10);
 }
 
 TEST_CASE("banks: the DMA fills all but the bank the unit reads; double buffering needs two", "[model][dma]") {
@@ -207,4 +230,23 @@ TEST_CASE("DMA blocks of every op carry exactly the op's DRAM bytes and compute 
         }
       }
     }
+}
+
+TEST_CASE("DMA RTL: its bounds are flagged, never silently wrong", "[model][dma][rtl]") {
+  // One block whose kept bytes overfill the window, then blocks without loads: they all queue the cycle the
+  // first one ends, one more than the RTL's descriptors; a block fewer, and they fit.
+  model::MemoryConfig m = memory(9.5, 32, true);
+  m.input_kib = 0, m.weight_kib = 1, m.banks = 8;
+  const int64_t depth = model::RtlDmaEngine::kDescriptors;
+  auto plan = [&](int64_t zero_load) {
+    return std::vector<Block>{{3372, 2210, 33, 2569}, {0, 0, 45, 1018, zero_load}};
+  };
+  const model::TransferTimes fits = engines().rtl.run(plan(depth - 1), m);
+  const model::TransferTimes model = engine().run(plan(depth - 1), m);
+  CHECK(fits.cycles == model.cycles);
+  CHECK(fits.channel_busy == model.channel_busy);
+  CHECK_THROWS_WITH(engines().rtl.run(plan(depth), m), Catch::Contains("blocks ahead of the unit"));
+  // Every transfer may be in flight for the latency: the RTL's channel holds 512.
+  m.dram_latency_cycles = model::RtlDmaEngine::kTransfers;
+  CHECK_THROWS_WITH(engines().rtl.run(plan(1), m), Catch::Contains("DRAM latency must be below 512"));
 }

@@ -81,7 +81,7 @@ TEST_CASE("requant on the Verilated RTL lanes inside the DeiT-Tiny layer: same t
 TEST_CASE("every unit as Verilated RTL inside the DeiT-Tiny INT8 layer: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 3);
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
-  h.rtl = {true, true, true, true, true};
+  h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);  // every tap against golden; every op's cycles against the closed forms the SystemC model meets
 }
 
@@ -90,21 +90,21 @@ TEST_CASE("W4A8 layer with every unit as RTL on a 32x32 array (two int4 weights 
   o.w_bits = 4;
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 7);
   model::HwConfig h = hw(32, 32, model::Dataflow::ws);
-  h.rtl = {true, true, true, true, true};
+  h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
 }
 
 TEST_CASE("DeiT-Tiny INT8 layer with every unit as RTL on an 8x8 input-stationary array: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 8);
   model::HwConfig h = hw(8, 8, model::Dataflow::is);
-  h.rtl = {true, true, true, true, true};
+  h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
 }
 
 TEST_CASE("DeiT-Tiny INT8 layer with every unit as RTL on a 16x16 output-stationary array: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 9);
   model::HwConfig h = hw(16, 16, model::Dataflow::os);
-  h.rtl = {true, true, true, true, true};
+  h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
 }
 
@@ -143,7 +143,7 @@ TEST_CASE("BinaryViT layer on a 16x16 ws array is bit-exact", "[model][layer][bi
 TEST_CASE("BinaryViT layer with every unit as RTL (XNOR-popcount array): same taps, same cycles", "[model][layer][binary][rtl]") {
   const golden::BinaryCase c = golden::make_binary_case(golden::encoder_dims("deit_tiny", 197), 5);
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
-  h.rtl = {true, true, true, true, true};
+  h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
 }
 
