@@ -57,12 +57,7 @@ TransferTimes RtlDmaEngine::run(const std::vector<Block>& blocks, const MemoryCo
   // The first descriptors are written before the op starts (as the previous op runs, in hardware).
   next_desc_ = 0;
   for (;;) {
-    const Block& b = blocks_[static_cast<size_t>(std::min(next_desc_, n - 1))];
-    top_->desc_valid_i = next_desc_ < n;
-    top_->desc_load_i = static_cast<uint32_t>(b.load);
-    top_->desc_keep_i = static_cast<uint32_t>(b.keep);
-    top_->desc_load_beats_i = static_cast<uint32_t>(mem.transfer_cycles(b.load));
-    top_->desc_store_beats_i = static_cast<uint32_t>(mem.transfer_cycles(b.store));
+    present_descriptor();
     top_->eval();
     if (!(top_->desc_valid_i && top_->desc_ready_o)) break;
     clock();
@@ -81,16 +76,20 @@ TransferTimes RtlDmaEngine::run(const std::vector<Block>& blocks, const MemoryCo
   return {cycles_, static_cast<int64_t>(top_->channel_busy_o)};
 }
 
-bool RtlDmaEngine::step() {
+void RtlDmaEngine::present_descriptor() {
   const int64_t n = static_cast<int64_t>(blocks_.size());
-  top_->run_i = 1;
-  top_->done_i = compute_end_ == t_;
   const Block& b = blocks_[static_cast<size_t>(std::min(next_desc_, n - 1))];
   top_->desc_valid_i = next_desc_ < n;
   top_->desc_load_i = static_cast<uint32_t>(b.load);
   top_->desc_keep_i = static_cast<uint32_t>(b.keep);
   top_->desc_load_beats_i = static_cast<uint32_t>(mem_.transfer_cycles(b.load));
   top_->desc_store_beats_i = static_cast<uint32_t>(mem_.transfer_cycles(b.store));
+}
+
+bool RtlDmaEngine::step() {
+  top_->run_i = 1;
+  top_->done_i = compute_end_ == t_;
+  present_descriptor();
   top_->clk_i = 0;  // the falling edge of the previous cycle, with this cycle's inputs: one evaluation
   top_->eval();
   trace_.dump(edge_time() - half_period());

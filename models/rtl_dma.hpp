@@ -29,6 +29,7 @@ class RtlDmaEngine : public ClockedUnit {
  private:
   bool step() override;
   void clock();
+  void present_descriptor();  // blocks_[next_desc_] on the descriptor port, valid while one is left
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<Vqtsim_dma> top_;
   UnitTrace trace_;  // after top_: closed before the model goes
