@@ -7,16 +7,21 @@
 
 namespace qtsim::model {
 
-TransferTimes DmaEngine::run(const std::vector<Block>& blocks, const MemoryConfig& mem) {
-  if (blocks.empty()) return {};
-  int64_t expected = 0;
-  blocks_.clear();
+int64_t expand_blocks(const std::vector<Block>& blocks, const MemoryConfig& mem, std::vector<Block>& out) {
+  int64_t serial = 0;
+  out.clear();
   for (const Block& b : blocks) {
     if (b.compute < 1 || b.load < 0 || b.store < 0 || b.keep < 0 || b.keep > b.load || b.count < 1)
       throw std::invalid_argument("DMA block: compute and count must be >= 1 and 0 <= keep <= load");
-    expected += b.count * (b.compute + mem.transfer_cycles(b.load) + mem.transfer_cycles(b.store));
-    blocks_.insert(blocks_.end(), static_cast<size_t>(b.count), b);
+    serial += b.count * (b.compute + mem.transfer_cycles(b.load) + mem.transfer_cycles(b.store));
+    out.insert(out.end(), static_cast<size_t>(b.count), b);
   }
+  return serial;
+}
+
+TransferTimes DmaEngine::run(const std::vector<Block>& blocks, const MemoryConfig& mem) {
+  if (blocks.empty()) return {};
+  const int64_t expected = expand_blocks(blocks, mem, blocks_);
   mem_ = mem;
   window_ = mem.window_bytes();
   const size_t n = blocks_.size();

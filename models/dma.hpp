@@ -65,6 +65,10 @@ struct TransferTimes {
   int64_t channel_busy = 0;  // cycles the DRAM channel moved data
 };
 
+// Checks a plan's blocks and expands its runs into `out`, one entry per block; returns the cycles of every
+// transfer and compute one after another (the clocked engines' job lengths). Both engines take plans this way.
+int64_t expand_blocks(const std::vector<Block>& blocks, const MemoryConfig& mem, std::vector<Block>& out);
+
 // The DMA engine and DRAM channel, clocked: one op's blocks per job. Each cycle, in order: a block whose
 // compute ends frees its bytes and queues its store; the next block starts computing once its data has
 // arrived and the previous block is done (a unit waiting for data holds its state: its valid is low); loads

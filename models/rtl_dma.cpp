@@ -29,16 +29,10 @@ void RtlDmaEngine::clock() {
 TransferTimes RtlDmaEngine::run(const std::vector<Block>& blocks, const MemoryConfig& mem) {
   if (blocks.empty()) return {};
   constexpr int64_t kMax = UINT32_MAX;
-  int64_t expected = 0;
-  blocks_.clear();
-  for (const Block& b : blocks) {
-    if (b.compute < 1 || b.load < 0 || b.store < 0 || b.keep < 0 || b.keep > b.load || b.count < 1)
-      throw std::invalid_argument("DMA block: compute and count must be >= 1 and 0 <= keep <= load");
+  const int64_t expected = expand_blocks(blocks, mem, blocks_);
+  for (const Block& b : blocks)
     if (b.load > kMax || mem.transfer_cycles(b.load) > kMax || mem.transfer_cycles(b.store) > kMax)
       throw std::invalid_argument(std::string(name()) + ": the RTL takes blocks of fewer than 2^32 bytes and beats");
-    expected += b.count * (b.compute + mem.transfer_cycles(b.load) + mem.transfer_cycles(b.store));
-    blocks_.insert(blocks_.end(), static_cast<size_t>(b.count), b);
-  }
   const int64_t n = static_cast<int64_t>(blocks_.size());
   if (n > kMax || mem.dram_latency_cycles + 1 > kTransfers)
     throw std::invalid_argument(std::string(name()) + ": the RTL holds " + std::to_string(kTransfers) +
