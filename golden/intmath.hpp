@@ -22,16 +22,16 @@ inline int64_t floor_div_signed(int64_t a, int64_t b) {
   return q;
 }
 
-// round(p / 2^e) with the given tie rule; e <= 0 shifts left. Needs e < bits(Wide) - 1.
+// round(p / 2^e) with the given tie rule, in Wide; e <= 0 shifts left. Needs e < bits(Wide) - 1.
 template <class Wide>
-inline int64_t round_shift(Wide p, int e, Rounding r) {
-  if (e <= 0) return static_cast<int64_t>(p * (static_cast<Wide>(1) << -e));
+inline Wide round_shift(Wide p, int e, Rounding r) {
+  if (e <= 0) return p * (static_cast<Wide>(1) << -e);
   const Wide half = static_cast<Wide>(1) << (e - 1);
-  if (r == Rounding::half_up) return static_cast<int64_t>((p + half) >> e);
+  if (r == Rounding::half_up) return (p + half) >> e;
   Wide q = p >> e;
   const Wide rem = p - q * (static_cast<Wide>(1) << e);  // a multiply: << of a negative value is UB before C++20
   if (rem > half || (rem == half && (q & 1))) ++q;
-  return static_cast<int64_t>(q);
+  return q;
 }
 
 // The I-ViT fixedpoint_mul clamps only at these widths; other widths pass through unclamped.

@@ -7,6 +7,7 @@
 #include "golden/exec.hpp"
 #include "golden/program_builder.hpp"
 #include "golden/gemm.hpp"
+#include "golden/quantize.hpp"
 
 namespace qtsim::golden {
 
@@ -35,7 +36,8 @@ void LowerOptions::check(const EncoderDims& d) const {
       throw std::invalid_argument("group size " + std::to_string(group) + " does not divide K (" + std::to_string(d.dim) +
                                   " and " + std::to_string(d.mlp) + ")");
   }
-  if (logsqrt2_bits < 2 || logsqrt2_bits > 8) throw std::invalid_argument("logsqrt2_bits must be in 2..8");
+  if (logsqrt2_bits < 2 || logsqrt2_bits > kLogSqrt2MaxBits)
+    throw std::invalid_argument("logsqrt2_bits must be in 2.." + std::to_string(kLogSqrt2MaxBits));
 }
 
 namespace {

@@ -160,8 +160,10 @@ int64_t logsqrt2_code_int(int64_t p, const std::vector<int64_t>& thresholds) {
 LogSqrt2Acc logsqrt2_attn_v(const ITensor& codes, const ITensor& v, int bits) {
   if (codes.shape.size() != 3 || v.shape.size() != 3 || codes.shape[0] != v.shape[0] || codes.shape[2] != v.shape[1])
     throw std::invalid_argument("logsqrt2 attn@v needs codes [H,M,T] and v [H,T,D]");
+  if (bits < 1 || bits > kLogSqrt2MaxBits)
+    throw std::invalid_argument("logsqrt2 attn@v: bits must be in 1.." + std::to_string(kLogSqrt2MaxBits) + " (int64 shift-add sums), got " +
+                                std::to_string(bits));
   const int64_t h = codes.shape[0], m = codes.shape[1], t = codes.shape[2], d = v.shape[2];
-  const int64_t s = int64_t{1} << (bits - 1);
   LogSqrt2Acc acc{ITensor({h, m, d}), ITensor({h, m, d})};
   for (int64_t hh = 0; hh < h; ++hh)
     for (int64_t i = 0; i < m; ++i)
@@ -169,8 +171,7 @@ LogSqrt2Acc logsqrt2_attn_v(const ITensor& codes, const ITensor& v, int bits) {
         const int64_t q = codes[(hh * m + i) * t + j];
         if (q == kLogZero) continue;
         ITensor& dst = (q % 2 == 0) ? acc.even : acc.odd;
-        const int64_t sh = s - (q + 1) / 2;  // q even: (q+1)/2 == q/2
-        for (int64_t c = 0; c < d; ++c) dst[(hh * m + i) * d + c] += v[(hh * t + j) * d + c] * (int64_t{1} << sh);
+        for (int64_t c = 0; c < d; ++c) dst[(hh * m + i) * d + c] += logsqrt2_shift_term(v[(hh * t + j) * d + c], q, bits);
       }
   return acc;
 }

@@ -50,11 +50,18 @@ float logsqrt2_value(int64_t code, float delta);
 std::vector<int64_t> logsqrt2_thresholds(float delta, int bits);
 int64_t logsqrt2_code_int(int64_t p, const std::vector<int64_t>& thresholds);
 // attn @ v split by code parity, as shift-adds: even codes sum v << (S - q/2), odd codes sum
-// v << (S - (q+1)/2), S = 2^(b-1). Value = delta * s_v * 2^-S * (even + sqrt(2) * odd).
+// v << (S - (q+1)/2), S = 2^(b-1). Value = delta * s_v * 2^-S * (even + sqrt(2) * odd). The sums are int64,
+// so b is at most kLogSqrt2MaxBits: v << 2^(b-1) over thousands of keys still fits.
+constexpr int kLogSqrt2MaxBits = 6;
 struct LogSqrt2Acc {
   ITensor even, odd;
 };
 LogSqrt2Acc logsqrt2_attn_v(const ITensor& codes /*[H,M,T]*/, const ITensor& v /*[H,T,D]*/, int bits);
+// One key's term of that sum: v << (2^(b-1) - ceil(q/2)), for the even sum when q is even, the odd one when
+// odd; zero for the zero code. The cycle model's shift-add lanes take it from here.
+inline int64_t logsqrt2_shift_term(int64_t v, int64_t q, int bits) {
+  return q == kLogZero ? 0 : v * (int64_t{1} << ((int64_t{1} << (bits - 1)) - (q + 1) / 2));
+}
 
 // BinaryViT (Le & Li) binarisation. Weight row c: alpha_c = mean|W_c| (uncentred), codes sign(W_c - mean(W_c))
 // with sign(0) = 0.

@@ -22,14 +22,21 @@ Dyadic dyadic_from_ratio(double ratio);
 // r = double(s_in) / double(s_out), as the authors' batch_frexp computes it.
 Dyadic dyadic_from_scales(double s_in, float s_out);
 
-inline int64_t requant_value(int64_t z, Dyadic d, Rounding r) {
+// The rounded term round(z m / 2^e), not narrowed: the int64 accumulators of group-wise INT4 GEMMs with
+// small shifts take it past int64 before the clamp.
+inline __int128 requant_value(int64_t z, Dyadic d, Rounding r) {
   // z*m is exact in 64 bits for |z| < 2^32 (|m| < 2^31); wider inputs or shifts take 128 bits.
   constexpr int64_t lim = int64_t{1} << 32;
   if (z > -lim && z < lim && d.e < 62) return round_shift<int64_t>(z * d.m, d.e, r);
   return round_shift<__int128>(static_cast<__int128>(z) * d.m, d.e, r);
 }
 
-inline int64_t requant_clamp(int64_t v, int bits) { return clamps_at(bits) ? clamp_signed(v, bits) : v; }
+// The clamp to the output width; widths the I-ViT code does not clamp saturate at int64.
+inline int64_t requant_clamp(__int128 v, int bits) {
+  const int w = clamps_at(bits) ? bits : 64;
+  const __int128 hi = (static_cast<__int128>(1) << (w - 1)) - 1, lo = -hi - 1;
+  return static_cast<int64_t>(v < lo ? lo : (v > hi ? hi : v));
+}
 
 // Multipliers over the last axis: one (per tensor), or one per `group` consecutive channels
 // (group 1: per channel).

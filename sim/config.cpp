@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "golden/lower_binary.hpp"
+#include "golden/quantize.hpp"
 
 namespace qtsim::sim {
 
@@ -215,7 +216,8 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     }
     c.quant.logsqrt2 = q.get<bool>("logsqrt2", false);
     c.quant.logsqrt2_bits = q.get<int>("logsqrt2_bits", 4);
-    if (c.quant.logsqrt2_bits < 2 || c.quant.logsqrt2_bits > 8) q.fail("logsqrt2_bits", "must be in 2..8");
+    if (c.quant.logsqrt2_bits < 2 || c.quant.logsqrt2_bits > golden::kLogSqrt2MaxBits)
+      q.fail("logsqrt2_bits", "must be in 2.." + std::to_string(golden::kLogSqrt2MaxBits) + " (attn @ v shifts by 2^(bits-1) into int64 sums)");
     c.quant.rounding = parse_enum<Rounding>(q, "rounding", {{"half_even", Rounding::half_even}, {"half_up", Rounding::half_up}},
                                             Rounding::half_even);
     c.quant.numerator = parse_enum<Numerator>(

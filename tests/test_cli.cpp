@@ -94,6 +94,9 @@ TEST_CASE("config errors name file, line, column, key and reason", "[sim][config
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {rounding: up}\n"),
              Catch::Contains("'up' is not one of: half_even, half_up"));
   CHECK_THAT(config_error("workload: {model: vit_huge}\n"), Catch::Contains("unknown model 'vit_huge'"));
+  // 2^(7-1) = 64: attn @ v would shift an int8 v by up to 64 bits
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {logsqrt2: true, logsqrt2_bits: 7}\n"),
+             Catch::Contains("c.yaml:2:") && Catch::Contains("quant.logsqrt2_bits: must be in 2..6"));
   CHECK_THAT(config_error("workload: [1, 2\n"), Catch::Contains("YAML syntax error"));
 }
 

@@ -74,23 +74,28 @@ TEST_CASE("log-sqrt2: the integer comparator bank equals the float code for ever
 }
 
 TEST_CASE("log-sqrt2 shift-add attn @ v equals the dequantised product", "[golden][logsqrt2]") {
-  const int bits = 4, h = 2, m = 3, t = 9, d = 5;
-  ITensor codes({h, m, t}), v({h, t, d});
-  uint64_t st = 5;
-  for (auto& c : codes.data) c = static_cast<int64_t>(splitmix64(st) % 17) - 1;  // -1 (zero) .. 15
-  for (auto& x : v.data) x = static_cast<int64_t>(splitmix64(st) % 256) - 128;
-  const LogSqrt2Acc acc = logsqrt2_attn_v(codes, v, bits);
-  const double delta = 0.7;
-  for (int64_t hh = 0; hh < h; ++hh)
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t c = 0; c < d; ++c) {
-        double ref = 0;
-        for (int64_t j = 0; j < t; ++j)
-          ref += logsqrt2_value(codes[(hh * m + i) * t + j], static_cast<float>(delta)) * static_cast<double>(v[(hh * t + j) * d + c]);
-        const int64_t idx = (hh * m + i) * d + c;
-        const double got = delta * std::ldexp(static_cast<double>(acc.even[idx]) + std::sqrt(2.0) * static_cast<double>(acc.odd[idx]), -8);
-        REQUIRE(got == Approx(ref).margin(1e-5));
-      }
+  // bits 6 is the widest: codes up to 63 shift v by up to 2^5 = 32 bits into the int64 sums
+  for (const int bits : {4, kLogSqrt2MaxBits}) {
+    const int64_t h = 2, m = 3, t = 9, d = 5, codes_n = int64_t{1} << bits;
+    ITensor codes({h, m, t}), v({h, t, d});
+    uint64_t st = 5;
+    for (auto& c : codes.data) c = static_cast<int64_t>(splitmix64(st) % static_cast<uint64_t>(codes_n + 1)) - 1;  // -1 (zero) .. 2^b-1
+    for (auto& x : v.data) x = static_cast<int64_t>(splitmix64(st) % 256) - 128;
+    const LogSqrt2Acc acc = logsqrt2_attn_v(codes, v, bits);
+    const double delta = 0.7;
+    for (int64_t hh = 0; hh < h; ++hh)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t c = 0; c < d; ++c) {
+          double ref = 0;
+          for (int64_t j = 0; j < t; ++j)
+            ref += logsqrt2_value(codes[(hh * m + i) * t + j], static_cast<float>(delta)) * static_cast<double>(v[(hh * t + j) * d + c]);
+          const int64_t idx = (hh * m + i) * d + c;
+          const double got = delta * std::ldexp(static_cast<double>(acc.even[idx]) + std::sqrt(2.0) * static_cast<double>(acc.odd[idx]),
+                                                -(1 << (bits - 1)));
+          REQUIRE(got == Approx(ref).margin(1e-5));
+        }
+  }
+  CHECK_THROWS_AS(logsqrt2_attn_v(ITensor({1, 1, 1}, {0}), ITensor({1, 1, 1}, {1}), kLogSqrt2MaxBits + 1), std::invalid_argument);
 }
 
 TEST_CASE("BinaryViT binarisation: alpha is mean |W|, sign of the centred row, sign(0) = 0", "[golden][binary]") {
