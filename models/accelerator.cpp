@@ -57,10 +57,13 @@ namespace {
 struct Accelerator : sc_core::sc_module {
   MacArray array;
   Ppu ppu;
+  ShiftAddUnit shift_add;  // the post-processing lanes in shift-add mode
   ShiftmaxUnit shiftmax;
   ShiftGeluUnit shiftgelu;
   ILayerNormUnit ilayernorm;
   RtlRequantUnit rtl_requant;
+  RtlGroup4Fold rtl_fold;
+  RtlShiftAdd rtl_shift_add;
   std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
   RtlShiftmaxUnit rtl_shiftmax;
   RtlShiftGeluUnit rtl_shiftgelu;
@@ -72,10 +75,13 @@ struct Accelerator : sc_core::sc_module {
       : sc_module(name),
         array("array", h.array),
         ppu("ppu", h.ppu_lanes),
+        shift_add("shift_add", h.ppu_lanes),
         shiftmax("shiftmax", h.nonlinear_lanes),
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
         rtl_requant("rtl_requant"),
+        rtl_fold("rtl_fold"),
+        rtl_shift_add("rtl_shift_add"),
         rtl_array(h.rtl.array ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
         rtl_shiftmax("rtl_shiftmax"),
         rtl_shiftgelu("rtl_shiftgelu"),
@@ -208,11 +214,13 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
       case OpKind::binarize:
       case OpKind::scale_rows:
       case OpKind::mask_probs:
+      case OpKind::logsqrt2_codes: {
         if (hw.rtl.ppu && op.kind != OpKind::requant && op.kind != OpKind::add_requant) {
           using E = RtlRequantUnit::ElementOp;
           ITensor out;
           const ITensor& x = run.taps.at(op.in[0]);
-          if (op.kind == OpKind::binarize) acc.rtl_requant.start(E::binarize, x, op.vec, {}, out);
+          if (op.kind == OpKind::logsqrt2_codes) acc.rtl_requant.start_codes(x, op.vec, out);
+          else if (op.kind == OpKind::binarize) acc.rtl_requant.start(E::binarize, x, op.vec, {}, out);
           else if (op.kind == OpKind::scale_rows) acc.rtl_requant.start(E::affine, x, op.vec, op.bias, out);
           else acc.rtl_requant.start(E::mask, x, {op.threshold}, {}, out);
           st.cycles = acc.rtl_requant.run_to_done();
@@ -220,8 +228,6 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           st.unit = "ppu";
           break;
         }
-        [[fallthrough]];
-      case OpKind::logsqrt2_codes: {
         const ITensor& x = run.taps.at(op.in[0]);
         const ITensor* y = op.in.size() > 1 ? &run.taps.at(op.in[1]) : nullptr;
         const int64_t c = x.last();
@@ -270,6 +276,7 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         os.back() = N;
         ITensor out(os);
         std::vector<int64_t> scratch(static_cast<size_t>(M * N));
+        std::vector<int64_t> zero(static_cast<size_t>(N)), mult(static_cast<size_t>(N));
         for (int64_t g = 0; g < groups; ++g) {
           std::vector<int32_t> ag(static_cast<size_t>(M * G)), wg(static_cast<size_t>((N + 1) * G), 1);
           for (int64_t i = 0; i < M; ++i)
@@ -278,15 +285,21 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
             for (int64_t j = 0; j < G; ++j) wg[static_cast<size_t>(r * G + j)] = static_cast<int32_t>(codes[static_cast<size_t>(r * w.k + g * G + j)]);
           std::vector<int32_t> ps(static_cast<size_t>(M * (N + 1)), 0);
           st.cycles += acc.gemm(ag.data(), wg.data(), M, G, N + 1, ps.data(), 2);
+          for (int64_t n = 0; n < N; ++n) {
+            zero[static_cast<size_t>(n)] = gc.zero_fx[static_cast<size_t>(n * groups + g)];
+            mult[static_cast<size_t>(n)] = gc.mult[static_cast<size_t>(n * groups + g)];
+          }
           const bool last = g + 1 == groups;
+          const Group4Fold fold{M, N, ps.data(), zero.data(), mult.data(), wide.data(), out.data.data()};
+          if (hw.rtl.ppu) {
+            acc.rtl_fold.start(fold, last);
+            st.cycles += acc.rtl_fold.run_to_done();
+            continue;
+          }
           acc.ppu.start(M * N,
                         [&](int64_t i) {
-                          const int64_t m = i / N, n = i % N;
-                          const size_t gi = static_cast<size_t>(n * groups + g);
-                          __int128& v = wide[static_cast<size_t>(i)];
-                          v += golden::group4_term(ps[static_cast<size_t>(m * (N + 1) + n)], ps[static_cast<size_t>(m * (N + 1) + N)],
-                                                   gc.zero_fx[gi], gc.mult[gi]);
-                          return last ? golden::group4_narrow(v) : 0;
+                          wide[static_cast<size_t>(i)] = fold.folded(i);
+                          return last ? golden::group4_narrow(wide[static_cast<size_t>(i)]) : 0;
                         },
                         last ? out.data.data() : scratch.data());
           st.cycles += acc.ppu.run_to_done();
@@ -296,10 +309,17 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         break;
       }
       case OpKind::logsqrt2_attn_v: {
-        // Shift-adds of v by code: the PPU lanes, one (row, key) pair of d values per beat.
-        golden::run_op(p, op, run.taps);
-        const golden::Shape& cs = p.info(op.in[0]).shape;
-        st.cycles = ppu_cycles(golden::numel(cs) * p.info(op.in[1]).shape[1], hw.ppu_lanes);
+        const ShiftAddJob job{&run.taps.at(op.in[0]), &run.taps.at(op.in[1]), op.bits};
+        ITensor even, odd;
+        if (hw.rtl.ppu) {
+          acc.rtl_shift_add.start(job, even, odd);
+          st.cycles = acc.rtl_shift_add.run_to_done();
+        } else {
+          acc.shift_add.start(job, even, odd);
+          st.cycles = acc.shift_add.run_to_done();
+        }
+        run.taps.put(op.out[0], std::move(even));
+        run.taps.put(op.out[1], std::move(odd));
         st.unit = "ppu";
         break;
       }

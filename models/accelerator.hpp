@@ -10,8 +10,10 @@
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
 #include "models/rtl_dma.hpp"
+#include "models/rtl_group4_fold.hpp"
 #include "models/rtl_mac_array.hpp"
 #include "models/rtl_requant_unit.hpp"
+#include "models/rtl_shift_add.hpp"
 #include "models/rtl_row_units.hpp"
 
 namespace qtsim::model {

@@ -129,8 +129,6 @@ OpFacts op_facts(const golden::Program& p, size_t index) {
     const auto& gw = p.group4_consts.at(op.weight);
     f.meta_bytes += 4 * gw.n * gw.groups();
   }
-  // Shift-add attn @ v: one PPU step per (probability, value column) pair.
-  f.ppu_elems = op.kind == OpKind::logsqrt2_attn_v ? f.in_elems * p.info(op.in[1]).shape[1] : f.out_elems;
   return f;
 }
 
@@ -195,7 +193,8 @@ int64_t compute_cycles(const OpFacts& f, const HwConfig& hw) {
     case OpKind::merge_heads:
     case OpKind::concat_rows:
     case OpKind::take_rows: return 0;
-    default: return ppu_cycles(f.ppu_elems, hw.ppu_lanes);
+    case OpKind::logsqrt2_attn_v: return shift_add_cycles(f.out_elems, f.len, hw.ppu_lanes);  // f.len: the keys
+    default: return ppu_cycles(f.out_elems, hw.ppu_lanes);
   }
 }
 

@@ -28,7 +28,6 @@ struct OpFacts {
   golden::OpKind kind{};
   std::vector<Tensor> in, out;
   int64_t len = 0, in_elems = 0, out_elems = 0;  // in[0]'s rows are in_elems / len
-  int64_t ppu_elems = 0;                         // PPU steps (out_elems but for shift-add attn @ v)
   GemmShape g;                                   // array ops
   int a_bits = 0, b_bits = 0;
   int64_t group = 0;                             // gemm_group4

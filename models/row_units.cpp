@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
+
+#include "golden/gemm_group4.hpp"
+#include "golden/quantize.hpp"
 
 namespace qtsim::model {
 
@@ -10,6 +14,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 int64_t ppu_cycles(int64_t elements, int64_t lanes) { return ceil_div(elements, lanes) + kPpuLatency; }
+int64_t shift_add_cycles(int64_t outputs, int64_t keys, int64_t lanes) { return ceil_div(outputs, lanes) * keys + kPpuLatency; }
 int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes) {
   return rows * (3 * ceil_div(len, lanes) + kDividerCycles);
 }
@@ -53,6 +58,39 @@ void Ppu::start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out) 
 void Ppu::cycle(int64_t, size_t phase, int64_t k) {
   if (phase != 0) return;
   for (int64_t i = beat_first(k); i < beat_last(k, count_); ++i) out_[i] = f_(i);
+}
+
+__int128 Group4Fold::folded(int64_t i) const {
+  const auto col = static_cast<size_t>(i % n), row = static_cast<size_t>(i / n), w = static_cast<size_t>(n + 1);
+  return acc[i] + golden::group4_term(ps[row * w + col], ps[row * w + static_cast<size_t>(n)], zero_fx[col], mult[col]);
+}
+
+void ShiftAddJob::check() const {
+  if (!codes || !vt || codes->shape.size() != 3 || vt->shape.size() != 3 || codes->shape[0] != vt->shape[0] || codes->shape[2] != vt->shape[2] ||
+      codes->size() == 0 || vt->size() == 0)
+    throw std::invalid_argument("shift-add attn @ v needs codes [H, M, T] and v^T [H, D, T], none empty");
+  if (bits < 1 || bits > golden::kLogSqrt2MaxBits) throw std::invalid_argument("shift-add attn @ v: bits must be in 1.." + std::to_string(golden::kLogSqrt2MaxBits));
+  for (int64_t q : codes->data)
+    if (q < golden::kLogZero || q >= (int64_t{1} << bits))
+      throw std::invalid_argument("shift-add attn @ v: code " + std::to_string(q) + " outside -1.." + std::to_string((int64_t{1} << bits) - 1));
+}
+
+void ShiftAddUnit::start(const ShiftAddJob& job, golden::ITensor& even, golden::ITensor& odd) {
+  job.check();
+  job_ = job, even_ = &even, odd_ = &odd;
+  even = golden::ITensor(job.out_shape()), odd = golden::ITensor(job.out_shape());
+  // Groups of lanes() outputs, one key per cycle each; then the pipeline drains.
+  start_rows(1, {beats(job.outputs()) * job.keys(), kPpuLatency});
+}
+
+void ShiftAddUnit::cycle(int64_t, size_t phase, int64_t k) {
+  if (phase != 0) return;
+  const int64_t group = k / job_.keys(), t = k % job_.keys();
+  for (int64_t e = beat_first(group); e < beat_last(group, job_.outputs()); ++e) {
+    const int64_t q = job_.code(e, t);
+    if (q == golden::kLogZero) continue;
+    (q % 2 == 0 ? *even_ : *odd_)[e] += golden::logsqrt2_shift_term(job_.value(e, t), q, job_.bits);
+  }
 }
 
 void ShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out) {

@@ -3,6 +3,7 @@
 // with the golden's scalar functions in the order and at the cycle the hardware would. docs/cycle-model.md
 // gives the cycle counts.
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -54,6 +55,52 @@ class Ppu : public RowUnit {
   int64_t count_ = 0;
 };
 
+// One group of a group-wise INT4 GEMM folded into its wide accumulators by the post-processing unit, element i
+// = (row, col) of M x N: acc[i] += group4_term(P, S, zero[col], mult[col]) from the array's partial sums
+// ps[row][col] and activation sums ps[row][N] (its extra column of ones). The last group narrows the
+// accumulators to int64 into out.
+struct Group4Fold {
+  int64_t m = 0, n = 0;
+  const int32_t* ps = nullptr;                          // [m][n + 1]
+  const int64_t* zero_fx = nullptr, *mult = nullptr;    // [n], this group's
+  __int128* acc = nullptr;                              // [m][n]
+  int64_t* out = nullptr;                               // [m][n], written by the last group only
+  int64_t elements() const { return m * n; }
+  // The accumulator's new value for element i (golden::group4_term).
+  __int128 folded(int64_t i) const;
+};
+
+// Log-sqrt2 attn @ v (RepQ-ViT) on the post-processing lanes in shift-add mode: each lane holds one output
+// e = (head, row, column) in that order, with its even and odd sums, and takes one key per cycle, so a group
+// of `lanes` outputs takes T cycles (golden::logsqrt2_attn_v's values, golden::logsqrt2_shift_term's steps).
+struct ShiftAddJob {
+  const golden::ITensor* codes = nullptr;  // [H, M, T] log-sqrt2 codes of the probabilities
+  const golden::ITensor* vt = nullptr;     // [H, D, T] v transposed
+  int bits = 4;
+  int64_t keys() const { return codes->shape[2]; }
+  int64_t outputs() const { return codes->shape[0] * codes->shape[1] * vt->shape[1]; }
+  golden::Shape out_shape() const { return {codes->shape[0], codes->shape[1], vt->shape[1]}; }
+  // Output e's code and value for key t.
+  int64_t code(int64_t e, int64_t t) const { return (*codes)[e / vt->shape[1] * keys() + t]; }
+  int64_t value(int64_t e, int64_t t) const {
+    const int64_t d = vt->shape[1], hm = codes->shape[1];
+    return (*vt)[((e / d / hm) * d + e % d) * keys() + t];
+  }
+  void check() const;
+};
+
+class ShiftAddUnit : public RowUnit {
+ public:
+  ShiftAddUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  void start(const ShiftAddJob& job, golden::ITensor& even, golden::ITensor& odd);
+
+ private:
+  void cycle(int64_t row, size_t phase, int64_t k) override;
+  ShiftAddJob job_;
+  golden::ITensor* even_ = nullptr;
+  golden::ITensor* odd_ = nullptr;
+};
+
 // Shiftmax per row: max pass, exp-and-sum pass, one division, normalise pass.
 class ShiftmaxUnit : public RowUnit {
  public:
@@ -101,6 +148,7 @@ class ILayerNormUnit : public RowUnit {
 
 // Cycles of each unit for a job (the closed forms its phases add up to).
 int64_t ppu_cycles(int64_t elements, int64_t lanes);
+int64_t shift_add_cycles(int64_t outputs, int64_t keys, int64_t lanes);
 int64_t shiftmax_cycles(int64_t rows, int64_t len, int64_t lanes);
 int64_t shiftgelu_cycles(int64_t rows, int64_t len, int64_t lanes);
 int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes);

@@ -31,9 +31,7 @@ void check_int32(const char* unit, const std::vector<int64_t>& v, const char* wh
 }  // namespace
 
 void RtlRequantUnit::begin_stream(const golden::ITensor& z, golden::ITensor& out) {
-  check_int32(name(), z.data, "operands");
   check_int32(name(), m_, "multipliers");
-  check_int32(name(), offset_, "offsets");
   z_ = &z, out_ = &out;
   out = golden::ITensor(z.shape);
   next_in_ = next_out_ = 0;
@@ -47,7 +45,6 @@ void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, g
   if (id) {
     if (!mid || id->shape != z.shape) throw std::invalid_argument(std::string(name()) + ": the residual form needs an identity of z's shape and its multiplier");
     mults.push_back(*mid);
-    check_int32(name(), id->data, "operands");
   }
   for (const golden::Dyadic& d : mults)
     if (d.e < 1 || d.e > 62) throw std::invalid_argument(std::string(name()) + ": the RTL shifts right by 1..62, got " + std::to_string(d.e));
@@ -73,6 +70,20 @@ void RtlRequantUnit::start(ElementOp op, const golden::ITensor& x, std::vector<i
   begin_stream(x, out);
 }
 
+void RtlRequantUnit::start_codes(const golden::ITensor& p, const std::vector<int64_t>& thresholds, golden::ITensor& out) {
+  if (thresholds.empty() || static_cast<int64_t>(thresholds.size()) > kThresholds)
+    throw std::invalid_argument(std::string(name()) + ": the RTL compares with 1 to " + std::to_string(kThresholds) + " thresholds, not " +
+                                std::to_string(thresholds.size()));
+  check_int32(name(), thresholds, "thresholds");
+  for (size_t j = 0; j < thresholds.size(); ++j) put_field(top_->th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(thresholds[j]));
+  top_->th_n_i = static_cast<uint8_t>(thresholds.size());
+  m_ = {0}, offset_.clear(), e_ = {1};
+  id_ = nullptr;
+  top_->op_i = 4;
+  top_->add_i = 0;
+  begin_stream(p, out);
+}
+
 bool RtlRequantUnit::step() {
   const int64_t n = z_->size(), c = z_->last();
   auto at = [c](const std::vector<int64_t>& v, int64_t i) { return v.size() == 1 ? v[0] : v[static_cast<size_t>(i % c)]; };
@@ -80,11 +91,11 @@ bool RtlRequantUnit::step() {
   top_->lane_en_i = 0;
   for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
     top_->lane_en_i |= 1u << l;
-    put_field(top_->z_i, 32 * l, 32, static_cast<uint32_t>((*z_)[next_in_]));
+    put_field(top_->z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
     put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
     put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
     const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
-    put_field(top_->id_i, 32 * l, 32, static_cast<uint32_t>(id));
+    put_field(top_->id_i, 64 * l, 64, static_cast<uint64_t>(id));
   }
   top_->clk_i = 1;
   top_->eval();
@@ -94,7 +105,7 @@ bool RtlRequantUnit::step() {
   trace_.dump(edge_time() + half_period());
   if (top_->valid_o)
     for (int l = 0; l < kLanes; ++l)
-      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top_->q_o, 64 * l, 64), 64);
+      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top_->q_o, 96 * l, 64), 64);  // 96-bit lanes; the golden's values are int64
   return next_out_ < n;
 }
 

@@ -1,6 +1,6 @@
 // The post-processing unit's lanes as Verilated RTL (rtl/qtsim_requant.sv), behind the clocked unit
 // interface of the SystemC model: requant, its residual two-term form, and the element-wise binarize,
-// affine and mask operations. The RTL is clocked once per cycle, so its cycle count is its own.
+// affine, mask and log-sqrt2 code operations. The RTL is clocked once per cycle, so its cycle count is its own.
 #pragma once
 #include <memory>
 #include <vector>
@@ -18,6 +18,7 @@ namespace qtsim::model {
 class RtlRequantUnit : public ClockedUnit {
  public:
   static constexpr int64_t kLanes = 16;  // the parameter set rtl/CMakeLists.txt verilates
+  static constexpr int64_t kThresholds = 64;  // the comparator bank: log-sqrt2 codes of up to 6 bits
 
   explicit RtlRequantUnit(sc_core::sc_module_name name);
   ~RtlRequantUnit() override;
@@ -31,6 +32,8 @@ class RtlRequantUnit : public ClockedUnit {
   // x * m[c] + offset[c], mask x >= m[0] (m of one value applies to every channel).
   enum class ElementOp { binarize = 1, affine = 2, mask = 3 };
   void start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out);
+  // Log-sqrt2 codes of probabilities p against the comparator bank's thresholds (golden::logsqrt2_code_int).
+  void start_codes(const golden::ITensor& p, const std::vector<int64_t>& thresholds, golden::ITensor& out);
 
  private:
   void begin_stream(const golden::ITensor& z, golden::ITensor& out);

@@ -1,9 +1,11 @@
 // Dyadic requantization, LANES elements per cycle: round(z * m_c / 2^e_c), ties to even (or half up), then
-// clamp to 4, 8, 16 or 32 bits (other widths pass unclamped), as golden/requant.hpp defines it. In the
+// clamp to 4, 8, 16 or 32 bits (other widths saturate at 64 bits), as golden/requant.hpp defines it. In the
 // residual form (add_i) a second term round(id * m_id / 2^e_id) goes through the same stages alongside and
 // is added before the clamp (golden::requant_add_element). The other element-wise operations of the
 // post-processing unit (op_i) take the same pipeline: binarize sign(z + m) (BinaryViT's learnable
-// threshold), affine z * m + id (per-channel scale and offset), mask z >= m (thresholded probabilities). Operands are
+// threshold), affine z * m + id (per-channel scale and offset), mask z >= m (thresholded probabilities), and
+// the log-sqrt2 code of a probability (RepQ-ViT): the index of the first of th_n_i thresholds th_i that z
+// exceeds, or -1 (zero) for z <= 0 or none exceeded (golden::logsqrt2_code_int, a comparator bank). Operands are
 // registered on entry, then four stages (multiply, shift, round: qtsim_requant_term; add and clamp): a
 // stream of B beats takes B + 4
 // cycles, as the cycle model's post-processing unit (models/row_units.hpp, kPpuLatency). half_up_i and
@@ -11,8 +13,9 @@
 // layout of a packed [LANES][W] array, in a form every tool reads, yosys included).
 module qtsim_requant #(
   parameter int unsigned LANES = 16,
-  parameter int unsigned ZW    = 32,  // signed accumulator width
-  parameter int unsigned MW    = 32   // signed multiplier width (|m| < 2^31)
+  parameter int unsigned ZW    = 64,  // signed operand width: int32 accumulators, and the int64 ones of group-wise INT4 GEMMs
+  parameter int unsigned MW    = 32,  // signed multiplier width (|m| < 2^31)
+  parameter int unsigned NT    = 64   // log-sqrt2 thresholds: 2^bits for bits up to 6
 ) (
   input  logic                        clk_i,
   input  logic                        rst_ni,
@@ -20,23 +23,26 @@ module qtsim_requant #(
   input  logic [LANES-1:0]            lane_en_i,  // lanes holding an element this beat
   input  logic [LANES*ZW-1:0]         z_i,        // signed, per lane
   input  logic [LANES*MW-1:0]         m_i,        // signed, per lane
-  input  logic [LANES*6-1:0]          e_i,        // right shift, 1 .. ZW+MW-2, per lane
+  input  logic [LANES*6-1:0]          e_i,        // right shift, 1 .. 63, per lane
   input  logic                        half_up_i,  // 0: ties to even, 1: ties up
   input  logic [5:0]                  bits_i,     // clamp width
   // residual form (add_i): a second term id_i, rounded with its own multiplier, added before the clamp
   input  logic                        add_i,
-  input  logic [1:0]                  op_i,       // 0 requant (and residual), 1 binarize, 2 affine, 3 mask
+  input  logic [2:0]                  op_i,       // 0 requant (and residual), 1 binarize, 2 affine, 3 mask, 4 code
   input  logic [LANES*ZW-1:0]         id_i,       // signed, per lane
   input  logic [MW-1:0]               mid_m_i,    // signed
   input  logic [5:0]                  mid_e_i,
+  // log-sqrt2 codes (op 4): configuration, held for a whole stream
+  input  logic [NT*32-1:0]            th_i,       // signed thresholds, non-increasing in the golden's use
+  input  logic [$clog2(NT+1)-1:0]     th_n_i,     // how many of them are in use
   output logic                        valid_o,
   output logic [LANES-1:0]            lane_en_o,
   output logic [LANES*(ZW+MW)-1:0]    q_o         // signed, per lane
 );
   localparam int unsigned PW = ZW + MW;
 
-  if (LANES < 1 || ZW < 2 || MW < 2 || PW > 64) begin : gen_param_check
-    $error("qtsim_requant: need LANES >= 1, 2 <= ZW, MW and ZW + MW <= 64");
+  if (LANES < 1 || ZW < 32 || MW < 2 || PW > 128 || NT < 1 || NT >= 128) begin : gen_param_check
+    $error("qtsim_requant: need LANES >= 1, ZW >= 32, MW >= 2, ZW + MW <= 128 and 1 <= NT < 128");
   end
 
   // Valid and lane enables travel with the data, one register per stage.
@@ -44,11 +50,11 @@ module qtsim_requant #(
   logic [5*LANES-1:0] en_q;  // stage s in bits [s*LANES +: LANES]
   // The clamp bounds are configuration, shared by the lanes.
   logic signed [PW-1:0] hi, lo;
-  logic                 clamps;
+  logic [6:0]           width;
   always_comb begin
-    clamps = (bits_i == 6'd4) || (bits_i == 6'd8) || (bits_i == 6'd16) || (bits_i == 6'd32);
-    hi     = (PW'(1) << (bits_i - 6'd1)) - PW'(1);
-    lo     = -hi - PW'(1);
+    width = ((bits_i == 6'd4) || (bits_i == 6'd8) || (bits_i == 6'd16) || (bits_i == 6'd32)) ? 7'(bits_i) : 7'd64;
+    hi    = (PW'(1) << (width - 7'd1)) - PW'(1);
+    lo    = -hi - PW'(1);
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -78,20 +84,26 @@ module qtsim_requant #(
     logic signed [PW-1:0] alt_q [4];
     always_ff @(posedge clk_i) begin
       logic signed [PW-1:0] z, m;
+      logic [6:0]           code;
       z = PW'(signed'(z_i[l*ZW +: ZW]));
       m = PW'(signed'(m_i[l*MW +: MW]));
+      // the first threshold z exceeds: scanned from the last so that the lowest index wins
+      code = 7'(th_n_i);
+      for (int j = NT - 1; j >= 0; j--)
+        if (7'(j) < 7'(th_n_i) && z > PW'(signed'(th_i[j*32 +: 32]))) code = 7'(j);
       unique case (op_i)
-        2'd1:    alt_q[0] <= (z + m >= 0) ? PW'(1) : -PW'(1);
-        2'd2:    alt_q[0] <= z * m + PW'(signed'(id_i[l*ZW +: ZW]));
+        3'd1:    alt_q[0] <= (z + m >= 0) ? PW'(1) : -PW'(1);
+        3'd2:    alt_q[0] <= z * m + PW'(signed'(id_i[l*ZW +: ZW]));
+        3'd4:    alt_q[0] <= (z <= 0 || code == 7'(th_n_i)) ? -PW'(1) : PW'(code);
         default: alt_q[0] <= (z >= m) ? PW'(1) : PW'(0);
       endcase
       for (int s = 1; s < 4; s++) alt_q[s] <= alt_q[s-1];
     end
     always_comb begin
       sum_d = t1 + t2;
-      sum_d = !clamps ? sum_d : (sum_d > hi) ? hi : (sum_d < lo) ? lo : sum_d;
+      sum_d = (sum_d > hi) ? hi : (sum_d < lo) ? lo : sum_d;
     end
-    always_ff @(posedge clk_i) q_q <= (op_i == 2'd0) ? sum_d : alt_q[3];  // stage 4: add, clamp
+    always_ff @(posedge clk_i) q_q <= (op_i == 3'd0) ? sum_d : alt_q[3];  // stage 4: add, clamp
     assign q_o[l*PW +: PW] = q_q;
   end
 

@@ -11,13 +11,13 @@ module qtsim_requant_term #(
   input  logic                   half_up_i,
   input  logic [ZW-1:0]          z_i,  // signed
   input  logic [MW-1:0]          m_i,  // signed
-  input  logic [5:0]             e_i,  // right shift, 1 .. ZW+MW-2
+  input  logic [5:0]             e_i,  // right shift, 1 .. 63
   output logic [ZW+MW-1:0]       r_o   // signed
 );
   localparam int unsigned PW = ZW + MW;
 
-  if (ZW < 2 || MW < 2 || PW > 64) begin : gen_param_check
-    $error("qtsim_requant_term: need 2 <= ZW, MW and ZW + MW <= 64");
+  if (ZW < 2 || MW < 2 || PW > 128) begin : gen_param_check
+    $error("qtsim_requant_term: need 2 <= ZW, MW and ZW + MW <= 128");
   end
 
   logic signed [ZW-1:0] z_q;

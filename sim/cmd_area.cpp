@@ -162,7 +162,7 @@ int cmd_area(int argc, const char* const* argv) {
       "else $XDG_CACHE_HOME/qtsim, else ~/.cache/qtsim.\n\noptions");
   opts.add_options()("help,h", "this help")("set", po::value(&sets)->composing(), "override a config key")(
       "format", po::value(&format), "table or json")("no-cache", po::bool_switch(&no_cache), "synthesize again")(
-      "unit", po::value(&only)->composing(), "only this unit (array, ppu, shiftmax, shiftgelu, ilayernorm); repeatable");
+      "unit", po::value(&only)->composing(), "only this unit (array, ppu, ppu_fold, ppu_shift_add, shiftmax, shiftgelu, ilayernorm); repeatable");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (format != "table" && format != "json") throw std::invalid_argument("--format must be table or json");
@@ -175,12 +175,14 @@ int cmd_area(int argc, const char* const* argv) {
   const std::vector<Unit> units{
       {"array", "qtsim_mac_pe", {"qtsim_mac_pe.sv"}, {{"LANES", 2}, {"AW", 17}, {"BW", 17}}, c.hw.array.rows * c.hw.array.cols},
       {"ppu", "qtsim_requant", {"qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"ppu_fold", "qtsim_group4_fold", {"qtsim_group4_fold.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"ppu_shift_add", "qtsim_shift_add", {"qtsim_shift_add.sv"}, {{"LANES", c.hw.ppu_lanes}}},
       {"shiftmax", "qtsim_shiftmax", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
       {"shiftgelu", "qtsim_shiftgelu", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
       {"ilayernorm", "qtsim_ilayernorm", {"qtsim_row_seq.sv", "qtsim_div64.sv", "qtsim_ilayernorm.sv"}, {{"LANES", nl}}}};
   for (const auto& name : only)
     if (std::none_of(units.begin(), units.end(), [&](const Unit& u) { return u.name == name; }))
-      throw std::invalid_argument("--unit: no unit '" + name + "' (array, ppu, shiftmax, shiftgelu, ilayernorm)");
+      throw std::invalid_argument("--unit: no unit '" + name + "' (array, ppu, ppu_fold, ppu_shift_add, shiftmax, shiftgelu, ilayernorm)");
   json rows = json::array();
   double total = 0;
   if (format == "table") std::printf("%-10s %-16s %-34s %10s %12s  %s\n", "unit", "module", "params", "cells", "NAND2 eq", "");

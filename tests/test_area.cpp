@@ -45,10 +45,10 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   INFO("cells 1 lane " << one["cells"] << ", 2 lanes " << two["cells"]);
   CHECK(ratio > 1.85);
   CHECK(ratio <= 2.0);
-  // flip-flops: per lane two terms of 32 + 32 + 6 + 6 + 64 x 5 (z, m, e twice, product, floor, remainder,
-  // half, rounded), four 64-bit stages of the element ops and the 64-bit result; shared 5 valid bits
+  // flip-flops: per lane two terms of 64 + 32 + 6 + 6 + 96 x 5 (z, m, e twice, product, floor, remainder,
+  // half, rounded), four 96-bit stages of the element ops and the 96-bit result; shared 5 valid bits
   // (reset) and 5 x LANES enables
-  const int64_t per_lane = 2 * (32 + 32 + 6 + 6 + 64 * 5) + 4 * 64 + 64;
+  const int64_t per_lane = 2 * (64 + 32 + 6 + 6 + 96 * 5) + 4 * 96 + 96;
   auto flops = [](const nlohmann::json& j) {
     int64_t n = 0;
     for (const auto& [cell, count] : j["by_type"].items())

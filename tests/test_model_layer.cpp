@@ -123,6 +123,35 @@ TEST_CASE("group-wise W4A8 layer (g = 32) on a 16x16 ws array is bit-exact", "[m
   check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
 }
 
+TEST_CASE("group-wise W4A8 layer (g = 32) with every unit as RTL: the folds on the wide accumulate lanes, same taps, same cycles",
+          "[model][layer][int4][rtl]") {
+  golden::LowerOptions o;
+  o.w_bits = 4;
+  o.group = 32;
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 6);
+  model::HwConfig h = hw(16, 16, model::Dataflow::ws);
+  h.rtl = {true, true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
+TEST_CASE("log-sqrt2 attention layer on a 16x16 ws array is bit-exact", "[model][layer][logsqrt2]") {
+  golden::LowerOptions o;
+  o.logsqrt2 = true;
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 10);
+  check_layer(c.lowered, hw(16, 16, model::Dataflow::ws));
+}
+
+TEST_CASE("log-sqrt2 attention layer with every unit as RTL: codes on the comparator bank, same taps, same cycles",
+          "[model][layer][logsqrt2][rtl]") {
+  golden::LowerOptions o;
+  o.logsqrt2 = true;
+  o.logsqrt2_bits = 5;  // 32 thresholds
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 11);
+  model::HwConfig h = hw(16, 16, model::Dataflow::ws);
+  h.rtl = {true, true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
 TEST_CASE("mixed precision (attention linears 8-bit, MLP 4-bit) layer is bit-exact", "[model][layer][int4]") {
   golden::LowerOptions o;
   o.op_w_bits = {{"fc1", 4}, {"fc2", 4}};

@@ -77,6 +77,40 @@ TEST_CASE("I-LayerNorm unit: golden values and closed-form cycles, constant rows
   }
 }
 
+namespace {
+// v [H, T, D] from v^T [H, D, T], the golden's layout for the shift-add sums.
+ITensor untranspose(const ITensor& vt) {
+  const int64_t h = vt.shape[0], d = vt.shape[1], t = vt.shape[2];
+  ITensor v({h, t, d});
+  for (int64_t i = 0; i < h; ++i)
+    for (int64_t c = 0; c < d; ++c)
+      for (int64_t j = 0; j < t; ++j) v[(i * t + j) * d + c] = vt[(i * d + c) * t + j];
+  return v;
+}
+}  // namespace
+
+TEST_CASE("post-processing unit, shift-add mode: golden's log-sqrt2 attn @ v, one key per cycle per group of lanes",
+          "[model][units][ppu][logsqrt2]") {
+  Units<model::ShiftAddUnit> units({1, 3, 16});
+  for (auto& unit : units.u)
+    for (int bits = 2; bits <= golden::kLogSqrt2MaxBits; ++bits) {
+      INFO("lanes " << unit->lanes() << ", bits " << bits);
+      // 2 heads, 5 query rows, 7 keys, 9 columns: 90 outputs, a partial last group at 16 lanes
+      const ITensor codes = random_ints({2, 5, 7}, golden::kLogZero, (int64_t{1} << bits) - 1, static_cast<uint64_t>(bits));
+      const ITensor vt = random_ints({2, 9, 7}, -128, 127, static_cast<uint64_t>(bits + 50));
+      ITensor even, odd;
+      unit->start({&codes, &vt, bits}, even, odd);
+      const int64_t cycles = unit->run_to_done();
+      const golden::LogSqrt2Acc ref = golden::logsqrt2_attn_v(codes, untranspose(vt), bits);
+      REQUIRE(even.data == ref.even.data);
+      REQUIRE(odd.data == ref.odd.data);
+      CHECK(cycles == (90 + unit->lanes() - 1) / unit->lanes() * 7 + 4);
+    }
+  const ITensor bad = ITensor({1, 1, 1}, {4}), vt = ITensor({1, 1, 1}, {1});
+  ITensor even, odd;
+  CHECK_THROWS_WITH(units.u[0]->start({&bad, &vt, 2}, even, odd), Catch::Contains("code 4 outside -1..3"));
+}
+
 TEST_CASE("post-processing unit: requant and residual add element by element", "[model][units][ppu]") {
   Units<model::Ppu> units({1, 16, 13});
   const ITensor z = random_ints({5, 48}, -300000, 300000, 4), id = random_ints({5, 48}, -30000, 30000, 5);

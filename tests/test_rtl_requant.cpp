@@ -44,16 +44,16 @@ struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
       top->lane_en_i = 0;
       for (int l = 0; l < kLanes && next < elems.size(); ++l, ++next) {
         top->lane_en_i |= 1u << l;
-        put_field(top->z_i, 32 * l, 32, static_cast<uint32_t>(elems[next].z));
+        put_field(top->z_i, 64 * l, 64, static_cast<uint64_t>(elems[next].z));
         put_field(top->m_i, 32 * l, 32, static_cast<uint32_t>(elems[next].d.m));
         put_field(top->e_i, 6 * l, 6, static_cast<uint64_t>(elems[next].d.e));
-        put_field(top->id_i, 32 * l, 32, static_cast<uint32_t>(elems[next].id));
+        put_field(top->id_i, 64 * l, 64, static_cast<uint64_t>(elems[next].id));
       }
       clock();
       ++t;
       if (top->valid_o)
         for (int l = 0; l < kLanes; ++l)
-          if ((top->lane_en_o >> l) & 1) out.push_back(sign_extend(get_field(top->q_o, 64 * l, 64), 64));
+          if ((top->lane_en_o >> l) & 1) out.push_back(sign_extend(get_field(top->q_o, 96 * l, 64), 64));
     }
     if (cycles) *cycles = t;
     return out;
@@ -90,6 +90,27 @@ TEST_CASE("requant RTL equals the golden on random accumulators, per-lane multip
       }
       for (int64_t z : {-5, -3, -1, 1, 3, 5, 2147483647, -2147483647 - 1}) elems.push_back({z, {int64_t{1} << 30, 31}});  // exact ties
       REQUIRE(dut.run(elems, r, bits) == golden_of(elems, r, bits));
+    }
+}
+
+TEST_CASE("requant RTL takes the int64 accumulators of group-wise INT4 GEMMs: products of 94 bits, ties", "[rtl][requant][group4]") {
+  Dut dut;
+  uint64_t st = 43;
+  for (int bits : {8, 16, 40})  // 40: no clamp, the rounded value itself
+    for (const Rounding r : {Rounding::half_even, Rounding::half_up}) {
+      std::vector<Element> elems;
+      for (int i = 0; i < 5001; ++i) {
+        const int64_t mag = (int64_t{1} << 30) + static_cast<int64_t>(splitmix64(st) % (int64_t{1} << 30));
+        const auto z = static_cast<int64_t>(splitmix64(st)) >> (i % 40);  // every magnitude up to 2^63
+        elems.push_back({z, {(splitmix64(st) & 1) ? mag : -mag, 1 + static_cast<int>(splitmix64(st) % 62)}});
+      }
+      for (int64_t z : {INT64_MAX, INT64_MIN, INT64_MIN + 1, (int64_t{1} << 40) + (int64_t{1} << 20), -(int64_t{1} << 40) - (int64_t{1} << 20)})
+        elems.push_back({z, {int64_t{1} << 30, 51}});  // the last two: exact ties at 2^-51 steps
+      const std::vector<int64_t> got = dut.run(elems, r, bits), expect = golden_of(elems, r, bits);
+      for (size_t i = 0; i < elems.size(); ++i) {
+        INFO("z " << elems[i].z << " m " << elems[i].d.m << " e " << elems[i].d.e << " bits " << bits);
+        REQUIRE(got[i] == expect[i]);
+      }
     }
 }
 
@@ -135,6 +156,40 @@ TEST_CASE("post-processing RTL element ops equal golden's binarize, affine and m
     int64_t cycles = 0;
     REQUIRE(dut.run(elems, Rounding::half_even, 8, &cycles) == expect);
     CHECK(cycles == (static_cast<int64_t>(elems.size()) + kLanes - 1) / kLanes + kLatency);
+  }
+}
+
+TEST_CASE("post-processing RTL log-sqrt2 codes equal golden's comparator bank for every probability and width", "[rtl][requant][logsqrt2]") {
+  Dut dut;
+  dut.op = 4;
+  auto load = [&](const std::vector<int64_t>& th) {
+    for (size_t j = 0; j < th.size(); ++j) put_field(dut.top->th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(th[j]));
+    dut.top->th_n_i = static_cast<uint8_t>(th.size());
+  };
+  auto check = [&](const std::vector<int64_t>& th, const std::vector<int64_t>& probs) {
+    load(th);
+    std::vector<Element> elems;
+    std::vector<int64_t> expect;
+    for (int64_t p : probs) elems.push_back({p, {0, 1}}), expect.push_back(logsqrt2_code_int(p, th));
+    int64_t cycles = 0;
+    REQUIRE(dut.run(elems, Rounding::half_even, 8, &cycles) == expect);
+    CHECK(cycles == (static_cast<int64_t>(elems.size()) + kLanes - 1) / kLanes + kLatency);
+  };
+  // Shiftmax probabilities are uint16 at 2^-15: every one of them, and a few outside, at every code width
+  std::vector<int64_t> probs;
+  for (int64_t p = -3; p <= 32770; ++p) probs.push_back(p);
+  for (int bits = 2; bits <= kLogSqrt2MaxBits; ++bits)
+    for (float delta : {1.0f, 0.37f, 0.004f}) {
+      INFO("bits " << bits << ", delta " << delta);
+      check(logsqrt2_thresholds(delta, bits), probs);
+    }
+  // The bank's rule (the first threshold exceeded) holds for any thresholds, not only decreasing ones
+  uint64_t st = 3;
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<int64_t> th(static_cast<size_t>(1 + splitmix64(st) % 64)), p(500);
+    for (auto& t : th) t = static_cast<int64_t>(splitmix64(st) % 4000) - 100;
+    for (auto& x : p) x = static_cast<int64_t>(splitmix64(st) % 4200) - 150;
+    check(th, p);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "golden/shiftmax.hpp"
 #include "models/row_units.hpp"
 #include "models/rtl_row_units.hpp"
+#include "models/rtl_shift_add.hpp"
 
 using namespace qtsim;
 
@@ -108,6 +109,39 @@ TEST_CASE("I-LayerNorm RTL: golden's values and the SystemC unit's cycles", "[mo
       for (int64_t j = 0; j < len; ++j) ramp[j] = j - len;
       same_job(sc, rtl, ramp, p, golden::ilayernorm(ramp, p));
     }
+}
+
+TEST_CASE("shift-add RTL: golden's log-sqrt2 attn @ v and the SystemC unit's cycles", "[model][rtl][logsqrt2]") {
+  model::ShiftAddUnit sc("sc", model::RtlShiftAdd::kLanes);
+  model::RtlShiftAdd rtl("rtl");
+  struct Shape {
+    int64_t h, m, t, d;
+  };
+  // one output; a group exactly; odd shapes with a partial last group; one key; DeiT-Tiny's head size
+  for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{1, 2, 3, 8}, Shape{2, 5, 7, 9}, Shape{3, 4, 1, 5}, Shape{1, 3, 40, 64}})
+    for (int bits = 2; bits <= golden::kLogSqrt2MaxBits; ++bits) {
+      INFO("H " << s.h << " M " << s.m << " T " << s.t << " D " << s.d << " bits " << bits);
+      uint64_t seed = static_cast<uint64_t>(s.m * 100 + s.d * 10 + bits);
+      golden::ITensor codes({s.h, s.m, s.t}), vt({s.h, s.d, s.t}), v({s.h, s.t, s.d});
+      for (auto& q : codes.data) q = static_cast<int64_t>(golden::splitmix64(seed) % static_cast<uint64_t>((int64_t{1} << bits) + 1)) - 1;
+      for (auto& x : vt.data) x = static_cast<int64_t>(golden::splitmix64(seed) % 256) - 128;
+      if (s.t > 1) vt[0] = -128, codes[0] = 0;  // the widest term: -128 << 2^(bits-1)
+      for (int64_t i = 0; i < s.h; ++i)
+        for (int64_t c = 0; c < s.d; ++c)
+          for (int64_t j = 0; j < s.t; ++j) v[(i * s.t + j) * s.d + c] = vt[(i * s.d + c) * s.t + j];
+      const golden::LogSqrt2Acc ref = golden::logsqrt2_attn_v(codes, v, bits);
+      golden::ITensor even_rtl, odd_rtl, even_sc, odd_sc;
+      rtl.start({&codes, &vt, bits}, even_rtl, odd_rtl);
+      const int64_t cycles_rtl = rtl.run_to_done();
+      sc.start({&codes, &vt, bits}, even_sc, odd_sc);
+      const int64_t cycles_sc = sc.run_to_done();
+      REQUIRE(even_rtl.data == ref.even.data);
+      REQUIRE(odd_rtl.data == ref.odd.data);
+      CHECK(cycles_rtl == cycles_sc);
+    }
+  const golden::ITensor codes({1, 1, 1}, {0}), wide({1, 1, 1}, {200});
+  golden::ITensor even, odd;
+  CHECK_THROWS_WITH(rtl.start({&codes, &wide, 4}, even, odd), Catch::Contains("int8 values, got 200"));
 }
 
 TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {

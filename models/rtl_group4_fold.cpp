@@ -1,0 +1,79 @@
+// Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
+// C++-driven model does not use.
+#include "Vqtsim_group4_fold.h"
+#include "verilated.h"
+#include "verilated_fst_c.h"
+// (the unit's own header after them, for the reason above)
+#include "models/rtl_group4_fold.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "golden/gemm_group4.hpp"
+#include "models/verilated_ports.hpp"
+
+namespace qtsim::model {
+
+RtlGroup4Fold::RtlGroup4Fold(sc_core::sc_module_name name)
+    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_group4_fold>(ctx_.get())) {
+  trace_.open(*top_, this->name());
+  top_->clk_i = 0, top_->rst_ni = 0;
+  top_->eval();
+  top_->rst_ni = 1;
+  top_->eval();
+}
+
+RtlGroup4Fold::~RtlGroup4Fold() = default;
+
+void RtlGroup4Fold::start(const Group4Fold& job, bool last) {
+  if (job.m < 1 || job.n < 1) throw std::invalid_argument(std::string(name()) + ": a fold needs M, N >= 1");
+  for (int64_t c = 0; c < job.n; ++c) {
+    const int64_t z = job.zero_fx[c], m = job.mult[c];
+    if (z < INT32_MIN || z > INT32_MAX) throw std::invalid_argument(std::string(name()) + ": the RTL takes int32 zero points, got " + std::to_string(z));
+    if (m < 0 || m > 0xFFFF) throw std::invalid_argument(std::string(name()) + ": the RTL takes 16-bit multipliers, got " + std::to_string(m));
+  }
+  if (last && !job.out) throw std::invalid_argument(std::string(name()) + ": the last group needs an output");
+  job_ = job, last_ = last;
+  next_in_ = next_out_ = 0;
+  begin((job.elements() + kLanes - 1) / kLanes + 4);
+}
+
+bool RtlGroup4Fold::step() {
+  const int64_t total = job_.elements(), w = job_.n + 1;
+  top_->valid_i = next_in_ < total;
+  top_->lane_en_i = 0;
+  for (int l = 0; l < kLanes && next_in_ < total; ++l, ++next_in_) {
+    const int64_t row = next_in_ / job_.n, col = next_in_ % job_.n;
+    const auto acc = static_cast<unsigned __int128>(job_.acc[next_in_]);
+    top_->lane_en_i |= static_cast<uint16_t>(1u << l);
+    put_field(top_->p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
+    put_field(top_->s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
+    put_field(top_->zero_i, 32 * l, 32, static_cast<uint32_t>(job_.zero_fx[col]));
+    put_field(top_->mult_i, 16 * l, 16, static_cast<uint64_t>(job_.mult[col]));
+    put_field(top_->acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
+    put_field(top_->acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
+  }
+  top_->clk_i = 1;
+  top_->eval();
+  trace_.dump(edge_time());
+  top_->clk_i = 0;
+  top_->eval();
+  trace_.dump(edge_time() + half_period());
+  if (top_->valid_o)
+    for (int l = 0; l < kLanes; ++l) {
+      if (!((top_->lane_en_o >> l) & 1)) continue;
+      const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top_->acc_o, 128 * l + 64, 64)) << 64) |
+                                     get_field(top_->acc_o, 128 * l, 64);
+      const auto acc = static_cast<__int128>(bits);
+      job_.acc[next_out_] = acc;
+      if (last_) {
+        const bool wide = (top_->wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
+        if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
+        job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
+      }
+      ++next_out_;
+    }
+  return next_out_ < total;
+}
+
+}  // namespace qtsim::model

@@ -1,0 +1,38 @@
+// The post-processing unit's wide accumulate lanes (rtl/qtsim_group4_fold.sv) as Verilated RTL, behind the
+// clocked unit interface: one group of a group-wise INT4 GEMM folded into the wide accumulators, the
+// accumulator SRAM read and written back one beat of lanes per cycle. The RTL is clocked once per cycle, so
+// its cycle count is its own.
+#pragma once
+#include <memory>
+
+#include "models/clocked_unit.hpp"
+#include "models/row_units.hpp"
+#include "models/rtl_trace.hpp"
+
+class Vqtsim_group4_fold;
+class VerilatedContext;
+
+namespace qtsim::model {
+
+class RtlGroup4Fold : public ClockedUnit {
+ public:
+  static constexpr int64_t kLanes = 16;  // the parameter set rtl/CMakeLists.txt verilates
+
+  explicit RtlGroup4Fold(sc_core::sc_module_name name);
+  ~RtlGroup4Fold() override;
+
+  // Folds the group into job.acc; with `last`, also narrows every accumulator into job.out, throwing
+  // golden::group4_narrow's overflow_error where the RTL flags one outside int64.
+  void start(const Group4Fold& job, bool last);
+
+ private:
+  bool step() override;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<Vqtsim_group4_fold> top_;
+  UnitTrace trace_;  // after top_: closed before the model goes
+  Group4Fold job_;
+  bool last_ = false;
+  int64_t next_in_ = 0, next_out_ = 0;
+};
+
+}  // namespace qtsim::model
