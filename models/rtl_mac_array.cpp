@@ -35,6 +35,7 @@ struct RtlMacArray::Dut {
   virtual void set_row(int64_t r, bool valid, bool sel, const int32_t* a, uint64_t bits) = 0;  // kLanes activations, or bits
   virtual void set_steps(int64_t r, bool first, bool last) = 0;  // os: the activation's place in its tile
   virtual void set_column(int64_t c, const int32_t* b) = 0;      // os: kLanes streamed operands into column c
+  virtual void set_column_bits(int64_t c, uint64_t bits, uint64_t mask) = 0;  // os, binary: a word and its valid bits
   virtual void drain(int64_t row, int32_t* out) = 0;             // os: the row's finished sums, cols of them
   // cols x kLanes weights, or per column a word of weight bits and of the bits that hold a weight
   virtual void set_weights(bool we, bool buf, int64_t row, const int32_t* w, const uint64_t* bits, const uint64_t* mask) = 0;
@@ -66,6 +67,10 @@ struct DutOf : RtlMacArray::Dut {
   void set_column(int64_t c, const int32_t* b) override {
     for (int l = 0; l < RtlMacArray::kLanes; ++l)
       put_field(top.b_i, static_cast<int>((c * RtlMacArray::kLanes + l) * kBw), kBw, static_cast<uint32_t>(b[l]));
+  }
+  void set_column_bits(int64_t c, uint64_t bits, uint64_t mask) override {
+    put_field(top.bb_i, static_cast<int>(c * 64), 64, bits);
+    put_field(top.bm_i, static_cast<int>(c * 64), 64, mask);
   }
   void drain(int64_t row, int32_t* out) override {
     top.drain_row_i = static_cast<std::remove_reference_t<decltype(top.drain_row_i)>>(row);
@@ -143,8 +148,6 @@ void RtlMacArray::start(const GemmJob& job) {
     for (const auto& [v, count] : {std::pair{job.a, job.m * job.k}, std::pair{job.b, job.n * job.k}})
       for (int64_t i = 0; i < count; ++i)
         if (v[i] != 1 && v[i] != -1) throw std::invalid_argument(std::string(name()) + ": binary operands are +-1, got " + std::to_string(v[i]));
-  if (binary && cfg_.dataflow == Dataflow::os)
-    throw std::invalid_argument(std::string(name()) + ": the RTL array's binary mode is weight- or input-stationary (ws, is), not os");
   dut_->set_binary(binary);
   job_ = datapath_job(cfg_, job);
   sched_ = array_schedule(datapath_config(cfg_), job_.m, job_.k, job_.n, job_.lanes);
@@ -220,6 +223,7 @@ bool RtlMacArray::step() {
 bool RtlMacArray::step_os() {
   const int64_t R = cfg_.rows, C = cfg_.cols, M = job_.m, K = job_.k, N = job_.n, L = job_.lanes;
   const int64_t steps = (K + L - 1) / L;
+  const bool binary = L == kBinaryLanes;
   auto drain = [&](int64_t lag) {
     drain_due_rows(sched_.start, steps + lag, R, t_, drain_tile_, [&](int64_t s, int64_t r) {
       dut_->drain(r, drained_.data());
@@ -236,6 +240,12 @@ bool RtlMacArray::step_os() {
     const int64_t tile = tile_at(sched_.start, t_ - c, steps, in_cursor_[static_cast<size_t>(R + c)]);
     const int64_t kb = tile < 0 ? 0 : (t_ - c - sched_.start[static_cast<size_t>(tile)]) * L;
     const int64_t nn = tile < 0 ? N : tiles_.c0[static_cast<size_t>(tile)] + c;
+    if (binary) {
+      uint64_t bits = 0, mask = 0;
+      for (int64_t l = 0; l < L && nn < N && kb + l < K; ++l) mask |= uint64_t{1} << l, bits |= uint64_t{job_.b[nn * K + kb + l] > 0} << l;
+      dut_->set_column_bits(c, bits, mask);
+      continue;
+    }
     int32_t b[kLanes] = {0, 0};
     for (int64_t l = 0; l < L; ++l) b[l] = (nn < N && kb + l < K) ? job_.b[nn * K + kb + l] : 0;
     dut_->set_column(c, b);
@@ -245,8 +255,12 @@ bool RtlMacArray::step_os() {
     const int64_t step = tile < 0 ? 0 : t_ - r - sched_.start[static_cast<size_t>(tile)];
     const int64_t mm = tile < 0 ? M : tiles_.r0[static_cast<size_t>(tile)] + r;
     int32_t a[kLanes] = {0, 0};
-    for (int64_t l = 0; l < L; ++l) a[l] = (mm < M && step * L + l < K) ? job_.a[mm * K + step * L + l] : 0;
-    dut_->set_row(r, tile >= 0, false, a, 0);
+    uint64_t bits = 0;
+    for (int64_t l = 0; l < L && mm < M && step * L + l < K; ++l) {
+      if (binary) bits |= uint64_t{job_.a[mm * K + step * L + l] > 0} << l;
+      else a[l] = job_.a[mm * K + step * L + l];
+    }
+    dut_->set_row(r, tile >= 0, false, a, bits);
     dut_->set_steps(r, tile >= 0 && step == 0, tile >= 0 && step == steps - 1);
   }
   dut_->clock(edge_time(), half_period());

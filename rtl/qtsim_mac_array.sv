@@ -4,7 +4,7 @@
 // to the accumulators, valid where a real activation made them. The weight port writes one row of the
 // array (COLS x LANES weights) per cycle into either buffer, so a tile of weights loads in ROWS cycles.
 // Input-stationary runs on the same array with the operands' roles swapped (the sequencer's business).
-// Output-stationary (OS, a build parameter): the second operand enters the top row (b_i, skewed by column) and moves down,
+// Output-stationary (OS, a build parameter): the second operand enters the top row (b_i, or bb_i/bm_i in binary mode, skewed by column) and moves down,
 // each PE keeps its own sum, and drain_o reads the finished sums of array row drain_row_i.
 // Row r of a flat port occupies bits [r*W +: W]; column c of w_i / psum_o likewise.
 module qtsim_mac_array #(
@@ -26,6 +26,8 @@ module qtsim_mac_array #(
   input  logic [ROWS-1:0]             first_i,    // os: first / last step of each row's activation's tile
   input  logic [ROWS-1:0]             last_i,
   input  logic [COLS*LANES*BW-1:0]    b_i,        // os: the streamed operand, top row of each column
+  input  logic [COLS*64-1:0]          bb_i,       // os, binary mode: its bits
+  input  logic [COLS*64-1:0]          bm_i,       //   and their valid bits
   input  logic [$clog2(ROWS+1)-1:0]   drain_row_i,
   input  logic                        w_we_i,
   input  logic                        w_buf_i,
@@ -52,6 +54,8 @@ module qtsim_mac_array #(
   logic          f_h   [ROWS][COLS+1];
   logic          l_h   [ROWS][COLS+1];
   logic [LANES*BW-1:0] b_v [ROWS+1][COLS];
+  logic [63:0]         bb_v [ROWS+1][COLS];
+  logic [63:0]         bm_v [ROWS+1][COLS];
   logic [PW-1:0] d_pe  [ROWS][COLS];
 
   for (genvar r = 0; r < ROWS; r++) begin : gen_row
@@ -65,6 +69,8 @@ module qtsim_mac_array #(
       if (r == 0) begin : gen_top
         assign p_v[0][c] = '0;
         assign b_v[0][c] = b_i[c*LANES*BW +: LANES*BW];
+        assign bb_v[0][c] = bb_i[c*64 +: 64];
+        assign bm_v[0][c] = bm_i[c*64 +: 64];
       end
       qtsim_mac_pe #(.LANES(LANES), .AW(AW), .BW(BW), .PW(PW), .OS(OS)) u_pe (
         .clk_i,
@@ -78,6 +84,8 @@ module qtsim_mac_array #(
         .last_i  (l_h[r][c]),
         .psum_i  (p_v[r][c]),
         .b_i     (b_v[r][c]),
+        .bb_i    (bb_v[r][c]),
+        .bm_i    (bm_v[r][c]),
         .w_we_i  (w_we_i && (w_row_i == ($clog2(ROWS+1))'(r))),
         .w_buf_i,
         .w_i     (w_i[c*LANES*BW +: LANES*BW]),
@@ -91,6 +99,8 @@ module qtsim_mac_array #(
         .last_o  (l_h[r][c+1]),
         .psum_o  (p_v[r+1][c]),
         .b_o     (b_v[r+1][c]),
+        .bb_o    (bb_v[r+1][c]),
+        .bm_o    (bm_v[r+1][c]),
         .drain_o (d_pe[r][c])
       );
     end

@@ -10,7 +10,8 @@
 // the array's dataflow is in silicon): the second
 // operand streams down from the PE above instead of sitting in a weight buffer, the PE accumulates its
 // own output (restarting on an operand flagged first), and on the operand flagged last it hands the sum to
-// its drain register, which the array reads out a row at a time while the PE starts the next tile.
+// its drain register, which the array reads out a row at a time while the PE starts the next tile. Binary
+// mode under os streams a word of +-1 operand bits with its valid bits (bb, bm) down instead.
 module qtsim_mac_pe #(
   parameter int unsigned LANES = 2,   // products per cycle over consecutive K: 1, or 2 (two int4 weights per PE)
   parameter int unsigned AW    = 17,  // activations: int8, or uint16 attention probabilities
@@ -31,6 +32,8 @@ module qtsim_mac_pe #(
   // from above: the partial sum (ws), the streamed operand (os)
   input  logic [PW-1:0]         psum_i,
   input  logic [LANES*BW-1:0]   b_i,
+  input  logic [63:0]           bb_i,       // os, binary mode: the streamed operand's bits
+  input  logic [63:0]           bm_i,       //   and the bits that hold one (K tails)
   // weight port: LANES weights into buffer w_buf_i
   input  logic                  w_we_i,
   input  logic                  w_buf_i,
@@ -46,6 +49,8 @@ module qtsim_mac_pe #(
   output logic                  last_o,
   output logic [PW-1:0]         psum_o,
   output logic [LANES*BW-1:0]   b_o,
+  output logic [63:0]           bb_o,
+  output logic [63:0]           bm_o,
   output logic [PW-1:0]         drain_o     // os: the last finished sum
 );
   // Products and sums wrap at PW bits, as the int32 accumulators of the cycle model do.
@@ -59,8 +64,9 @@ module qtsim_mac_pe #(
   logic [PW-1:0]       psum_q, drain_q;
   logic [63:0]         ab_q, wb0_q, wb1_q, wm0_q, wm1_q;
   logic [6:0]          wn0_q, wn1_q;  // popcount of each mask, taken at load
-  logic [6:0]          agree;
+  logic [6:0]          agree, agree_os;
   always_comb agree = 7'($countones(~(ab_i ^ (sel_i ? wb1_q : wb0_q)) & (sel_i ? wm1_q : wm0_q)));
+  always_comb agree_os = 7'($countones(~(ab_i ^ bb_i) & bm_i));
 
   // Only the valid bits are reset: the datapath registers hold nothing until a valid operand writes them.
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -87,11 +93,15 @@ module qtsim_mac_pe #(
     if (OS != 0) begin
       logic [PW-1:0] sum;
       a_q     <= a_i;
-      w0_q    <= b_i;  // the streamed operand's register
+      w0_q    <= b_i;  // the streamed operand's registers
+      ab_q    <= ab_i;
+      wb0_q   <= bb_i;
+      wm0_q   <= bm_i;
       first_q <= first_i;
       last_q  <= last_i;
-      sum = (first_i ? '0 : psum_q) + PW'(signed'(a_i[0 +: AW]) * signed'(b_i[0 +: BW]))
-            + ((LANES > 1) ? PW'(signed'(a_i[(LANES-1)*AW +: AW]) * signed'(b_i[(LANES-1)*BW +: BW])) : '0);
+      if (bin_i) sum = (first_i ? '0 : psum_q) + PW'(2 * 32'(agree_os)) - PW'($countones(bm_i));
+      else sum = (first_i ? '0 : psum_q) + PW'(signed'(a_i[0 +: AW]) * signed'(b_i[0 +: BW]))
+                 + ((LANES > 1) ? PW'(signed'(a_i[(LANES-1)*AW +: AW]) * signed'(b_i[(LANES-1)*BW +: BW])) : '0);
       psum_q <= sum;
       if (last_i) drain_q <= sum;
     end else if (bin_i) begin
@@ -107,12 +117,14 @@ module qtsim_mac_pe #(
 
   // Each dataflow's outputs only: the other's are constants, which a simulator and synthesis drop.
   assign a_o     = a_q;
-  assign ab_o    = (OS != 0) ? '0 : ab_q;
+  assign ab_o    = ab_q;
   assign valid_o = (OS != 0) ? 1'b0 : valid_q;
   assign sel_o   = (OS != 0) ? 1'b0 : sel_q;
   assign psum_o  = (OS != 0) ? '0 : psum_q;
   assign first_o = (OS != 0) ? first_q : 1'b0;
   assign last_o  = (OS != 0) ? last_q : 1'b0;
   assign b_o     = (OS != 0) ? w0_q : '0;
+  assign bb_o    = (OS != 0) ? wb0_q : '0;
+  assign bm_o    = (OS != 0) ? wm0_q : '0;
   assign drain_o = (OS != 0) ? drain_q : '0;
 endmodule
