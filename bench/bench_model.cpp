@@ -41,8 +41,9 @@ int sc_main(int, char**) {
   // The whole layer first: the accelerator elaborates its units before the simulation starts.
   {
     const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1, 1);
-    double gold = 1e30, mod = 1e30;
+    double gold = 1e30, mod = 1e30, with_timeline = 1e30;
     int64_t cycles = 0;
+    size_t spans = 0;
     for (int rep = 0; rep < 3; ++rep) {
       const auto g0 = Clock::now();
       const golden::Taps taps = golden::run_program(c.lowered.program, c.lowered.inputs);
@@ -52,10 +53,17 @@ int sc_main(int, char**) {
       mod = std::min(mod, std::chrono::duration<double>(Clock::now() - m0).count());
       cycles = run.total_cycles;
       if (run.taps.at("out").data != taps.at("out").data) std::printf("MISMATCH between model and golden\n");
+      const auto t0 = Clock::now();
+      const model::ModelRun traced = model::run_on_model(c.lowered.program, c.lowered.inputs, model::HwConfig{}, true);
+      with_timeline = std::min(with_timeline, std::chrono::duration<double>(Clock::now() - t0).count());
+      spans = 0;
+      for (const model::OpStats& st : traced.ops) spans += st.spans.size();
+      if (traced.total_cycles != cycles) std::printf("MISMATCH: the timeline changed the cycles\n");
     }
     std::printf("DeiT-Tiny INT8 encoder layer, 16x16 ws accelerator (best of 3), one core\n");
-    std::printf("  golden %.1f ms | cycle model %.1f ms for %lld cycles (%.2f Mcycles/s) | model / golden %.1f\n\n",
+    std::printf("  golden %.1f ms | cycle model %.1f ms for %lld cycles (%.2f Mcycles/s) | model / golden %.1f\n",
                 gold * 1e3, mod * 1e3, static_cast<long long>(cycles), static_cast<double>(cycles) / mod * 1e-6, mod / gold);
+    std::printf("  with --timeline: %.1f ms, %zu spans | with / without %.2f\n\n", with_timeline * 1e3, spans, with_timeline / mod);
   }
   std::printf("DeiT-Tiny layer GEMMs (%s) on a 16x16 array alone\n\n", "qkv, 3x qk, 3x sv, proj, fc1, fc2");
   std::printf("%-4s %12s %10s %14s %16s %12s %8s\n", "flow", "cycles", "wall ms", "Mcycles/s", "G PE-updates/s",

@@ -127,7 +127,7 @@ std::vector<int32_t> to_i32(const ITensor& t, int64_t off, int64_t count) {
 }
 }  // namespace
 
-ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw) {
+ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw, bool timeline) {
   hw.check();
   p.check();
   Accelerator& acc = accelerator(hw);
@@ -332,7 +332,14 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
     st.compute_cycles = st.cycles;
     TransferPlan plan;
     transfer_plan(facts, hw, st, plan);
-    const TransferTimes tt = hw.rtl.dma ? acc.rtl_dma.run(plan.blocks, hw.memory) : acc.dma.run(plan.blocks, hw.memory);
+    std::vector<Span>* spans = timeline ? &st.spans : nullptr;
+    const TransferTimes tt = hw.rtl.dma ? acc.rtl_dma.run(plan.blocks, hw.memory) : acc.dma.run(plan.blocks, hw.memory, spans);
+    if (hw.rtl.dma && timeline) {
+      const TransferTimes sc = acc.dma.run(plan.blocks, hw.memory, spans);
+      if (sc.cycles != tt.cycles || sc.channel_busy != tt.channel_busy)
+        throw std::logic_error("op " + op.name + ": the DMA RTL and the SystemC engine whose timeline is shown disagree on its cycles");
+    }
+    st.start = run.total_cycles;
     st.cycles = tt.cycles;
     st.dram_busy_cycles = tt.channel_busy;
     st.stall_cycles = st.cycles - st.compute_cycles;

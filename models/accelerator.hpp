@@ -55,6 +55,8 @@ struct OpStats {
   int64_t sram_read_bytes = 0, sram_write_bytes = 0;
   double utilization = 0;        // useful MACs / (PEs x cycles), for array ops
   double mapping_efficiency = 0; // useful MACs / (PEs x tiles x tile stream length): the fold losses alone
+  int64_t start = 0;             // the op's first cycle in the run
+  std::vector<Span> spans;       // its timeline, when asked for
 };
 
 struct ModelRun {
@@ -63,8 +65,11 @@ struct ModelRun {
   int64_t total_cycles = 0;
 };
 
-// One accelerator per process (SystemC elaborates once): the first call fixes the configuration.
-ModelRun run_on_model(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const HwConfig& hw);
+// One accelerator per process (SystemC elaborates once): the first call fixes the configuration. With
+// `timeline`, every op's spans are kept (the SystemC DMA engine's; with the DMA as RTL, that engine runs the
+// plan beside it and must agree on the cycles).
+ModelRun run_on_model(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const HwConfig& hw,
+                      bool timeline = false);
 
 
 }  // namespace qtsim::model

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <tuple>
 
@@ -19,7 +20,10 @@ int64_t expand_blocks(const std::vector<Block>& blocks, const MemoryConfig& mem,
   return serial;
 }
 
-TransferTimes DmaEngine::run(const std::vector<Block>& blocks, const MemoryConfig& mem) {
+TransferTimes DmaEngine::run(const std::vector<Block>& blocks, const MemoryConfig& mem, std::vector<Span>* spans) {
+  spans_ = spans;
+  if (spans_) spans_->clear();
+  last_span_.fill(SIZE_MAX);
   if (blocks.empty()) return {};
   const int64_t expected = expand_blocks(blocks, mem, blocks_);
   mem_ = mem;
@@ -82,6 +86,19 @@ void DmaEngine::start_compute() {
   if (arrive_[j] < 0 || arrive_[j] > t_) return;  // data not there: the unit waits
   end_[j] = t_ + blocks_[j].compute;
   computing_ = next_compute_++;
+  if (spans_) record(Span::Kind::compute, t_, blocks_[j].compute, 0);
+}
+
+void DmaEngine::record(Span::Kind kind, int64_t start, int64_t cycles, int64_t bytes) {
+  // the last span of this kind is extended when this one follows it without a gap
+  size_t& last = last_span_[static_cast<size_t>(kind)];
+  if (last < spans_->size() && (*spans_)[last].start + (*spans_)[last].cycles == start) {
+    Span& s = (*spans_)[last];
+    s.cycles += cycles, s.bytes += bytes, ++s.blocks;
+    return;
+  }
+  last = spans_->size();
+  spans_->push_back({kind, start, cycles, bytes, 1});
 }
 
 void DmaEngine::start_transfer() {
@@ -96,6 +113,7 @@ void DmaEngine::start_transfer() {
   const int64_t d = mem_.transfer_cycles(r.bytes);
   channel_free_ = t_ + d;
   channel_busy_ += d;
+  if (spans_) record(r.store ? Span::Kind::store : Span::Kind::load, t_, d, r.bytes);
   const int64_t landing = t_ + d + mem_.dram_latency_cycles;
   if (r.store) {
     stored_[static_cast<size_t>(r.block)] = landing;

@@ -6,6 +6,7 @@
 #include <systemc>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -65,6 +66,16 @@ struct TransferTimes {
   int64_t channel_busy = 0;  // cycles the DRAM channel moved data
 };
 
+// What the timeline shows of an op (qtsim run --timeline): its unit computing, the DRAM channel moving
+// loads or stores. Back-to-back spans of one kind are one span; the gaps between them are stalls.
+struct Span {
+  enum class Kind { compute, load, store };
+  Kind kind = Kind::compute;
+  int64_t start = 0, cycles = 0;  // from the op's first cycle
+  int64_t bytes = 0;              // transfers: the bytes moved
+  int64_t blocks = 0;             // the blocks computed, or the transfers
+};
+
 // Checks a plan's blocks and expands its runs into `out`, one entry per block; returns the cycles of every
 // transfer and compute one after another (the clocked engines' job lengths). Both engines take plans this way.
 int64_t expand_blocks(const std::vector<Block>& blocks, const MemoryConfig& mem, std::vector<Block>& out);
@@ -79,7 +90,8 @@ int64_t expand_blocks(const std::vector<Block>& blocks, const MemoryConfig& mem,
 class DmaEngine : public ClockedUnit {
  public:
   explicit DmaEngine(sc_core::sc_module_name name) : ClockedUnit(name) {}
-  TransferTimes run(const std::vector<Block>& blocks, const MemoryConfig& mem);
+  // With `spans`, also records the op's timeline there.
+  TransferTimes run(const std::vector<Block>& blocks, const MemoryConfig& mem, std::vector<Span>* spans = nullptr);
 
  private:
   struct Request {
@@ -92,6 +104,7 @@ class DmaEngine : public ClockedUnit {
   void start_compute();
   void queue_loads();
   void start_transfer();
+  void record(Span::Kind kind, int64_t start, int64_t cycles, int64_t bytes);
 
   std::vector<Block> blocks_;  // one per block (runs expanded)
   MemoryConfig mem_;
@@ -103,6 +116,8 @@ class DmaEngine : public ClockedUnit {
   int64_t held_ = 0, kept_ = 0;  // bytes on chip: all loaded and not freed; of those, kept to the end
   int64_t channel_free_ = 0, channel_busy_ = 0;
   int64_t last_landing_ = 0;    // the latest store landing scheduled so far
+  std::vector<Span>* spans_ = nullptr;
+  std::array<size_t, 3> last_span_{};  // per kind: its last span in *spans_
 };
 
 }  // namespace qtsim::model

@@ -13,6 +13,7 @@
 #include "golden/float_ops.hpp"
 #include "models/accelerator.hpp"
 #include "models/rtl_trace.hpp"
+#include "sim/timeline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/config.hpp"
@@ -96,10 +97,10 @@ json op_record(const golden::Program& p, const golden::Op& op) {
 int cmd_run(int argc, const char* const* argv) {
   std::string config, out;
   std::vector<std::string> sets;
-  bool dump_taps = false;
+  bool dump_taps = false, timeline = false;
   std::string trace;
   po::options_description opts(
-      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--trace fst|vcd]\n\n"
+      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--timeline] [--trace fst|vcd]\n\n"
       "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden\n"
       "and on the cycle model of a 16x16 weight-stationary array, every tap compared.\n"
       "Prints a summary; with --out writes DIR/report.json, DIR/stats.csv and DIR/config.resolved.yaml.\n"
@@ -107,6 +108,9 @@ int cmd_run(int argc, const char* const* argv) {
   opts.add_options()("help,h", "this help")("out", po::value(&out), "output directory")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set run.seed=3")(
       "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy")(
+      "timeline", po::bool_switch(&timeline),
+      "also write DIR/timeline.json: ops, every unit's compute spans and the DRAM channel's transfers in the Chrome\n"
+      "trace-event format (open in ui.perfetto.dev or chrome://tracing)")(
       "trace", po::value(&trace),
       "waves of the units run as RTL (run.impl), DIR/waves/<unit>.fst or .vcd (vcd: converted with GTKWave's\n"
       "fst2vcd); every cycle of every signal, so best on small workloads such as a single GEMM");
@@ -114,6 +118,7 @@ int cmd_run(int argc, const char* const* argv) {
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (!positional.empty()) config = positional[0];
   if (dump_taps && out.empty()) throw std::invalid_argument("--dump-taps needs --out DIR");
+  if (timeline && out.empty()) throw std::invalid_argument("--timeline needs --out DIR");
   if (!trace.empty() && trace != "fst" && trace != "vcd") throw std::invalid_argument("--trace must be fst or vcd, not '" + trace + "'");
   if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
   const Config c = load_config(config, sets);
@@ -142,11 +147,12 @@ int cmd_run(int argc, const char* const* argv) {
   report["checks"] = json::array();
   bool all_exact = true;
   const bool use_model = std::find(c.run.executors.begin(), c.run.executors.end(), "model") != c.run.executors.end();
+  if (timeline && !use_model) throw std::invalid_argument("--timeline needs the model among run.executors");
   model::ModelRun mrun;
   double model_s = 0;
   if (use_model) {
     const auto m0 = std::chrono::steady_clock::now();
-    mrun = model::run_on_model(p, w.lowered.inputs, c.hw);
+    mrun = model::run_on_model(p, w.lowered.inputs, c.hw, timeline);
     model_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
     report["checks"] = compare_taps(taps, mrun.taps, "model", all_exact);
     report["total_cycles"] = mrun.total_cycles;
@@ -241,6 +247,7 @@ int cmd_run(int argc, const char* const* argv) {
     files.add(out + "/report.json", report.dump(2) + "\n");
     files.add(out + "/stats.csv", stats_csv(report));
     files.add(out + "/config.resolved.yaml", YAML::Dump(resolved_yaml(c)) + "\n");
+    if (timeline) files.add(out + "/timeline.json", timeline_json(mrun, p.name, c.hw.clock_mhz).dump() + "\n");
     if (dump_taps) {
       make_dir(out + "/taps/golden");
       add_taps(files, out + "/taps/golden", p, taps);

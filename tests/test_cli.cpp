@@ -1,5 +1,6 @@
 // The qtsim command line in-process: operators on the authors' vector files, exit codes, strict configs.
 #include <catch2/catch.hpp>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -176,6 +177,46 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {ppu_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {ppu: rtl}}\n"),
              Catch::Contains("built for 16 lanes, not 8"));
   CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.rtl.ppu);
+}
+
+TEST_CASE("qtsim run --timeline writes a Chrome trace whose spans add up to the report's counters", "[sim][cli][timeline]") {
+  const std::string cfg = write_yaml("tl.yaml", "hw: {clock_mhz: 500, memory: {dram_bytes_per_cycle: 4}}\nworkload: {gemm: {M: 37, K: 70, N: 41}}\n");
+  const std::string dir = scratch("timeline_out");
+  REQUIRE(test::run_cli_forked({"run", cfg, "--out", dir, "--timeline"}) == 0);
+  const nlohmann::json report = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
+  const nlohmann::json tl = nlohmann::json::parse(std::ifstream(dir + "/timeline.json"));
+  std::map<int64_t, std::string> tracks;
+  std::map<std::string, int64_t> busy;  // per track: the cycles of its spans
+  int64_t ops = 0;
+  for (const auto& e : tl["traceEvents"]) {
+    if (e["ph"] == "M" && e["name"] == "thread_name") tracks[e["tid"].get<int64_t>()] = e["args"]["name"].get<std::string>();
+    if (e["ph"] != "X") continue;
+    const std::string track = tracks.at(e["tid"].get<int64_t>());
+    const int64_t cycles = e["args"]["cycles"].get<int64_t>();
+    busy[track] += cycles;
+    ops += track == "ops";
+    // microseconds at 500 MHz: two cycles per nanosecond
+    CHECK(e["dur"].get<double>() == Approx(static_cast<double>(cycles) / 500.0));
+    CHECK(e["ts"].get<double>() == Approx(e["args"]["start_cycle"].get<double>() / 500.0));
+  }
+  int64_t total = 0, dram = 0, array = 0, ppu = 0, with_cycles = 0;
+  for (const auto& op : report["ops"]) {
+    total += op["cycles"].get<int64_t>(), dram += op["dram_busy_cycles"].get<int64_t>();
+    (op["unit"] == "array" ? array : ppu) += op["compute_cycles"].get<int64_t>();
+    with_cycles += op["cycles"].get<int64_t>() > 0;
+  }
+  CHECK(ops == with_cycles);
+  CHECK(busy["ops"] == total);
+  CHECK(busy["ops"] == report["total_cycles"].get<int64_t>());
+  CHECK(busy["dram"] == dram);
+  CHECK(busy["array"] == array);
+  CHECK(busy["ppu"] == ppu);
+  CHECK(busy["dram"] > 0);
+  // usage errors exit 2 and write nothing
+  CHECK(run({"run", cfg, "--timeline"}) == 2);
+  const std::string none = scratch("timeline_none");
+  CHECK(run({"run", cfg, "--out", none, "--timeline", "--set", "run.executors=[golden]"}) == 2);
+  CHECK_FALSE(fs::exists(none + "/timeline.json"));
 }
 
 TEST_CASE("qtsim run --trace writes every RTL unit's waves: FST, and VCD whose clock toggles count the cycles", "[sim][cli][rtl][trace]") {

@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
 #include "golden/lower.hpp"
 #include "models/dma.hpp"
@@ -69,6 +70,28 @@ TEST_CASE("DMA: one block is load, latency, compute, store, latency", "[model][d
     CHECK(cycles({{0, 0, 500, 0}}, m) == 500);
     CHECK(cycles({{1, 0, 1, 1}}, m) == 1 + 100 + 1 + 1 + 100);  // a transfer takes at least one cycle
   }
+}
+
+TEST_CASE("DMA timeline: the unit's and the channel's spans where the closed forms put them", "[model][dma][timeline]") {
+  using K = model::Span::Kind;
+  auto spans = [](const std::vector<Block>& b, const model::MemoryConfig& m) {
+    std::vector<model::Span> s;
+    engine().run(b, m, &s);
+    std::vector<std::tuple<K, int64_t, int64_t, int64_t, int64_t>> out;
+    for (const model::Span& x : s) out.emplace_back(x.kind, x.start, x.cycles, x.bytes, x.blocks);
+    return out;
+  };
+  using T = std::vector<std::tuple<K, int64_t, int64_t, int64_t, int64_t>>;
+  // One block (as above): load 32 cycles, 100 latency, compute 500, store 4.
+  CHECK(spans({{1000, 0, 500, 100}}, memory(32, 100, true)) ==
+        T{{K::load, 0, 32, 1000, 1}, {K::compute, 132, 500, 0, 1}, {K::store, 632, 4, 100, 1}});
+  // Memory-bound with stores (as above): the loads back to back are one span; block j computes from
+  // (j+1) 90 + 60; stores 0-3 queue behind the loads and go back to back from 450; the last store alone.
+  CHECK(spans(std::vector<Block>(5, Block{8 * 90, 0, 30, 8 * 10}), memory(8, 60, true)) ==
+        T{{K::load, 0, 450, 3600, 5},   {K::compute, 150, 30, 0, 1}, {K::compute, 240, 30, 0, 1}, {K::compute, 330, 30, 0, 1},
+          {K::compute, 420, 30, 0, 1}, {K::store, 450, 40, 320, 4}, {K::compute, 510, 30, 0, 1}, {K::store, 540, 10, 80, 1}});
+  // Compute-bound: the blocks back to back are one span.
+  CHECK(spans(std::vector<Block>(3, Block{32, 0, 20, 0}), memory(32, 0, true)) == T{{K::load, 0, 3, 96, 3}, {K::compute, 1, 60, 0, 3}});
 }
 
 TEST_CASE("DMA: compute-bound blocks expose only the first load and the last store", "[model][dma]") {

@@ -2,6 +2,8 @@
 // their closed-form cycles. One accelerator configuration per case (one SystemC elaboration per process).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
 #include "golden/lower_binary.hpp"
@@ -94,6 +96,15 @@ TEST_CASE("W4A8 layer with every unit as RTL on a 32x32 array (two int4 weights 
   check_layer(c.lowered, h);
 }
 
+TEST_CASE("W4A8 layer with every unit as RTL on a 32x32 output-stationary array: same taps, same cycles", "[model][layer][int4][rtl]") {
+  golden::LowerOptions o;
+  o.w_bits = 4;
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 13);
+  model::HwConfig h = hw(32, 32, model::Dataflow::os);
+  h.rtl = {true, true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
 TEST_CASE("DeiT-Tiny INT8 layer with every unit as RTL on an 8x8 input-stationary array: same taps, same cycles", "[model][layer][rtl]") {
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 8);
   model::HwConfig h = hw(8, 8, model::Dataflow::is);
@@ -174,6 +185,54 @@ TEST_CASE("BinaryViT layer with every unit as RTL (XNOR-popcount array): same ta
   model::HwConfig h = hw(16, 16, model::Dataflow::ws);
   h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
+}
+
+TEST_CASE("BinaryViT layer with every unit as RTL on a 16x16 output-stationary array: same taps, same cycles", "[model][layer][binary][rtl]") {
+  const golden::BinaryCase c = golden::make_binary_case(golden::encoder_dims("deit_tiny", 197), 12);
+  model::HwConfig h = hw(16, 16, model::Dataflow::os);
+  h.rtl = {true, true, true, true, true, true};
+  check_layer(c.lowered, h);
+}
+
+TEST_CASE("a layer's timeline, the DMA as RTL beside the engine it is drawn from: every op's spans add up to its counters",
+          "[model][layer][timeline][rtl]") {
+  const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 14);
+  model::HwConfig h = hw(16, 16, model::Dataflow::ws);
+  h.rtl.dma = true;
+  const model::ModelRun run = model::run_on_model(c.lowered.program, c.lowered.inputs, h, true);
+  int64_t start = 0;
+  for (const model::OpStats& st : run.ops) {
+    INFO("op " << st.name);
+    CHECK(st.start == start);
+    start += st.cycles;
+    int64_t compute = 0, channel = 0, read = 0, written = 0, compute_end = 0, store_end = 0, channel_free = 0;
+    std::vector<model::Span> transfers;
+    for (const model::Span& s : st.spans) {
+      REQUIRE(s.cycles > 0);
+      CHECK(s.start >= 0);
+      if (s.kind == model::Span::Kind::compute) {
+        CHECK(s.start >= compute_end);  // one unit: its spans in order, never overlapping
+        compute += s.cycles, compute_end = s.start + s.cycles;
+      } else {
+        transfers.push_back(s);
+        channel += s.cycles;
+        (s.kind == model::Span::Kind::load ? read : written) += s.bytes;
+        if (s.kind == model::Span::Kind::store) store_end = std::max(store_end, s.start + s.cycles);
+      }
+    }
+    std::sort(transfers.begin(), transfers.end(), [](const model::Span& a, const model::Span& b) { return a.start < b.start; });
+    for (const model::Span& s : transfers) {  // one channel: loads and stores never overlap
+      CHECK(s.start >= channel_free);
+      channel_free = s.start + s.cycles;
+    }
+    CHECK(compute == st.compute_cycles);
+    CHECK(channel == st.dram_busy_cycles);
+    CHECK(read == st.dram_read_bytes);
+    CHECK(written == st.dram_write_bytes);
+    // The op ends with its last compute or its last store's landing, a latency after its last beat.
+    if (st.cycles > 0) CHECK(st.cycles == std::max(compute_end, written > 0 ? store_end + h.memory.dram_latency_cycles : 0));
+  }
+  CHECK(start == run.total_cycles);
 }
 
 TEST_CASE("odd shapes: a single GEMM on a 5x3 array is bit-exact", "[model][layer]") {
