@@ -87,14 +87,16 @@ module qtsim_requant #(
       logic [6:0]           code;
       z = PW'(signed'(z_i[l*ZW +: ZW]));
       m = PW'(signed'(m_i[l*MW +: MW]));
-      // the first threshold z exceeds: scanned from the last so that the lowest index wins
-      code = 7'(th_n_i);
-      for (int j = NT - 1; j >= 0; j--)
-        if (7'(j) < 7'(th_n_i) && z > PW'(signed'(th_i[j*32 +: 32]))) code = 7'(j);
       unique case (op_i)
         3'd1:    alt_q[0] <= (z + m >= 0) ? PW'(1) : -PW'(1);
         3'd2:    alt_q[0] <= z * m + PW'(signed'(id_i[l*ZW +: ZW]));
-        3'd4:    alt_q[0] <= (z <= 0 || code == 7'(th_n_i)) ? -PW'(1) : PW'(code);
+        3'd4: begin
+          // the first threshold z exceeds: scanned from the last so that the lowest index wins
+          code = 7'(th_n_i);
+          for (int j = NT - 1; j >= 0; j--)
+            if (7'(j) < 7'(th_n_i) && signed'(z_i[l*ZW +: ZW]) > ZW'(signed'(th_i[j*32 +: 32]))) code = 7'(j);
+          alt_q[0] <= (z <= 0 || code == 7'(th_n_i)) ? -PW'(1) : PW'(code);
+        end
         default: alt_q[0] <= (z >= m) ? PW'(1) : PW'(0);
       endcase
       for (int s = 1; s < 4; s++) alt_q[s] <= alt_q[s-1];
