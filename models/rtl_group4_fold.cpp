@@ -15,13 +15,7 @@
 namespace qtsim::model {
 
 RtlGroup4Fold::RtlGroup4Fold(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_group4_fold>(ctx_.get())) {
-  trace_.open(*top_, this->name());
-  top_->clk_i = 0, top_->rst_ni = 0;
-  top_->eval();
-  top_->rst_ni = 1;
-  top_->eval();
-}
+    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Vqtsim_group4_fold>>(this->name())) {}
 
 RtlGroup4Fold::~RtlGroup4Fold() = default;
 
@@ -39,35 +33,31 @@ void RtlGroup4Fold::start(const Group4Fold& job, bool last) {
 }
 
 bool RtlGroup4Fold::step() {
+  auto& top = rtl_->top;
   const int64_t total = job_.elements(), w = job_.n + 1;
-  top_->valid_i = next_in_ < total;
-  top_->lane_en_i = 0;
+  top.valid_i = next_in_ < total;
+  top.lane_en_i = 0;
   for (int l = 0; l < kLanes && next_in_ < total; ++l, ++next_in_) {
     const int64_t row = next_in_ / job_.n, col = next_in_ % job_.n;
     const auto acc = static_cast<unsigned __int128>(job_.acc[next_in_]);
-    top_->lane_en_i |= static_cast<uint16_t>(1u << l);
-    put_field(top_->p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
-    put_field(top_->s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
-    put_field(top_->zero_i, 32 * l, 32, static_cast<uint32_t>(job_.zero_fx[col]));
-    put_field(top_->mult_i, 16 * l, 16, static_cast<uint64_t>(job_.mult[col]));
-    put_field(top_->acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
-    put_field(top_->acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
+    top.lane_en_i |= static_cast<uint16_t>(1u << l);
+    put_field(top.p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
+    put_field(top.s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
+    put_field(top.zero_i, 32 * l, 32, static_cast<uint32_t>(job_.zero_fx[col]));
+    put_field(top.mult_i, 16 * l, 16, static_cast<uint64_t>(job_.mult[col]));
+    put_field(top.acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
+    put_field(top.acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
   }
-  top_->clk_i = 1;
-  top_->eval();
-  trace_.dump(edge_time());
-  top_->clk_i = 0;
-  top_->eval();
-  trace_.dump(edge_time() + half_period());
-  if (top_->valid_o)
+  rtl_->cycle(edge_time(), half_period());
+  if (top.valid_o)
     for (int l = 0; l < kLanes; ++l) {
-      if (!((top_->lane_en_o >> l) & 1)) continue;
-      const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top_->acc_o, 128 * l + 64, 64)) << 64) |
-                                     get_field(top_->acc_o, 128 * l, 64);
+      if (!((top.lane_en_o >> l) & 1)) continue;
+      const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top.acc_o, 128 * l + 64, 64)) << 64) |
+                                     get_field(top.acc_o, 128 * l, 64);
       const auto acc = static_cast<__int128>(bits);
       job_.acc[next_out_] = acc;
       if (last_) {
-        const bool wide = (top_->wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
+        const bool wide = (top.wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
         if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
         job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
       }

@@ -10,7 +10,6 @@
 #include "models/rtl_trace.hpp"
 
 class Vqtsim_group4_fold;
-class VerilatedContext;
 
 namespace qtsim::model {
 
@@ -27,9 +26,7 @@ class RtlGroup4Fold : public ClockedUnit {
 
  private:
   bool step() override;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vqtsim_group4_fold> top_;
-  UnitTrace trace_;  // after top_: closed before the model goes
+  std::unique_ptr<VerilatedUnit<Vqtsim_group4_fold>> rtl_;
   Group4Fold job_;
   bool last_ = false;
   int64_t next_in_ = 0, next_out_ = 0;

@@ -48,16 +48,9 @@ namespace {
 template <class Top>
 struct DutOf : RtlMacArray::Dut {
   int64_t cols;
-  std::unique_ptr<VerilatedContext> ctx = new_rtl_context();
-  Top top{ctx.get()};
-  UnitTrace trace;  // after top: closed before the model goes
-  DutOf(int64_t c, const std::string& unit) : cols(c) {
-    trace.open(top, unit);
-    top.clk_i = 0, top.rst_ni = 0;
-    top.eval();
-    top.rst_ni = 1;
-    top.eval();
-  }
+  VerilatedUnit<Top> unit;
+  Top& top = unit.top;
+  DutOf(int64_t c, const std::string& name) : cols(c), unit(name) {}
   void set_binary(bool on) override { top.bin_i = on; }
   void set_steps(int64_t r, bool first, bool last) override {
     const auto bit = static_cast<std::remove_reference_t<decltype(top.first_i)>>(1u << r);
@@ -98,14 +91,7 @@ struct DutOf : RtlMacArray::Dut {
     }
     for (int64_t i = 0; i < cols * RtlMacArray::kLanes; ++i) put_field(top.w_i, static_cast<int>(i * kBw), kBw, static_cast<uint32_t>(w[i]));
   }
-  void clock(uint64_t edge, uint64_t half) override {
-    top.clk_i = 1;
-    top.eval();
-    trace.dump(edge);
-    top.clk_i = 0;
-    top.eval();
-    trace.dump(edge + half);
-  }
+  void clock(uint64_t edge, uint64_t half) override { unit.cycle(edge, half); }
   bool valid(int64_t c) const override { return (top.valid_o >> c) & 1; }
   int32_t psum(int64_t c) const override { return static_cast<int32_t>(get_field(top.psum_o, static_cast<int>(c * kPw), kPw)); }
 };

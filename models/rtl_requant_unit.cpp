@@ -13,13 +13,7 @@
 namespace qtsim::model {
 
 RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Vqtsim_requant>(ctx_.get())) {
-  trace_.open(*top_, this->name());
-  top_->clk_i = 0, top_->rst_ni = 0;
-  top_->eval();
-  top_->rst_ni = 1;
-  top_->eval();
-}
+    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Vqtsim_requant>>(this->name())) {}
 
 RtlRequantUnit::~RtlRequantUnit() = default;
 
@@ -51,61 +45,60 @@ void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, g
   m_.clear(), e_.clear(), offset_.clear();
   for (const golden::Dyadic& d : q.mult) m_.push_back(d.m), e_.push_back(d.e);
   id_ = id;
-  top_->op_i = 0;
-  top_->add_i = id != nullptr;
-  if (id) top_->mid_m_i = static_cast<uint32_t>(mid->m), top_->mid_e_i = static_cast<uint8_t>(mid->e);
-  top_->half_up_i = q.rounding == golden::Rounding::half_up;
-  top_->bits_i = static_cast<uint8_t>(q.bits);
+  auto& top = rtl_->top;
+  top.op_i = 0;
+  top.add_i = id != nullptr;
+  if (id) top.mid_m_i = static_cast<uint32_t>(mid->m), top.mid_e_i = static_cast<uint8_t>(mid->e);
+  top.half_up_i = q.rounding == golden::Rounding::half_up;
+  top.bits_i = static_cast<uint8_t>(q.bits);
   begin_stream(z, out);
 }
 
 void RtlRequantUnit::start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out) {
+  auto& top = rtl_->top;
   const auto c = static_cast<size_t>(x.last());
   if ((m.size() != 1 && m.size() != c) || (op == ElementOp::affine ? offset.size() != c : !offset.empty()))
     throw std::invalid_argument(std::string(name()) + ": per-channel operands do not match the " + std::to_string(c) + " channels");
   m_ = std::move(m), offset_ = std::move(offset), e_ = {1};
   id_ = nullptr;
-  top_->op_i = static_cast<uint8_t>(op);
-  top_->add_i = 0;
+  top.op_i = static_cast<uint8_t>(op);
+  top.add_i = 0;
   begin_stream(x, out);
 }
 
 void RtlRequantUnit::start_codes(const golden::ITensor& p, const std::vector<int64_t>& thresholds, golden::ITensor& out) {
+  auto& top = rtl_->top;
   if (thresholds.empty() || static_cast<int64_t>(thresholds.size()) > kThresholds)
     throw std::invalid_argument(std::string(name()) + ": the RTL compares with 1 to " + std::to_string(kThresholds) + " thresholds, not " +
                                 std::to_string(thresholds.size()));
   check_int32(name(), thresholds, "thresholds");
-  for (size_t j = 0; j < thresholds.size(); ++j) put_field(top_->th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(thresholds[j]));
-  top_->th_n_i = static_cast<uint8_t>(thresholds.size());
+  for (size_t j = 0; j < thresholds.size(); ++j) put_field(top.th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(thresholds[j]));
+  top.th_n_i = static_cast<uint8_t>(thresholds.size());
   m_ = {0}, offset_.clear(), e_ = {1};
   id_ = nullptr;
-  top_->op_i = 4;
-  top_->add_i = 0;
+  top.op_i = 4;
+  top.add_i = 0;
   begin_stream(p, out);
 }
 
 bool RtlRequantUnit::step() {
+  auto& top = rtl_->top;
   const int64_t n = z_->size(), c = z_->last();
   auto at = [c](const std::vector<int64_t>& v, int64_t i) { return v.size() == 1 ? v[0] : v[static_cast<size_t>(i % c)]; };
-  top_->valid_i = next_in_ < n;
-  top_->lane_en_i = 0;
+  top.valid_i = next_in_ < n;
+  top.lane_en_i = 0;
   for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
-    top_->lane_en_i |= 1u << l;
-    put_field(top_->z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
-    put_field(top_->m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
-    put_field(top_->e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
+    top.lane_en_i |= 1u << l;
+    put_field(top.z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
+    put_field(top.m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
+    put_field(top.e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
     const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
-    put_field(top_->id_i, 64 * l, 64, static_cast<uint64_t>(id));
+    put_field(top.id_i, 64 * l, 64, static_cast<uint64_t>(id));
   }
-  top_->clk_i = 1;
-  top_->eval();
-  trace_.dump(edge_time());
-  top_->clk_i = 0;
-  top_->eval();
-  trace_.dump(edge_time() + half_period());
-  if (top_->valid_o)
+  rtl_->cycle(edge_time(), half_period());
+  if (top.valid_o)
     for (int l = 0; l < kLanes; ++l)
-      if ((top_->lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top_->q_o, 96 * l, 64), 64);  // 96-bit lanes; the golden's values are int64
+      if ((top.lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top.q_o, 96 * l, 64), 64);  // 96-bit lanes; the golden's values are int64
   return next_out_ < n;
 }
 

@@ -11,7 +11,6 @@
 #include "models/rtl_trace.hpp"
 
 class Vqtsim_requant;
-class VerilatedContext;
 
 namespace qtsim::model {
 
@@ -38,9 +37,7 @@ class RtlRequantUnit : public ClockedUnit {
  private:
   void begin_stream(const golden::ITensor& z, golden::ITensor& out);
   bool step() override;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vqtsim_requant> top_;
-  UnitTrace trace_;  // after top_: closed before the model goes
+  std::unique_ptr<VerilatedUnit<Vqtsim_requant>> rtl_;
   const golden::ITensor* z_ = nullptr;
   const golden::ITensor* id_ = nullptr;  // per element (residual form)
   golden::ITensor* out_ = nullptr;

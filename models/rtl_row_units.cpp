@@ -30,13 +30,7 @@ int64_t rtl_x0(const char* unit, float scale) {
 
 template <class Top>
 RtlRowUnit<Top>::RtlRowUnit(sc_core::sc_module_name name, int result_bits)
-    : ClockedUnit(name), ctx_(new_rtl_context()), top_(std::make_unique<Top>(ctx_.get())), result_bits_(result_bits) {
-  trace_.open(*top_, this->name());
-  top_->clk_i = 0, top_->rst_ni = 0;
-  top_->eval();
-  top_->rst_ni = 1;
-  top_->eval();
-}
+    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Top>>(this->name())), result_bits_(result_bits) {}
 
 template <class Top>
 RtlRowUnit<Top>::~RtlRowUnit() = default;
@@ -52,10 +46,10 @@ void RtlRowUnit<Top>::start_job(const golden::ITensor& x, golden::ITensor& out, 
                                   "-bit lanes");
   x_ = &x, out_ = &out;
   out = golden::ITensor(x.shape);
-  top_->rows_i = static_cast<uint16_t>(x.rows());
-  top_->len_i = static_cast<uint16_t>(x.last());
-  top_->start_i = 1;
-  top_->eval();  // the read port of the first cycle follows start_i
+  rtl_->top.rows_i = static_cast<uint16_t>(x.rows());
+  rtl_->top.len_i = static_cast<uint16_t>(x.last());
+  rtl_->top.start_i = 1;
+  rtl_->top.eval();  // the read port of the first cycle follows start_i
   begin(expected_cycles);
 }
 
@@ -63,7 +57,7 @@ void RtlRowUnit<Top>::start_job(const golden::ITensor& x, golden::ITensor& out, 
 // the clock edge, the beat it writes out. The job ends with busy_o.
 template <class Top>
 bool RtlRowUnit<Top>::step() {
-  Top& top = *top_;
+  Top& top = rtl_->top;
   const golden::ITensor& x = *x_;
   const int64_t len = x.last();
   const int64_t row = top.rd_row_o, j0 = static_cast<int64_t>(top.rd_beat_o) * kLanes;
@@ -76,11 +70,11 @@ bool RtlRowUnit<Top>::step() {
   }
   top.clk_i = 1;
   top.eval();
-  trace_.dump(edge_time());
+  rtl_->trace.dump(edge_time());
   top.start_i = 0;  // a job starts in one cycle
   top.clk_i = 0;
   top.eval();
-  trace_.dump(edge_time() + half_period());
+  rtl_->trace.dump(edge_time() + half_period());
   if (top.wr_valid_o) {
     const int64_t wrow = top.wr_row_o, w0 = static_cast<int64_t>(top.wr_beat_o) * kLanes;
     if (wrow >= x.rows() || w0 >= len)
@@ -98,23 +92,23 @@ template class RtlRowUnit<Vqtsim_ilayernorm>;
 
 void RtlShiftmaxUnit::start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out) {
   p.check();
-  top_->x0_i = static_cast<uint32_t>(rtl_x0(name(), p.scale));
-  top_->shift_i = static_cast<uint8_t>(32 - p.out_bits);
-  top_->num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
+  rtl_->top.x0_i = static_cast<uint32_t>(rtl_x0(name(), p.scale));
+  rtl_->top.shift_i = static_cast<uint8_t>(32 - p.out_bits);
+  rtl_->top.num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
   start_job(x, out, shiftmax_cycles(x.rows(), x.last(), kLanes));
 }
 
 void RtlShiftGeluUnit::start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out) {
   p.check();
-  top_->x0_i = static_cast<uint32_t>(rtl_x0(name(), p.sigmoid_scale()));
-  top_->num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
+  rtl_->top.x0_i = static_cast<uint32_t>(rtl_x0(name(), p.sigmoid_scale()));
+  rtl_->top.num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
   start_job(x, out, shiftgelu_cycles(x.rows(), x.last(), kLanes));
 }
 
 void RtlILayerNormUnit::start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out) {
   p.check(x.last());
   bias_ = golden::ilayernorm_bias_int(p, x.last());  // within int32 (golden checks)
-  top_->num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
+  rtl_->top.num_m1_i = p.numerator == golden::Numerator::pow2_31_minus_1;
   start_job(x, out, ilayernorm_cycles(x.rows(), x.last(), kLanes));
 }
 

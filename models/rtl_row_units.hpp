@@ -16,7 +16,6 @@
 class Vqtsim_shiftmax;
 class Vqtsim_shiftgelu;
 class Vqtsim_ilayernorm;
-class VerilatedContext;
 
 namespace qtsim::model {
 
@@ -29,11 +28,9 @@ class RtlRowUnit : public ClockedUnit {
 
  protected:
   RtlRowUnit(sc_core::sc_module_name name, int result_bits);
-  // Checks x against the RTL's ports, sizes out, and starts the job (its configuration set on top_ first).
+  // Checks x against the RTL's ports, sizes out, and starts the job (its configuration set on rtl_->top first).
   void start_job(const golden::ITensor& x, golden::ITensor& out, int64_t expected_cycles);
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Top> top_;
-  UnitTrace trace_;            // after top_: closed before the model goes
+  std::unique_ptr<VerilatedUnit<Top>> rtl_;
   std::vector<int64_t> bias_;  // per channel, where the unit reads one (I-LayerNorm)
 
  private:

@@ -9,7 +9,6 @@
 #include "models/rtl_trace.hpp"
 
 class Vqtsim_shift_add;
-class VerilatedContext;
 
 namespace qtsim::model {
 
@@ -24,9 +23,7 @@ class RtlShiftAdd : public ClockedUnit {
 
  private:
   bool step() override;
-  std::unique_ptr<VerilatedContext> ctx_;
-  std::unique_ptr<Vqtsim_shift_add> top_;
-  UnitTrace trace_;  // after top_: closed before the model goes
+  std::unique_ptr<VerilatedUnit<Vqtsim_shift_add>> rtl_;
   ShiftAddJob job_;
   golden::ITensor* even_ = nullptr;
   golden::ITensor* odd_ = nullptr;
