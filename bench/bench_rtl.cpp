@@ -95,10 +95,10 @@ int sc_main(int, char**) {
   }
 
   // The array alone (every unit of this process elaborated before the first run).
-  model::RtlRequantUnit rq("rq");
+  model::RtlRequantUnit rq("rq", 16);
   model::DmaEngine dma("dma");
   model::RtlDmaEngine rtl_dma("rtl_dma");
-  model::Ppu ppu("ppu", model::RtlRequantUnit::kLanes);
+  model::Ppu ppu("ppu", rq.lanes());
   std::vector<std::unique_ptr<model::MacArray>> sc;
   std::vector<std::unique_ptr<model::RtlMacArray>> rtl;
   for (int64_t s : sizes) {

@@ -1,6 +1,7 @@
 #include "models/accelerator.hpp"
 
 #include "models/op_cost.hpp"
+#include "models/verilated_unit.hpp"
 
 #include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
@@ -38,13 +39,10 @@ void HwConfig::check() const {
                                 (memory.double_buffer ? " (double-buffered)" : ""));
   if (ppu_lanes < 1 || nonlinear_lanes < 1) throw std::invalid_argument("unit lanes must be >= 1");
   if (!(clock_mhz > 0)) throw std::invalid_argument("clock_mhz must be > 0");
-  if (rtl.ppu && ppu_lanes != RtlRequantUnit::kLanes)
-    throw std::invalid_argument("the post-processing RTL is built for " + std::to_string(RtlRequantUnit::kLanes) +
-                                " lanes, not " + std::to_string(ppu_lanes) +
-                                " (add the parameter set to rtl/CMakeLists.txt and RtlRequantUnit)");
-  if ((rtl.shiftmax || rtl.shiftgelu || rtl.ilayernorm) && nonlinear_lanes != RtlShiftmaxUnit::kLanes)
-    throw std::invalid_argument("the nonlinear units' RTL is built for " + std::to_string(RtlShiftmaxUnit::kLanes) + " lanes, not " +
-                                std::to_string(nonlinear_lanes) + " (add the parameter set to rtl/CMakeLists.txt and models/rtl_row_units)");
+  if (rtl.ppu)
+    if (const std::string why = rtl_lanes_unsupported("post-processing", ppu_lanes); !why.empty()) throw std::invalid_argument(why);
+  if (rtl.shiftmax || rtl.shiftgelu || rtl.ilayernorm)
+    if (const std::string why = rtl_lanes_unsupported("nonlinear units'", nonlinear_lanes); !why.empty()) throw std::invalid_argument(why);
   if (rtl.dma && memory.dram_latency_cycles >= RtlDmaEngine::kTransfers)
     throw std::invalid_argument("the DMA RTL holds " + std::to_string(RtlDmaEngine::kTransfers) +
                                 " transfers in flight: DRAM latency must be below " + std::to_string(RtlDmaEngine::kTransfers) +
@@ -61,13 +59,14 @@ struct Accelerator : sc_core::sc_module {
   ShiftmaxUnit shiftmax;
   ShiftGeluUnit shiftgelu;
   ILayerNormUnit ilayernorm;
-  RtlRequantUnit rtl_requant;
-  RtlGroup4Fold rtl_fold;
-  RtlShiftAdd rtl_shift_add;
-  std::unique_ptr<RtlMacArray> rtl_array;  // only when asked for: it holds a Verilated array
-  RtlShiftmaxUnit rtl_shiftmax;
-  RtlShiftGeluUnit rtl_shiftgelu;
-  RtlILayerNormUnit rtl_ilayernorm;
+  // RTL units only where asked for: each holds a Verilated model of the configuration's size
+  std::unique_ptr<RtlRequantUnit> rtl_requant;
+  std::unique_ptr<RtlGroup4Fold> rtl_fold;
+  std::unique_ptr<RtlShiftAdd> rtl_shift_add;
+  std::unique_ptr<RtlMacArray> rtl_array;
+  std::unique_ptr<RtlShiftmaxUnit> rtl_shiftmax;
+  std::unique_ptr<RtlShiftGeluUnit> rtl_shiftgelu;
+  std::unique_ptr<RtlILayerNormUnit> rtl_ilayernorm;
   DmaEngine dma;
   RtlDmaEngine rtl_dma;
   HwConfig hw;
@@ -79,13 +78,13 @@ struct Accelerator : sc_core::sc_module {
         shiftmax("shiftmax", h.nonlinear_lanes),
         shiftgelu("shiftgelu", h.nonlinear_lanes),
         ilayernorm("ilayernorm", h.nonlinear_lanes),
-        rtl_requant("rtl_requant"),
-        rtl_fold("rtl_fold"),
-        rtl_shift_add("rtl_shift_add"),
+        rtl_requant(h.rtl.ppu ? std::make_unique<RtlRequantUnit>("rtl_requant", h.ppu_lanes) : nullptr),
+        rtl_fold(h.rtl.ppu ? std::make_unique<RtlGroup4Fold>("rtl_fold", h.ppu_lanes) : nullptr),
+        rtl_shift_add(h.rtl.ppu ? std::make_unique<RtlShiftAdd>("rtl_shift_add", h.ppu_lanes) : nullptr),
         rtl_array(h.rtl.array ? std::make_unique<RtlMacArray>("rtl_array", h.array) : nullptr),
-        rtl_shiftmax("rtl_shiftmax"),
-        rtl_shiftgelu("rtl_shiftgelu"),
-        rtl_ilayernorm("rtl_ilayernorm"),
+        rtl_shiftmax(h.rtl.shiftmax ? std::make_unique<RtlShiftmaxUnit>("rtl_shiftmax", h.nonlinear_lanes) : nullptr),
+        rtl_shiftgelu(h.rtl.shiftgelu ? std::make_unique<RtlShiftGeluUnit>("rtl_shiftgelu", h.nonlinear_lanes) : nullptr),
+        rtl_ilayernorm(h.rtl.ilayernorm ? std::make_unique<RtlILayerNormUnit>("rtl_ilayernorm", h.nonlinear_lanes) : nullptr),
         dma("dma"),
         rtl_dma("rtl_dma"),
         hw(h) {}
@@ -187,15 +186,15 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         break;
       }
       case OpKind::shiftmax:
-        if (hw.rtl.shiftmax) run_row_unit(acc.rtl_shiftmax, op.shiftmax, "shiftmax", op, run, st);
+        if (hw.rtl.shiftmax) run_row_unit(*acc.rtl_shiftmax, op.shiftmax, "shiftmax", op, run, st);
         else run_row_unit(acc.shiftmax, op.shiftmax, "shiftmax", op, run, st);
         break;
       case OpKind::shiftgelu:
-        if (hw.rtl.shiftgelu) run_row_unit(acc.rtl_shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
+        if (hw.rtl.shiftgelu) run_row_unit(*acc.rtl_shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
         else run_row_unit(acc.shiftgelu, op.shiftgelu, "shiftgelu", op, run, st);
         break;
       case OpKind::ilayernorm:
-        if (hw.rtl.ilayernorm) run_row_unit(acc.rtl_ilayernorm, op.ilayernorm, "ilayernorm", op, run, st);
+        if (hw.rtl.ilayernorm) run_row_unit(*acc.rtl_ilayernorm, op.ilayernorm, "ilayernorm", op, run, st);
         else run_row_unit(acc.ilayernorm, op.ilayernorm, "ilayernorm", op, run, st);
         break;
       case OpKind::requant:
@@ -204,8 +203,8 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           const bool add = op.kind == OpKind::add_requant;
           if (add && op.rq_identity.size() != 1) throw std::invalid_argument("add_requant: one identity multiplier");
           ITensor out;
-          acc.rtl_requant.start(run.taps.at(op.in[0]), op.rq, out, add ? &run.taps.at(op.in[1]) : nullptr, add ? &op.rq_identity[0] : nullptr);
-          st.cycles = acc.rtl_requant.run_to_done();
+          acc.rtl_requant->start(run.taps.at(op.in[0]), op.rq, out, add ? &run.taps.at(op.in[1]) : nullptr, add ? &op.rq_identity[0] : nullptr);
+          st.cycles = acc.rtl_requant->run_to_done();
           run.taps.put(op.out[0], std::move(out));
           st.unit = "ppu";
           break;
@@ -219,11 +218,11 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           using E = RtlRequantUnit::ElementOp;
           ITensor out;
           const ITensor& x = run.taps.at(op.in[0]);
-          if (op.kind == OpKind::logsqrt2_codes) acc.rtl_requant.start_codes(x, op.vec, out);
-          else if (op.kind == OpKind::binarize) acc.rtl_requant.start(E::binarize, x, op.vec, {}, out);
-          else if (op.kind == OpKind::scale_rows) acc.rtl_requant.start(E::affine, x, op.vec, op.bias, out);
-          else acc.rtl_requant.start(E::mask, x, {op.threshold}, {}, out);
-          st.cycles = acc.rtl_requant.run_to_done();
+          if (op.kind == OpKind::logsqrt2_codes) acc.rtl_requant->start_codes(x, op.vec, out);
+          else if (op.kind == OpKind::binarize) acc.rtl_requant->start(E::binarize, x, op.vec, {}, out);
+          else if (op.kind == OpKind::scale_rows) acc.rtl_requant->start(E::affine, x, op.vec, op.bias, out);
+          else acc.rtl_requant->start(E::mask, x, {op.threshold}, {}, out);
+          st.cycles = acc.rtl_requant->run_to_done();
           run.taps.put(op.out[0], std::move(out));
           st.unit = "ppu";
           break;
@@ -292,8 +291,8 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
           const bool last = g + 1 == groups;
           const Group4Fold fold{M, N, ps.data(), zero.data(), mult.data(), wide.data(), out.data.data()};
           if (hw.rtl.ppu) {
-            acc.rtl_fold.start(fold, last);
-            st.cycles += acc.rtl_fold.run_to_done();
+            acc.rtl_fold->start(fold, last);
+            st.cycles += acc.rtl_fold->run_to_done();
             continue;
           }
           acc.ppu.start(M * N,
@@ -312,8 +311,8 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
         const ShiftAddJob job{&run.taps.at(op.in[0]), &run.taps.at(op.in[1]), op.bits};
         ITensor even, odd;
         if (hw.rtl.ppu) {
-          acc.rtl_shift_add.start(job, even, odd);
-          st.cycles = acc.rtl_shift_add.run_to_done();
+          acc.rtl_shift_add->start(job, even, odd);
+          st.cycles = acc.rtl_shift_add->run_to_done();
         } else {
           acc.shift_add.start(job, even, odd);
           st.cycles = acc.shift_add.run_to_done();

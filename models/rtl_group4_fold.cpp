@@ -1,6 +1,6 @@
 // Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
 // C++-driven model does not use.
-#include "Vqtsim_group4_fold.h"
+#include "qtsim_rtl_lanes.hpp"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
@@ -11,11 +11,16 @@
 
 #include "golden/gemm_group4.hpp"
 #include "models/verilated_ports.hpp"
+#include "models/verilated_unit.hpp"
 
 namespace qtsim::model {
 
-RtlGroup4Fold::RtlGroup4Fold(sc_core::sc_module_name name)
-    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Vqtsim_group4_fold>>(this->name())) {}
+struct RtlGroup4Fold::Rtl : RtlLaneSets<QTSIM_RTL_LANE_TOPS(group4_fold)> {
+  using RtlLaneSets::RtlLaneSets;
+};
+
+RtlGroup4Fold::RtlGroup4Fold(sc_core::sc_module_name name, int64_t lanes)
+    : ClockedUnit(name), lanes_(lanes), rtl_(std::make_unique<Rtl>(lanes, this->name(), "post-processing")) {}
 
 RtlGroup4Fold::~RtlGroup4Fold() = default;
 
@@ -29,40 +34,42 @@ void RtlGroup4Fold::start(const Group4Fold& job, bool last) {
   if (last && !job.out) throw std::invalid_argument(std::string(name()) + ": the last group needs an output");
   job_ = job, last_ = last;
   next_in_ = next_out_ = 0;
-  begin((job.elements() + kLanes - 1) / kLanes + 4);
+  begin((job.elements() + lanes_ - 1) / lanes_ + 4);
 }
 
 bool RtlGroup4Fold::step() {
-  auto& top = rtl_->top;
   const int64_t total = job_.elements(), w = job_.n + 1;
-  top.valid_i = next_in_ < total;
-  top.lane_en_i = 0;
-  for (int l = 0; l < kLanes && next_in_ < total; ++l, ++next_in_) {
-    const int64_t row = next_in_ / job_.n, col = next_in_ % job_.n;
-    const auto acc = static_cast<unsigned __int128>(job_.acc[next_in_]);
-    top.lane_en_i |= static_cast<uint16_t>(1u << l);
-    put_field(top.p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
-    put_field(top.s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
-    put_field(top.zero_i, 32 * l, 32, static_cast<uint32_t>(job_.zero_fx[col]));
-    put_field(top.mult_i, 16 * l, 16, static_cast<uint64_t>(job_.mult[col]));
-    put_field(top.acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
-    put_field(top.acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
-  }
-  rtl_->cycle(edge_time(), half_period());
-  if (top.valid_o)
-    for (int l = 0; l < kLanes; ++l) {
-      if (!((top.lane_en_o >> l) & 1)) continue;
-      const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top.acc_o, 128 * l + 64, 64)) << 64) |
-                                     get_field(top.acc_o, 128 * l, 64);
-      const auto acc = static_cast<__int128>(bits);
-      job_.acc[next_out_] = acc;
-      if (last_) {
-        const bool wide = (top.wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
-        if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
-        job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
-      }
-      ++next_out_;
+  rtl_->visit([&](auto& unit) {
+    auto& top = unit.top;
+    top.valid_i = next_in_ < total;
+    top.lane_en_i = 0;
+    for (int l = 0; l < lanes_ && next_in_ < total; ++l, ++next_in_) {
+      const int64_t row = next_in_ / job_.n, col = next_in_ % job_.n;
+      const auto acc = static_cast<unsigned __int128>(job_.acc[next_in_]);
+      top.lane_en_i |= 1u << l;
+      put_field(top.p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
+      put_field(top.s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
+      put_field(top.zero_i, 32 * l, 32, static_cast<uint32_t>(job_.zero_fx[col]));
+      put_field(top.mult_i, 16 * l, 16, static_cast<uint64_t>(job_.mult[col]));
+      put_field(top.acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
+      put_field(top.acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
     }
+    unit.cycle(edge_time(), half_period());
+    if (top.valid_o)
+      for (int l = 0; l < lanes_; ++l) {
+        if (!((top.lane_en_o >> l) & 1)) continue;
+        const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top.acc_o, 128 * l + 64, 64)) << 64) |
+                                       get_field(top.acc_o, 128 * l, 64);
+        const auto acc = static_cast<__int128>(bits);
+        job_.acc[next_out_] = acc;
+        if (last_) {
+          const bool wide = (top.wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
+          if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
+          job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
+        }
+        ++next_out_;
+      }
+  });
   return next_out_ < total;
 }
 

@@ -7,18 +7,16 @@
 
 #include "models/clocked_unit.hpp"
 #include "models/row_units.hpp"
-#include "models/rtl_trace.hpp"
 
-class Vqtsim_group4_fold;
 
 namespace qtsim::model {
 
 class RtlGroup4Fold : public ClockedUnit {
  public:
-  static constexpr int64_t kLanes = 16;  // the parameter set rtl/CMakeLists.txt verilates
-
-  explicit RtlGroup4Fold(sc_core::sc_module_name name);
+  // The parameter set of `lanes` (rtl_lanes()), or std::invalid_argument.
+  RtlGroup4Fold(sc_core::sc_module_name name, int64_t lanes);
   ~RtlGroup4Fold() override;
+  int64_t lanes() const { return lanes_; }
 
   // Folds the group into job.acc; with `last`, also narrows every accumulator into job.out, throwing
   // golden::group4_narrow's overflow_error where the RTL flags one outside int64.
@@ -26,7 +24,9 @@ class RtlGroup4Fold : public ClockedUnit {
 
  private:
   bool step() override;
-  std::unique_ptr<VerilatedUnit<Vqtsim_group4_fold>> rtl_;
+  int64_t lanes_;
+  struct Rtl;  // the Verilated lanes
+  std::unique_ptr<Rtl> rtl_;
   Group4Fold job_;
   bool last_ = false;
   int64_t next_in_ = 0, next_out_ = 0;

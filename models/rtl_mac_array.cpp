@@ -9,8 +9,8 @@
 #include <stdexcept>
 #include <type_traits>
 
-#include "models/rtl_trace.hpp"
 #include "models/verilated_ports.hpp"
+#include "models/verilated_unit.hpp"
 
 namespace qtsim::model {
 

@@ -1,6 +1,6 @@
 // Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
 // C++-driven model does not use.
-#include "Vqtsim_requant.h"
+#include "qtsim_rtl_lanes.hpp"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
@@ -9,11 +9,16 @@
 #include <stdexcept>
 
 #include "models/verilated_ports.hpp"
+#include "models/verilated_unit.hpp"
 
 namespace qtsim::model {
 
-RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name)
-    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Vqtsim_requant>>(this->name())) {}
+struct RtlRequantUnit::Rtl : RtlLaneSets<QTSIM_RTL_LANE_TOPS(requant)> {
+  using RtlLaneSets::RtlLaneSets;
+};
+
+RtlRequantUnit::RtlRequantUnit(sc_core::sc_module_name name, int64_t lanes)
+    : ClockedUnit(name), lanes_(lanes), rtl_(std::make_unique<Rtl>(lanes, this->name(), "post-processing")) {}
 
 RtlRequantUnit::~RtlRequantUnit() = default;
 
@@ -29,7 +34,7 @@ void RtlRequantUnit::begin_stream(const golden::ITensor& z, golden::ITensor& out
   z_ = &z, out_ = &out;
   out = golden::ITensor(z.shape);
   next_in_ = next_out_ = 0;
-  begin((z.size() + kLanes - 1) / kLanes + 4);
+  begin((z.size() + lanes_ - 1) / lanes_ + 4);
 }
 
 void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id,
@@ -45,60 +50,67 @@ void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, g
   m_.clear(), e_.clear(), offset_.clear();
   for (const golden::Dyadic& d : q.mult) m_.push_back(d.m), e_.push_back(d.e);
   id_ = id;
-  auto& top = rtl_->top;
-  top.op_i = 0;
-  top.add_i = id != nullptr;
-  if (id) top.mid_m_i = static_cast<uint32_t>(mid->m), top.mid_e_i = static_cast<uint8_t>(mid->e);
-  top.half_up_i = q.rounding == golden::Rounding::half_up;
-  top.bits_i = static_cast<uint8_t>(q.bits);
+  rtl_->visit([&](auto& unit) {
+    auto& top = unit.top;
+    top.op_i = 0;
+    top.add_i = id != nullptr;
+    if (id) top.mid_m_i = static_cast<uint32_t>(mid->m), top.mid_e_i = static_cast<uint8_t>(mid->e);
+    top.half_up_i = q.rounding == golden::Rounding::half_up;
+    top.bits_i = static_cast<uint8_t>(q.bits);
+  });
   begin_stream(z, out);
 }
 
 void RtlRequantUnit::start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out) {
-  auto& top = rtl_->top;
   const auto c = static_cast<size_t>(x.last());
   if ((m.size() != 1 && m.size() != c) || (op == ElementOp::affine ? offset.size() != c : !offset.empty()))
     throw std::invalid_argument(std::string(name()) + ": per-channel operands do not match the " + std::to_string(c) + " channels");
   m_ = std::move(m), offset_ = std::move(offset), e_ = {1};
   id_ = nullptr;
-  top.op_i = static_cast<uint8_t>(op);
-  top.add_i = 0;
+  rtl_->visit([&](auto& unit) {
+    unit.top.op_i = static_cast<uint8_t>(op);
+    unit.top.add_i = 0;
+  });
   begin_stream(x, out);
 }
 
 void RtlRequantUnit::start_codes(const golden::ITensor& p, const std::vector<int64_t>& thresholds, golden::ITensor& out) {
-  auto& top = rtl_->top;
   if (thresholds.empty() || static_cast<int64_t>(thresholds.size()) > kThresholds)
     throw std::invalid_argument(std::string(name()) + ": the RTL compares with 1 to " + std::to_string(kThresholds) + " thresholds, not " +
                                 std::to_string(thresholds.size()));
   check_int32(name(), thresholds, "thresholds");
-  for (size_t j = 0; j < thresholds.size(); ++j) put_field(top.th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(thresholds[j]));
-  top.th_n_i = static_cast<uint8_t>(thresholds.size());
+  rtl_->visit([&](auto& unit) {
+    auto& top = unit.top;
+    for (size_t j = 0; j < thresholds.size(); ++j) put_field(top.th_i, 32 * static_cast<int>(j), 32, static_cast<uint32_t>(thresholds[j]));
+    top.th_n_i = static_cast<uint8_t>(thresholds.size());
+    top.op_i = 4;
+    top.add_i = 0;
+  });
   m_ = {0}, offset_.clear(), e_ = {1};
   id_ = nullptr;
-  top.op_i = 4;
-  top.add_i = 0;
   begin_stream(p, out);
 }
 
 bool RtlRequantUnit::step() {
-  auto& top = rtl_->top;
   const int64_t n = z_->size(), c = z_->last();
   auto at = [c](const std::vector<int64_t>& v, int64_t i) { return v.size() == 1 ? v[0] : v[static_cast<size_t>(i % c)]; };
-  top.valid_i = next_in_ < n;
-  top.lane_en_i = 0;
-  for (int l = 0; l < kLanes && next_in_ < n; ++l, ++next_in_) {
-    top.lane_en_i |= 1u << l;
-    put_field(top.z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
-    put_field(top.m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
-    put_field(top.e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
-    const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
-    put_field(top.id_i, 64 * l, 64, static_cast<uint64_t>(id));
-  }
-  rtl_->cycle(edge_time(), half_period());
-  if (top.valid_o)
-    for (int l = 0; l < kLanes; ++l)
-      if ((top.lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top.q_o, 96 * l, 64), 64);  // 96-bit lanes; the golden's values are int64
+  rtl_->visit([&](auto& unit) {
+    auto& top = unit.top;
+    top.valid_i = next_in_ < n;
+    top.lane_en_i = 0;
+    for (int l = 0; l < lanes_ && next_in_ < n; ++l, ++next_in_) {
+      top.lane_en_i |= 1u << l;
+      put_field(top.z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
+      put_field(top.m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
+      put_field(top.e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
+      const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
+      put_field(top.id_i, 64 * l, 64, static_cast<uint64_t>(id));
+    }
+    unit.cycle(edge_time(), half_period());
+    if (top.valid_o)  // 96-bit lanes; the golden's values are int64
+      for (int l = 0; l < lanes_; ++l)
+        if ((top.lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top.q_o, 96 * l, 64), 64);
+  });
   return next_out_ < n;
 }
 

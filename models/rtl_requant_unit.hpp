@@ -8,21 +8,19 @@
 #include "golden/requant.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
-#include "models/rtl_trace.hpp"
-
-class Vqtsim_requant;
 
 namespace qtsim::model {
 
 class RtlRequantUnit : public ClockedUnit {
  public:
-  static constexpr int64_t kLanes = 16;  // the parameter set rtl/CMakeLists.txt verilates
   static constexpr int64_t kThresholds = 64;  // the comparator bank: log-sqrt2 codes of up to 6 bits
 
-  explicit RtlRequantUnit(sc_core::sc_module_name name);
+  // The parameter set of `lanes` (rtl_lanes()), or std::invalid_argument.
+  RtlRequantUnit(sc_core::sc_module_name name, int64_t lanes);
   ~RtlRequantUnit() override;
+  int64_t lanes() const { return lanes_; }
 
-  // out = requant(z, q), streamed kLanes elements per cycle through the RTL pipeline; with an identity
+  // out = requant(z, q), streamed lanes() elements per cycle through the RTL pipeline; with an identity
   // tensor and its multiplier, the residual form requant_add(z, q, id, {mid}).
   void start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id = nullptr,
              const golden::Dyadic* mid = nullptr);
@@ -37,7 +35,9 @@ class RtlRequantUnit : public ClockedUnit {
  private:
   void begin_stream(const golden::ITensor& z, golden::ITensor& out);
   bool step() override;
-  std::unique_ptr<VerilatedUnit<Vqtsim_requant>> rtl_;
+  int64_t lanes_;
+  struct Rtl;  // the Verilated lanes
+  std::unique_ptr<Rtl> rtl_;
   const golden::ITensor* z_ = nullptr;
   const golden::ITensor* id_ = nullptr;  // per element (residual form)
   golden::ITensor* out_ = nullptr;

@@ -1,6 +1,6 @@
 // Verilator's headers come first: included after <systemc> they switch to SystemC mode, which this
 // C++-driven model does not use.
-#include "Vqtsim_shift_add.h"
+#include "qtsim_rtl_lanes.hpp"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 // (the unit's own header after them, for the reason above)
@@ -10,11 +10,16 @@
 #include <string>
 
 #include "models/verilated_ports.hpp"
+#include "models/verilated_unit.hpp"
 
 namespace qtsim::model {
 
-RtlShiftAdd::RtlShiftAdd(sc_core::sc_module_name name)
-    : ClockedUnit(name), rtl_(std::make_unique<VerilatedUnit<Vqtsim_shift_add>>(this->name())) {}
+struct RtlShiftAdd::Rtl : RtlLaneSets<QTSIM_RTL_LANE_TOPS(shift_add)> {
+  using RtlLaneSets::RtlLaneSets;
+};
+
+RtlShiftAdd::RtlShiftAdd(sc_core::sc_module_name name, int64_t lanes)
+    : ClockedUnit(name), lanes_(lanes), rtl_(std::make_unique<Rtl>(lanes, this->name(), "post-processing")) {}
 
 RtlShiftAdd::~RtlShiftAdd() = default;
 
@@ -24,37 +29,39 @@ void RtlShiftAdd::start(const ShiftAddJob& job, golden::ITensor& even, golden::I
     if (v < -128 || v > 127) throw std::invalid_argument(std::string(name()) + ": the RTL takes int8 values, got " + std::to_string(v));
   job_ = job, even_ = &even, odd_ = &odd;
   even = golden::ITensor(job.out_shape()), odd = golden::ITensor(job.out_shape());
-  rtl_->top.s_i = static_cast<uint8_t>(1 << (job.bits - 1));
+  rtl_->visit([&](auto& unit) { unit.top.s_i = static_cast<uint8_t>(1 << (job.bits - 1)); });
   k_ = next_out_ = 0;
-  const int64_t groups = (job.outputs() + kLanes - 1) / kLanes;
+  const int64_t groups = (job.outputs() + lanes_ - 1) / lanes_;
   begin(groups * job.keys() + 4);
 }
 
 bool RtlShiftAdd::step() {
-  auto& top = rtl_->top;
-  const int64_t outputs = job_.outputs(), keys = job_.keys(), groups = (outputs + kLanes - 1) / kLanes;
-  top.valid_i = k_ < groups * keys;
-  top.lane_en_i = 0;
-  if (top.valid_i) {
-    const int64_t group = k_ / keys, t = k_ % keys;
-    top.first_i = t == 0;
-    top.last_i = t + 1 == keys;
-    for (int l = 0; l < kLanes && group * kLanes + l < outputs; ++l) {
-      const int64_t e = group * kLanes + l;
-      top.lane_en_i |= static_cast<uint16_t>(1u << l);
-      put_field(top.v_i, 8 * l, 8, static_cast<uint64_t>(job_.value(e, t)));
-      put_field(top.code_i, 8 * l, 8, static_cast<uint64_t>(job_.code(e, t)));
-    }
-    ++k_;
-  }
-  rtl_->cycle(edge_time(), half_period());
-  if (top.valid_o)
-    for (int l = 0; l < kLanes; ++l)
-      if ((top.lane_en_o >> l) & 1) {
-        (*even_)[next_out_] = sign_extend(get_field(top.even_o, 64 * l, 64), 64);
-        (*odd_)[next_out_] = sign_extend(get_field(top.odd_o, 64 * l, 64), 64);
-        ++next_out_;
+  const int64_t outputs = job_.outputs(), keys = job_.keys(), groups = (outputs + lanes_ - 1) / lanes_;
+  rtl_->visit([&](auto& unit) {
+    auto& top = unit.top;
+    top.valid_i = k_ < groups * keys;
+    top.lane_en_i = 0;
+    if (top.valid_i) {
+      const int64_t group = k_ / keys, t = k_ % keys;
+      top.first_i = t == 0;
+      top.last_i = t + 1 == keys;
+      for (int l = 0; l < lanes_ && group * lanes_ + l < outputs; ++l) {
+        const int64_t e = group * lanes_ + l;
+        top.lane_en_i |= 1u << l;
+        put_field(top.v_i, 8 * l, 8, static_cast<uint64_t>(job_.value(e, t)));
+        put_field(top.code_i, 8 * l, 8, static_cast<uint64_t>(job_.code(e, t)));
       }
+      ++k_;
+    }
+    unit.cycle(edge_time(), half_period());
+    if (top.valid_o)
+      for (int l = 0; l < lanes_; ++l)
+        if ((top.lane_en_o >> l) & 1) {
+          (*even_)[next_out_] = sign_extend(get_field(top.even_o, 64 * l, 64), 64);
+          (*odd_)[next_out_] = sign_extend(get_field(top.odd_o, 64 * l, 64), 64);
+          ++next_out_;
+        }
+  });
   return next_out_ < outputs;
 }
 

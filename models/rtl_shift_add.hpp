@@ -6,24 +6,24 @@
 
 #include "models/clocked_unit.hpp"
 #include "models/row_units.hpp"
-#include "models/rtl_trace.hpp"
 
-class Vqtsim_shift_add;
 
 namespace qtsim::model {
 
 class RtlShiftAdd : public ClockedUnit {
  public:
-  static constexpr int64_t kLanes = 16;  // the parameter set rtl/CMakeLists.txt verilates
-
-  explicit RtlShiftAdd(sc_core::sc_module_name name);
+  // The parameter set of `lanes` (rtl_lanes()), or std::invalid_argument.
+  RtlShiftAdd(sc_core::sc_module_name name, int64_t lanes);
   ~RtlShiftAdd() override;
+  int64_t lanes() const { return lanes_; }
 
   void start(const ShiftAddJob& job, golden::ITensor& even, golden::ITensor& odd);
 
  private:
   bool step() override;
-  std::unique_ptr<VerilatedUnit<Vqtsim_shift_add>> rtl_;
+  int64_t lanes_;
+  struct Rtl;  // the Verilated lanes
+  std::unique_ptr<Rtl> rtl_;
   ShiftAddJob job_;
   golden::ITensor* even_ = nullptr;
   golden::ITensor* odd_ = nullptr;

@@ -45,30 +45,4 @@ class UnitTrace {
   std::unique_ptr<VerilatedFstC> fst_;
 };
 
-// A Verilated unit as its wrapper drives it: its own context and waves, held in reset for one evaluation,
-// then clocked a cycle at a time. Instantiated where Top is complete: the unit's own source, after the
-// Verilator headers.
-template <class Top>
-struct VerilatedUnit {
-  std::unique_ptr<VerilatedContext> ctx = new_rtl_context();
-  Top top{ctx.get()};
-  UnitTrace trace;  // after top: closed before the model goes
-  explicit VerilatedUnit(const std::string& unit) {
-    trace.open(top, unit);
-    top.clk_i = 0, top.rst_ni = 0;
-    top.eval();
-    top.rst_ni = 1;
-    top.eval();
-  }
-  // One cycle with the inputs as set: the rising edge at `edge`, the falling edge half a period later.
-  void cycle(uint64_t edge, uint64_t half) {
-    top.clk_i = 1;
-    top.eval();
-    trace.dump(edge);
-    top.clk_i = 0;
-    top.eval();
-    trace.dump(edge + half);
-  }
-};
-
 }  // namespace qtsim::model

@@ -167,7 +167,7 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: rtl}\n"),
              Catch::Contains("c.yaml:3:") && Catch::Contains("no RTL array of 12x12"));
   CHECK_THAT(config_error("hw: {nonlinear_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {shiftmax: rtl}}\n"),
-             Catch::Contains("built for 16 lanes, not 8"));
+             Catch::Contains("built for 16, 32 lanes, not 8"));
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {impl: {array: rtl}}\n"),
              Catch::Contains("no RTL array of 12x12"));
   CHECK(sim::load_config("", {"run.impl.array=rtl"}).hw.rtl.array);
@@ -175,8 +175,9 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw: {memory: {dram_latency_cycles: 600}}\nworkload: {model: deit_tiny}\nrun: {impl: {dma: rtl}}\n"),
              Catch::Contains("c.yaml:3:") && Catch::Contains("DRAM latency must be below 512 cycles, not 600"));
   CHECK_THAT(config_error("hw: {ppu_lanes: 8}\nworkload: {model: deit_tiny}\nrun: {impl: {ppu: rtl}}\n"),
-             Catch::Contains("built for 16 lanes, not 8"));
+             Catch::Contains("built for 16, 32 lanes, not 8"));
   CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.rtl.ppu);
+  CHECK(sim::load_config("", {"hw.preset=w4a8_32x32_ws", "run.impl=rtl"}).hw.rtl.ppu);  // 32-lane units are built
 }
 
 TEST_CASE("qtsim run --timeline writes a Chrome trace whose spans add up to the report's counters", "[sim][cli][timeline]") {

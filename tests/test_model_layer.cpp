@@ -87,11 +87,12 @@ TEST_CASE("every unit as Verilated RTL inside the DeiT-Tiny INT8 layer: same tap
   check_layer(c.lowered, h);  // every tap against golden; every op's cycles against the closed forms the SystemC model meets
 }
 
-TEST_CASE("W4A8 layer with every unit as RTL on a 32x32 array (two int4 weights per PE): same taps, same cycles", "[model][layer][int4][rtl]") {
+TEST_CASE("W4A8 layer with every unit as RTL on the w4a8_32x32_ws preset (two int4 weights per PE, 32-lane units): same taps, same cycles", "[model][layer][int4][rtl]") {
   golden::LowerOptions o;
   o.w_bits = 4;
   const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), o, 7);
   model::HwConfig h = hw(32, 32, model::Dataflow::ws);
+  h.ppu_lanes = h.nonlinear_lanes = 32;  // the w4a8_32x32_ws preset
   h.rtl = {true, true, true, true, true, true};
   check_layer(c.lowered, h);
 }

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "Vqtsim_group4_fold.h"
+#include "Vqtsim_group4_fold_l16.h"
 #include "golden/gemm_group4.hpp"
 #include "golden/quantize.hpp"
 #include "models/verilated_ports.hpp"
@@ -28,7 +28,7 @@ struct Result {
   bool wide;
 };
 
-struct Dut : qtsim::test::VerilatedDut<Vqtsim_group4_fold> {
+struct Dut : qtsim::test::VerilatedDut<Vqtsim_group4_fold_l16> {
   std::vector<Result> run(const std::vector<Operands>& in, int64_t* cycles = nullptr) {
     std::vector<Result> out;
     size_t next = 0;

@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "Vqtsim_requant.h"
+#include "Vqtsim_requant_l16.h"
 #include "golden/quantize.hpp"
 #include "golden/requant.hpp"
 #include "models/verilated_ports.hpp"
@@ -26,7 +26,7 @@ struct Element {
   int64_t id = 0;  // the residual form's second term (Dut::mid set)
 };
 
-struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant> {
+struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant_l16> {
   // Streams `elems` through, kLanes per beat; returns the results and the cycles until the last one left.
   const Dyadic* mid = nullptr;  // residual form: id rounded with this multiplier and added before the clamp
   int op = 0;                   // op_i: 0 requant, 1 binarize, 2 affine, 3 mask (m and id lanes as operands)

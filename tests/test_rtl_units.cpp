@@ -4,6 +4,10 @@
 #include <catch2/catch.hpp>
 #include <systemc>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "golden/ilayernorm.hpp"
 #include "golden/quantize.hpp"
 #include "golden/shiftgelu.hpp"
@@ -11,6 +15,7 @@
 #include "models/row_units.hpp"
 #include "models/rtl_row_units.hpp"
 #include "models/rtl_shift_add.hpp"
+#include "models/verilated_unit.hpp"
 
 using namespace qtsim;
 
@@ -42,110 +47,138 @@ void same_job(SysC& sc, Rtl& rtl, const golden::ITensor& x, const Params& p, con
   REQUIRE(out_rtl.data == expected.data);
   CHECK(cycles_rtl == cycles_sc);
 }
+
+// A SystemC unit and its RTL at every lane count the build verilates (every module of this process made
+// before the first run).
+template <class Sc, class Rtl>
+struct Pairs {
+  std::vector<std::unique_ptr<Sc>> sc;
+  std::vector<std::unique_ptr<Rtl>> rtl;
+  Pairs() {
+    for (int64_t lanes : model::rtl_lanes()) {
+      sc.push_back(std::make_unique<Sc>(("sc" + std::to_string(lanes)).c_str(), lanes));
+      rtl.push_back(std::make_unique<Rtl>(("rtl" + std::to_string(lanes)).c_str(), lanes));
+    }
+  }
+  // f(sc, rtl) for every lane count.
+  template <class F>
+  void each(F f) {
+    for (size_t i = 0; i < sc.size(); ++i) {
+      INFO("lanes " << sc[i]->lanes());
+      f(*sc[i], *rtl[i]);
+    }
+  }
+};
 }  // namespace
 
 TEST_CASE("Shiftmax RTL: golden's values and the SystemC unit's cycles", "[model][rtl][shiftmax]") {
-  model::ShiftmaxUnit sc("sc", model::RtlShiftmaxUnit::kLanes);
-  model::RtlShiftmaxUnit rtl("rtl");
-  for (int64_t len : {1, 15, 16, 17, 50, 197})
-    for (float scale : {0.0007f, 0.05f, 0.3f, 4.0f})  // x0 from -1429 to -1
-      for (int out_bits : {16, 8})
-        for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
-          INFO("len " << len << " scale " << scale << " out_bits " << out_bits << " numerator " << static_cast<int>(num));
-          golden::ShiftmaxParams p;
-          p.scale = scale, p.out_bits = out_bits, p.numerator = num;
-          const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 7 + out_bits));
-          same_job(sc, rtl, x, p, golden::shiftmax(x, p));
-          for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftmax(c, p));
-          // 16-bit logits: long exponent ranges, the 15 x0 clamp
-          const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 99));
-          same_job(sc, rtl, w, p, golden::shiftmax(w, p));
-        }
+  Pairs<model::ShiftmaxUnit, model::RtlShiftmaxUnit> units;
+  units.each([&](auto& sc, auto& rtl) {
+    for (int64_t len : {1, 15, 16, 17, 50, 197})
+      for (float scale : {0.0007f, 0.05f, 0.3f, 4.0f})  // x0 from -1429 to -1
+        for (int out_bits : {16, 8})
+          for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+            INFO("len " << len << " scale " << scale << " out_bits " << out_bits << " numerator " << static_cast<int>(num));
+            golden::ShiftmaxParams p;
+            p.scale = scale, p.out_bits = out_bits, p.numerator = num;
+            const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 7 + out_bits));
+            same_job(sc, rtl, x, p, golden::shiftmax(x, p));
+            for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftmax(c, p));
+            // 16-bit logits: long exponent ranges, the 15 x0 clamp
+            const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 99));
+            same_job(sc, rtl, w, p, golden::shiftmax(w, p));
+          }
+  });
 }
 
 TEST_CASE("ShiftGELU RTL: golden's values and the SystemC unit's cycles", "[model][rtl][shiftgelu]") {
-  model::ShiftGeluUnit sc("sc", model::RtlShiftGeluUnit::kLanes);
-  model::RtlShiftGeluUnit rtl("rtl");
-  for (int64_t len : {1, 15, 16, 17, 50, 192})
-    for (float scale : {0.0004f, 0.02f, 0.3f, 5.0f})
-      for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
-        INFO("len " << len << " scale " << scale << " numerator " << static_cast<int>(num));
-        golden::ShiftGeluParams p;
-        p.scale = scale, p.numerator = num;
-        const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 5 + 1));
-        same_job(sc, rtl, x, p, golden::shiftgelu(x, p));
-        for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftgelu(c, p));
-        // all-negative rows: e^-max with d > 0, saturating for large |max|
-        const golden::ITensor neg = random_rows(2, len, -32768, -1, static_cast<uint64_t>(len + 3));
-        same_job(sc, rtl, neg, p, golden::shiftgelu(neg, p));
-        const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 5));
-        same_job(sc, rtl, w, p, golden::shiftgelu(w, p));
-      }
+  Pairs<model::ShiftGeluUnit, model::RtlShiftGeluUnit> units;
+  units.each([&](auto& sc, auto& rtl) {
+    for (int64_t len : {1, 15, 16, 17, 50, 192})
+      for (float scale : {0.0004f, 0.02f, 0.3f, 5.0f})
+        for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+          INFO("len " << len << " scale " << scale << " numerator " << static_cast<int>(num));
+          golden::ShiftGeluParams p;
+          p.scale = scale, p.numerator = num;
+          const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 5 + 1));
+          same_job(sc, rtl, x, p, golden::shiftgelu(x, p));
+          for (const golden::ITensor& c : corner_rows(len, -128, 127)) same_job(sc, rtl, c, p, golden::shiftgelu(c, p));
+          // all-negative rows: e^-max with d > 0, saturating for large |max|
+          const golden::ITensor neg = random_rows(2, len, -32768, -1, static_cast<uint64_t>(len + 3));
+          same_job(sc, rtl, neg, p, golden::shiftgelu(neg, p));
+          const golden::ITensor w = random_rows(2, len, -32768, 32767, static_cast<uint64_t>(len + 5));
+          same_job(sc, rtl, w, p, golden::shiftgelu(w, p));
+        }
+  });
 }
 
 TEST_CASE("I-LayerNorm RTL: golden's values and the SystemC unit's cycles", "[model][rtl][ilayernorm]") {
-  model::ILayerNormUnit sc("sc", model::RtlILayerNormUnit::kLanes);
-  model::RtlILayerNormUnit rtl("rtl");
-  for (int64_t len : {1, 2, 15, 16, 17, 96, 192, 385})
-    for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
-      INFO("len " << len << " numerator " << static_cast<int>(num));
-      golden::ILayerNormParams p;
-      p.numerator = num;
-      uint64_t st = static_cast<uint64_t>(len);
-      for (int64_t c = 0; c < len; ++c) {  // gammas of both signs; biases up to 0.4 x 2^30 (int32 after golden's scaling)
-        const double u = static_cast<double>(golden::splitmix64(st) % 2000) / 1000.0 - 1.0;
-        p.gamma.push_back(static_cast<float>(u >= 0 ? 0.5 + u : u - 0.5));
-        p.beta.push_back(static_cast<float>(static_cast<double>(golden::splitmix64(st) % 2000) / 5000.0 - 0.2));
+  Pairs<model::ILayerNormUnit, model::RtlILayerNormUnit> units;
+  units.each([&](auto& sc, auto& rtl) {
+    for (int64_t len : {1, 2, 15, 16, 17, 96, 192, 385})
+      for (auto num : {golden::Numerator::pow2_31, golden::Numerator::pow2_31_minus_1}) {
+        INFO("len " << len << " numerator " << static_cast<int>(num));
+        golden::ILayerNormParams p;
+        p.numerator = num;
+        uint64_t st = static_cast<uint64_t>(len);
+        for (int64_t c = 0; c < len; ++c) {  // gammas of both signs; biases up to 0.4 x 2^30 (int32 after golden's scaling)
+          const double u = static_cast<double>(golden::splitmix64(st) % 2000) / 1000.0 - 1.0;
+          p.gamma.push_back(static_cast<float>(u >= 0 ? 0.5 + u : u - 0.5));
+          p.beta.push_back(static_cast<float>(static_cast<double>(golden::splitmix64(st) % 2000) / 5000.0 - 0.2));
+        }
+        const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 3 + 1));
+        same_job(sc, rtl, x, p, golden::ilayernorm(x, p));
+        // the residual stream's int16 range: variances up to 2^30 x len, sums of both signs (mean rounding)
+        const golden::ITensor w = random_rows(3, len, -32768, 32767, static_cast<uint64_t>(len + 17));
+        same_job(sc, rtl, w, p, golden::ilayernorm(w, p));
+        // constant rows (var = 0: the Newton steps halve 2^16 to 64), extremes, a single hot channel
+        for (const golden::ITensor& c : corner_rows(len, -32768, 32767)) same_job(sc, rtl, c, p, golden::ilayernorm(c, p));
+        // sums that are exact ties of the mean's rounding: x = j for an even-length row gives (len - 1) / 2
+        golden::ITensor ramp({1, len});
+        for (int64_t j = 0; j < len; ++j) ramp[j] = j - len;
+        same_job(sc, rtl, ramp, p, golden::ilayernorm(ramp, p));
       }
-      const golden::ITensor x = random_rows(3, len, -128, 127, static_cast<uint64_t>(len * 3 + 1));
-      same_job(sc, rtl, x, p, golden::ilayernorm(x, p));
-      // the residual stream's int16 range: variances up to 2^30 x len, sums of both signs (mean rounding)
-      const golden::ITensor w = random_rows(3, len, -32768, 32767, static_cast<uint64_t>(len + 17));
-      same_job(sc, rtl, w, p, golden::ilayernorm(w, p));
-      // constant rows (var = 0: the Newton steps halve 2^16 to 64), extremes, a single hot channel
-      for (const golden::ITensor& c : corner_rows(len, -32768, 32767)) same_job(sc, rtl, c, p, golden::ilayernorm(c, p));
-      // sums that are exact ties of the mean's rounding: x = j for an even-length row gives (len - 1) / 2
-      golden::ITensor ramp({1, len});
-      for (int64_t j = 0; j < len; ++j) ramp[j] = j - len;
-      same_job(sc, rtl, ramp, p, golden::ilayernorm(ramp, p));
-    }
+  });
 }
 
 TEST_CASE("shift-add RTL: golden's log-sqrt2 attn @ v and the SystemC unit's cycles", "[model][rtl][logsqrt2]") {
-  model::ShiftAddUnit sc("sc", model::RtlShiftAdd::kLanes);
-  model::RtlShiftAdd rtl("rtl");
-  struct Shape {
-    int64_t h, m, t, d;
-  };
-  // one output; a group exactly; odd shapes with a partial last group; one key; DeiT-Tiny's head size
-  for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{1, 2, 3, 8}, Shape{2, 5, 7, 9}, Shape{3, 4, 1, 5}, Shape{1, 3, 40, 64}})
-    for (int bits = 2; bits <= golden::kLogSqrt2MaxBits; ++bits) {
-      INFO("H " << s.h << " M " << s.m << " T " << s.t << " D " << s.d << " bits " << bits);
-      uint64_t seed = static_cast<uint64_t>(s.m * 100 + s.d * 10 + bits);
-      golden::ITensor codes({s.h, s.m, s.t}), vt({s.h, s.d, s.t}), v({s.h, s.t, s.d});
-      for (auto& q : codes.data) q = static_cast<int64_t>(golden::splitmix64(seed) % static_cast<uint64_t>((int64_t{1} << bits) + 1)) - 1;
-      for (auto& x : vt.data) x = static_cast<int64_t>(golden::splitmix64(seed) % 256) - 128;
-      if (s.t > 1) vt[0] = -128, codes[0] = 0;  // the widest term: -128 << 2^(bits-1)
-      for (int64_t i = 0; i < s.h; ++i)
-        for (int64_t c = 0; c < s.d; ++c)
-          for (int64_t j = 0; j < s.t; ++j) v[(i * s.t + j) * s.d + c] = vt[(i * s.d + c) * s.t + j];
-      const golden::LogSqrt2Acc ref = golden::logsqrt2_attn_v(codes, v, bits);
-      golden::ITensor even_rtl, odd_rtl, even_sc, odd_sc;
-      rtl.start({&codes, &vt, bits}, even_rtl, odd_rtl);
-      const int64_t cycles_rtl = rtl.run_to_done();
-      sc.start({&codes, &vt, bits}, even_sc, odd_sc);
-      const int64_t cycles_sc = sc.run_to_done();
-      REQUIRE(even_rtl.data == ref.even.data);
-      REQUIRE(odd_rtl.data == ref.odd.data);
-      CHECK(cycles_rtl == cycles_sc);
-    }
-  const golden::ITensor codes({1, 1, 1}, {0}), wide({1, 1, 1}, {200});
-  golden::ITensor even, odd;
-  CHECK_THROWS_WITH(rtl.start({&codes, &wide, 4}, even, odd), Catch::Contains("int8 values, got 200"));
+  Pairs<model::ShiftAddUnit, model::RtlShiftAdd> units;
+  units.each([&](auto& sc, auto& rtl) {
+    struct Shape {
+      int64_t h, m, t, d;
+    };
+    // one output; a group exactly; odd shapes with a partial last group; one key; DeiT-Tiny's head size
+    for (const Shape& s : {Shape{1, 1, 1, 1}, Shape{1, 2, 3, 8}, Shape{2, 5, 7, 9}, Shape{3, 4, 1, 5}, Shape{1, 3, 40, 64}})
+      for (int bits = 2; bits <= golden::kLogSqrt2MaxBits; ++bits) {
+        INFO("H " << s.h << " M " << s.m << " T " << s.t << " D " << s.d << " bits " << bits);
+        uint64_t seed = static_cast<uint64_t>(s.m * 100 + s.d * 10 + bits);
+        golden::ITensor codes({s.h, s.m, s.t}), vt({s.h, s.d, s.t}), v({s.h, s.t, s.d});
+        for (auto& q : codes.data) q = static_cast<int64_t>(golden::splitmix64(seed) % static_cast<uint64_t>((int64_t{1} << bits) + 1)) - 1;
+        for (auto& x : vt.data) x = static_cast<int64_t>(golden::splitmix64(seed) % 256) - 128;
+        if (s.t > 1) vt[0] = -128, codes[0] = 0;  // the widest term: -128 << 2^(bits-1)
+        for (int64_t i = 0; i < s.h; ++i)
+          for (int64_t c = 0; c < s.d; ++c)
+            for (int64_t j = 0; j < s.t; ++j) v[(i * s.t + j) * s.d + c] = vt[(i * s.d + c) * s.t + j];
+        const golden::LogSqrt2Acc ref = golden::logsqrt2_attn_v(codes, v, bits);
+        golden::ITensor even_rtl, odd_rtl, even_sc, odd_sc;
+        rtl.start({&codes, &vt, bits}, even_rtl, odd_rtl);
+        const int64_t cycles_rtl = rtl.run_to_done();
+        sc.start({&codes, &vt, bits}, even_sc, odd_sc);
+        const int64_t cycles_sc = sc.run_to_done();
+        REQUIRE(even_rtl.data == ref.even.data);
+        REQUIRE(odd_rtl.data == ref.odd.data);
+        CHECK(cycles_rtl == cycles_sc);
+      }
+    const golden::ITensor codes({1, 1, 1}, {0}), wide({1, 1, 1}, {200});
+    golden::ITensor even, odd;
+    CHECK_THROWS_WITH(rtl.start({&codes, &wide, 4}, even, odd), Catch::Contains("int8 values, got 200"));
+  });
 }
 
 TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {
-  model::RtlShiftmaxUnit rtl("rtl");
+  model::RtlShiftmaxUnit rtl("rtl", 16);
   golden::ITensor out;
   CHECK_THROWS_WITH(rtl.start(golden::ITensor({1, 2}, {0, 40000}), golden::ShiftmaxParams{}, out), Catch::Contains("16-bit"));
+  CHECK_THAT(model::rtl_lanes_unsupported("Shiftmax", 8), Catch::Contains("built for 16, 32 lanes, not 8") && Catch::Contains("QTSIM_RTL_LANES"));
+  CHECK(model::rtl_lanes_unsupported("Shiftmax", 32).empty());
 }
