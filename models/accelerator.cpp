@@ -100,15 +100,24 @@ struct Accelerator : sc_core::sc_module {
   }
 };
 
+// The accelerators of this process, one per configuration of its units (memory and clock are per run).
+// SystemC elaborates once: all of them exist before the first run.
 Accelerator& accelerator(const HwConfig& hw) {
-  static std::unique_ptr<Accelerator> acc;
-  if (!acc) acc = std::make_unique<Accelerator>("accelerator", hw);
-  const ArrayConfig& a = acc->hw.array;
-  if (a.rows != hw.array.rows || a.cols != hw.array.cols || a.dataflow != hw.array.dataflow || a.overlap != hw.array.overlap ||
-      acc->ppu.lanes() != hw.ppu_lanes || acc->shiftmax.lanes() != hw.nonlinear_lanes || !(acc->hw.rtl == hw.rtl))
-    throw std::logic_error("one accelerator per process: a second configuration needs a new process");
-  acc->hw = hw;
-  return *acc;
+  static std::vector<std::unique_ptr<Accelerator>> built;
+  for (auto& acc : built) {
+    const ArrayConfig& a = acc->hw.array;
+    if (a.rows == hw.array.rows && a.cols == hw.array.cols && a.dataflow == hw.array.dataflow && a.overlap == hw.array.overlap &&
+        acc->ppu.lanes() == hw.ppu_lanes && acc->shiftmax.lanes() == hw.nonlinear_lanes && acc->hw.rtl == hw.rtl) {
+      acc->hw = hw;
+      return *acc;
+    }
+  }
+  if (sc_core::sc_start_of_simulation_invoked())
+    throw std::logic_error("a new accelerator configuration after the first run: elaborate every configuration first (model::elaborate)");
+  // the first is "accelerator"; waves name their files after the units of the first (docs/rtl.md)
+  const std::string name = built.empty() ? "accelerator" : "accelerator" + std::to_string(built.size());
+  built.push_back(std::make_unique<Accelerator>(name.c_str(), hw));
+  return *built.back();
 }
 
 // A nonlinear op on its row-streaming unit: output tap, cycles and unit name into the op's stats.
@@ -125,6 +134,13 @@ std::vector<int32_t> to_i32(const ITensor& t, int64_t off, int64_t count) {
   return std::vector<int32_t>(t.data.begin() + off, t.data.begin() + off + count);
 }
 }  // namespace
+
+void elaborate(const std::vector<HwConfig>& configs) {
+  for (const HwConfig& hw : configs) {
+    hw.check();
+    accelerator(hw);
+  }
+}
 
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw, bool timeline) {
   hw.check();

@@ -65,7 +65,11 @@ struct ModelRun {
   int64_t total_cycles = 0;
 };
 
-// One accelerator per process (SystemC elaborates once): the first call fixes the configuration. With
+// Builds the accelerators of these configurations. SystemC elaborates once: a process that runs several
+// configurations (the model and rtl executors of qtsim run) builds them all before its first run.
+void elaborate(const std::vector<HwConfig>& configs);
+
+// Runs p on the accelerator of hw's configuration, built at the first call if no run has started yet. With
 // `timeline`, every op's spans are kept (the SystemC DMA engine's; with the DMA as RTL, that engine runs the
 // plan beside it and must agree on the cycles).
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const HwConfig& hw,

@@ -53,8 +53,10 @@ void close_rtl_traces() {
 }
 
 void UnitTrace::open_file(const std::string& unit) {
-  // the SystemC name's last part: accelerator.rtl_array -> rtl_array
-  const std::string base = unit.substr(unit.rfind('.') == std::string::npos ? 0 : unit.rfind('.') + 1);
+  // the units of the first accelerator by their own names (accelerator.rtl_array -> rtl_array); those of a
+  // second one (qtsim run's rtl executor beside a model with RTL units) by their full names
+  const std::string first = "accelerator.";
+  const std::string base = unit.rfind(first, 0) == 0 ? unit.substr(first.size()) : unit;
   const std::string path = trace_dir() + "/" + base + ".fst";
   fst_->open(path.c_str());
   if (!fst_->isOpen()) throw std::runtime_error(path + ": cannot open for the unit's waves");

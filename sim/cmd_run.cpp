@@ -101,10 +101,12 @@ int cmd_run(int argc, const char* const* argv) {
   std::string trace;
   po::options_description opts(
       "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--timeline] [--trace fst|vcd]\n\n"
-      "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden\n"
-      "and on the cycle model of a 16x16 weight-stationary array, every tap compared.\n"
+      "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden,\n"
+      "on the cycle model of a 16x16 weight-stationary array and on the same accelerator with every unit as\n"
+      "Verilated RTL (run.executors: golden, model, rtl), every tap compared and the RTL's cycles against the model's.\n"
       "Prints a summary; with --out writes DIR/report.json, DIR/stats.csv and DIR/config.resolved.yaml.\n"
-      "Exit 0 when every tap is bit-exact, 1 on any mismatch, 2 on a bad config or usage.\n\noptions");
+      "Exit 0 when every tap is bit-exact (and the RTL's cycles equal the model's), 1 on any mismatch, 2 on a bad\n"
+      "config or usage.\n\noptions");
   opts.add_options()("help,h", "this help")("out", po::value(&out), "output directory")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set run.seed=3")(
       "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy")(
@@ -121,11 +123,14 @@ int cmd_run(int argc, const char* const* argv) {
   if (timeline && out.empty()) throw std::invalid_argument("--timeline needs --out DIR");
   if (!trace.empty() && trace != "fst" && trace != "vcd") throw std::invalid_argument("--trace must be fst or vcd, not '" + trace + "'");
   if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
+  // The main job on the built-in default also runs the RTL (a --set of run.executors still decides).
+  if (config.empty()) sets.insert(sets.begin(), "run.executors=[golden, model, rtl]");
   const Config c = load_config(config, sets);
   if (!trace.empty()) {
     const model::RtlUnits& r = c.hw.rtl;
-    if (!(r.array || r.ppu || r.shiftmax || r.shiftgelu || r.ilayernorm))
-      throw std::invalid_argument("--trace: no unit runs as RTL (set run.impl, e.g. --set run.impl=rtl)");
+    const bool rtl_executor = std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end();
+    if (!(r.array || r.ppu || r.shiftmax || r.shiftgelu || r.ilayernorm || rtl_executor))
+      throw std::invalid_argument("--trace: no unit runs as RTL (set run.impl, e.g. --set run.impl=rtl, or add the rtl executor)");
     std::filesystem::remove_all(out + "/waves.tmp");  // written as the run goes; renamed when complete
     model::set_rtl_trace_dir(out + "/waves.tmp");
   }
@@ -148,13 +153,18 @@ int cmd_run(int argc, const char* const* argv) {
   bool all_exact = true;
   const bool use_model = std::find(c.run.executors.begin(), c.run.executors.end(), "model") != c.run.executors.end();
   if (timeline && !use_model) throw std::invalid_argument("--timeline needs the model among run.executors");
+  const bool use_rtl = std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end();
+  const model::HwConfig hw_rtl = all_rtl(c.hw);
+  if (use_model && use_rtl) model::elaborate({c.hw, hw_rtl});  // SystemC elaborates once: both before either runs
   model::ModelRun mrun;
+  json model_checks = json::array();
   double model_s = 0;
   if (use_model) {
     const auto m0 = std::chrono::steady_clock::now();
     mrun = model::run_on_model(p, w.lowered.inputs, c.hw, timeline);
     model_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
-    report["checks"] = compare_taps(taps, mrun.taps, "model", all_exact);
+    model_checks = compare_taps(taps, mrun.taps, "model", all_exact);
+    report["checks"] = model_checks;
     report["total_cycles"] = mrun.total_cycles;
     report["model"] = {{"seconds", model_s}, {"clock_mhz", c.hw.clock_mhz},
                        {"time_us", static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz}};
@@ -178,6 +188,32 @@ int cmd_run(int argc, const char* const* argv) {
     report["units"] = unit_summary(mrun);
   }
   report["ops"] = ops;
+  // The rtl executor: every unit as Verilated RTL, its taps against golden and its cycles against the model's,
+  // op by op.
+  model::ModelRun rrun;
+  json rtl_checks = json::array();
+  std::string rtl_cycles;
+  double rtl_s = 0;
+  if (use_rtl) {
+    const auto r0 = std::chrono::steady_clock::now();
+    rrun = model::run_on_model(p, w.lowered.inputs, hw_rtl);
+    rtl_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
+    rtl_checks = compare_taps(taps, rrun.taps, "rtl", all_exact);
+    json rec{{"seconds", rtl_s}, {"total_cycles", rrun.total_cycles}};
+    if (use_model) {
+      size_t i = 0;
+      while (i < rrun.ops.size() && rrun.ops[i].cycles == mrun.ops[i].cycles) ++i;
+      const bool same = i == rrun.ops.size();
+      rec["cycles_equal_model"] = same;
+      rtl_cycles = same ? "; cycles op by op: equal to the model's" : "; cycles differ from the model's at op " + rrun.ops[i].name;
+      if (!same) {
+        rec["first_cycle_difference"] = {{"op", rrun.ops[i].name}, {"model", mrun.ops[i].cycles}, {"rtl", rrun.ops[i].cycles}};
+        all_exact = false;
+      }
+    }
+    report["rtl"] = rec;
+    for (const auto& ch : rtl_checks) report["checks"].push_back(ch);
+  }
 
   std::printf("qtsim run: %s (%s)\n", p.name.c_str(), c.source.c_str());
   std::printf("%-14s %-12s %6s %6s %6s %12s %10s %8s %6s\n", "op", "kind", "M", "K", "N", "MACs", "cycles", "stall", "util");
@@ -191,12 +227,22 @@ int cmd_run(int argc, const char* const* argv) {
                 num("macs").c_str(), num("cycles").c_str(), num("stall_cycles").c_str(), util.c_str());
   }
   std::printf("golden: %.3f s, %.1f M MACs, %zu taps\n", golden_s, static_cast<double>(macs) / 1e6, taps.order.size());
+  auto exact_of = [](const json& checks) {
+    size_t n = 0;
+    for (const auto& ch : checks) n += ch["bit_exact"].get<bool>() ? 1 : 0;
+    return n;
+  };
   if (use_model) {
-    int64_t exact = 0;
-    for (const auto& ch : report["checks"]) exact += ch["bit_exact"].get<bool>() ? 1 : 0;
-    std::printf("model:  %.3f s wall, %lld cycles (%.1f us at %.0f MHz); taps bit-exact against golden: %lld/%zu%s\n",
+    const size_t exact = exact_of(model_checks);
+    std::printf("model:  %.3f s wall, %lld cycles (%.1f us at %.0f MHz); taps bit-exact against golden: %zu/%zu%s\n",
                 model_s, static_cast<long long>(mrun.total_cycles), static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz,
-                c.hw.clock_mhz, static_cast<long long>(exact), report["checks"].size(), all_exact ? "" : "  MISMATCH");
+                c.hw.clock_mhz, exact, model_checks.size(), exact == model_checks.size() ? "" : "  MISMATCH");
+  }
+  if (use_rtl) {
+    const size_t exact = exact_of(rtl_checks);
+    std::printf("rtl:    %.3f s wall, %lld cycles, every unit Verilated; taps bit-exact against golden: %zu/%zu%s%s\n", rtl_s,
+                static_cast<long long>(rrun.total_cycles), exact, rtl_checks.size(), exact == rtl_checks.size() ? "" : "  MISMATCH",
+                rtl_cycles.c_str());
   }
   if (w.vit) {
     // The whole model on each requested test image: golden and model classes, every tap compared.
@@ -254,6 +300,10 @@ int cmd_run(int argc, const char* const* argv) {
       if (use_model) {
         make_dir(out + "/taps/model");
         add_taps(files, out + "/taps/model", p, mrun.taps);
+      }
+      if (use_rtl) {
+        make_dir(out + "/taps/rtl");
+        add_taps(files, out + "/taps/rtl", p, rrun.taps);
       }
     }
     files.commit();

@@ -34,6 +34,11 @@ void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value)
   chain.back()[keys.back()] = value;
 }
 
+model::HwConfig all_rtl(model::HwConfig hw) {
+  hw.rtl = {true, true, true, true, true, true};
+  return hw;
+}
+
 namespace {
 // The units of run.impl, and where each one's choice lives.
 constexpr const char* kUnits[] = {"array", "ppu", "shiftmax", "shiftgelu", "ilayernorm", "dma"};
@@ -252,8 +257,16 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       c.run.executors.clear();
       for (const auto& e : ex) {
         const std::string name = e.as<std::string>();
-        if (name != "golden" && name != "model") r.fail_at(e, "executors", "unknown executor '" + name + "' (golden, model)");
+        if (name != "golden" && name != "model" && name != "rtl")
+          r.fail_at(e, "executors", "unknown executor '" + name + "' (golden, model, rtl)");
         c.run.executors.push_back(name);
+      }
+      if (std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end()) {
+        try {
+          all_rtl(c.hw).check();
+        } catch (const std::invalid_argument& e) {
+          r.fail_at(ex, "executors", std::string("rtl: ") + e.what());
+        }
       }
     }
     if (const YAML::Node impl = r.raw("impl")) {

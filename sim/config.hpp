@@ -35,6 +35,7 @@ struct EvalConfig {
 };
 
 struct RunConfig {
+  // golden; model: the accelerator with run.impl's units; rtl: the same accelerator with every unit as RTL
   std::vector<std::string> executors{"golden", "model"};
   uint64_t seed = 1;
   int calib_batches = 4;
@@ -51,8 +52,11 @@ struct Config {
 };
 
 // The built-in default: a DeiT-Tiny INT8 encoder layer, 197 tokens, seed 1, on a 16x16 weight-stationary
-// array, through the golden and the cycle model.
+// array, through the golden and the cycle model (qtsim run adds the rtl executor to it).
 const char* default_config_yaml();
+
+// hw with every unit as RTL: the rtl executor's accelerator.
+model::HwConfig all_rtl(model::HwConfig hw);
 
 // Sets root[a][b][c] = value for path "a.b.c", creating maps on the way.
 void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value);

@@ -95,6 +95,10 @@ TEST_CASE("config errors name file, line, column, key and reason", "[sim][config
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {rounding: up}\n"),
              Catch::Contains("'up' is not one of: half_even, half_up"));
   CHECK_THAT(config_error("workload: {model: vit_huge}\n"), Catch::Contains("unknown model 'vit_huge'"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {executors: [golden, fpga]}\n"), Catch::Contains("unknown executor 'fpga' (golden, model, rtl)"));
+  // the rtl executor needs every unit built as RTL at this hardware's sizes
+  CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {executors: [golden, rtl]}\n"),
+             Catch::Contains("c.yaml:3:") && Catch::Contains("run.executors: rtl: no RTL array of 12x12"));
   // 2^(7-1) = 64: attn @ v would shift an int8 v by up to 64 bits
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {logsqrt2: true, logsqrt2_bits: 7}\n"),
              Catch::Contains("c.yaml:2:") && Catch::Contains("quant.logsqrt2_bits: must be in 2..6"));
@@ -113,7 +117,7 @@ TEST_CASE("set overrides apply to config keys before validation", "[sim][config]
   CHECK(YAML::Dump(sim::resolved_yaml(again)) == YAML::Dump(sim::resolved_yaml(c)));
 }
 
-TEST_CASE("qtsim golden writes every tap with an index; qtsim run writes a report", "[sim][cli]") {
+TEST_CASE("qtsim golden writes every tap with an index, qtsim run writes a report", "[sim][cli]") {
   const std::string cfg = write_yaml("g.yaml", "workload: {gemm: {M: 7, K: 33, N: 5}}\n");
   const std::string dir = scratch("golden_out");
   REQUIRE(run({"golden", cfg, "--out", dir}) == 0);
@@ -121,8 +125,22 @@ TEST_CASE("qtsim golden writes every tap with an index; qtsim run writes a repor
   CHECK(golden::load_npy_int(dir + "/out.npy").shape == golden::Shape{7, 5});
   const std::string rdir = scratch("run_out");
   REQUIRE(run({"run", "--set", "workload.tokens=20", "--out", rdir, "--dump-taps"}) == 0);
-  for (const char* f : {"report.json", "stats.csv", "config.resolved.yaml", "taps/golden/probs.npy", "taps/model/probs.npy"})
+  for (const char* f : {"report.json", "stats.csv", "config.resolved.yaml", "taps/golden/probs.npy", "taps/model/probs.npy", "taps/rtl/probs.npy"})
     CHECK(fs::exists(rdir + "/" + f));
+  // The default job runs golden, the model and the RTL: every tap of both against golden, the RTL's cycles against
+  // the model's (counted by the report's own op records, independently of the executor's verdict).
+  const nlohmann::json report = nlohmann::json::parse(std::ifstream(rdir + "/report.json"));
+  CHECK(report["executors"] == nlohmann::json({"golden", "model", "rtl"}));
+  int64_t rtl_checks = 0, model_cycles = 0;
+  for (const auto& ch : report["checks"]) {
+    CHECK(ch["bit_exact"].get<bool>());
+    rtl_checks += ch["executor"] == "rtl";
+  }
+  for (const auto& op : report["ops"]) model_cycles += op["cycles"].get<int64_t>();
+  CHECK(rtl_checks > 0);
+  CHECK(report["rtl"]["cycles_equal_model"].get<bool>());
+  CHECK(report["rtl"]["total_cycles"].get<int64_t>() == model_cycles);
+  CHECK(run({"compare", rdir + "/taps/golden", rdir + "/taps/rtl"}) == 0);
   CHECK(run({"run", "--set", "workload.tokens=0"}) == 2);
   // golden against model: equal; a tampered tap: exit 1
   CHECK(run({"compare", rdir + "/taps/golden", rdir + "/taps/model"}) == 0);
@@ -248,6 +266,6 @@ TEST_CASE("qtsim run --trace writes every RTL unit's waves: FST, and VCD whose c
   // usage errors exit 2 and write nothing
   CHECK(run({"run", cfg, "--trace", "fst"}) == 2);
   CHECK(run({"run", cfg, "--out", scratch("trace_bad"), "--trace", "lxt"}) == 2);
-  CHECK(run({"run", "--out", scratch("trace_none"), "--trace", "fst"}) == 2);
+  CHECK(run({"run", "--out", scratch("trace_none"), "--trace", "fst", "--set", "run.executors=[golden, model]"}) == 2);
   CHECK_FALSE(fs::exists(scratch("trace_none") + "/waves"));
 }

@@ -183,7 +183,7 @@ TEST_CASE("DMA: the clocked engine equals the event recurrence on random plans",
   CHECK(rtl_out_of_bounds <= 1500 / 12 / 10);
 }
 
-TEST_CASE("banks: the DMA fills all but the bank the unit reads; double buffering needs two", "[model][dma]") {
+TEST_CASE("banks: the DMA fills all but the bank the unit reads, double buffering needs two", "[model][dma]") {
   model::MemoryConfig m;
   m.input_kib = 64, m.weight_kib = 64;
   for (int64_t banks : {2, 4, 8, 16}) {

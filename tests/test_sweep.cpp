@@ -218,7 +218,7 @@ TEST_CASE("LLM sweep rows: whole-model time and memory from the layer roofline a
   }
 }
 
-TEST_CASE("sweep errors name the sweep file's line and column, the point and the key; nothing is written", "[sim][sweep]") {
+TEST_CASE("sweep errors name the sweep file's line and column, the point and the key, and nothing is written", "[sim][sweep]") {
   write("base.yaml", kGemmBase);
   auto error = [](const std::string& text) {
     try {
