@@ -25,7 +25,7 @@ int64_t ilayernorm_cycles(int64_t rows, int64_t len, int64_t lanes) {
   return rows * (3 * ceil_div(len, lanes) + (1 + golden::kNewtonSteps + 1) * kDividerCycles);
 }
 
-RowUnit::RowUnit(sc_core::sc_module_name name, int64_t lanes) : ClockedUnit(name), lanes_(lanes) {
+LaneUnit::LaneUnit(sc_core::sc_module_name name, int64_t lanes) : ClockedUnit(name), lanes_(lanes) {
   if (lanes < 1) throw std::invalid_argument(std::string(this->name()) + ": lanes must be >= 1");
 }
 
@@ -49,15 +49,32 @@ bool RowUnit::step() {
   return ++row_ < rows_;
 }
 
-void Ppu::start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out) {
-  f_ = std::move(f), out_ = out, count_ = count;
-  // One stream of beats, then the pipeline drains.
-  start_rows(1, {beats(count), kPpuLatency});
+void StreamUnit::start_stream(int64_t beats, int64_t results) {
+  if (beats < 1 || results < 1) throw std::invalid_argument(std::string(name()) + ": a stream needs at least one beat and one result");
+  begin(beats + kPpuLatency);
+  pipe_.reset();
+  t_ = next_ = taken_ = 0;
+  beats_ = beats, results_ = results;
 }
 
-void Ppu::cycle(int64_t, size_t phase, int64_t k) {
-  if (phase != 0) return;
-  for (int64_t i = beat_first(k); i < beat_last(k, count_); ++i) out_[i] = f_(i);
+bool StreamUnit::step() {
+  const bool have = next_ < beats_;
+  const StreamPipe::Cycle c = pipe_.cycle(t_++, pace_, have, next_, have && carries_result(next_));
+  if (c.accepted) enter(next_++);
+  if (c.taken >= 0) {
+    leave(c.taken);
+    ++taken_;
+  }
+  return taken_ < results_;
+}
+
+void Ppu::start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out) {
+  f_ = std::move(f), out_ = out, count_ = count;
+  start_stream(beats(count), beats(count));
+}
+
+void Ppu::leave(int64_t b) {
+  for (int64_t i = beat_first(b); i < beat_last(b, count_); ++i) out_[i] = f_(i);
 }
 
 __int128 Group4Fold::folded(int64_t i) const {
@@ -79,13 +96,12 @@ void ShiftAddUnit::start(const ShiftAddJob& job, golden::ITensor& even, golden::
   job.check();
   job_ = job, even_ = &even, odd_ = &odd;
   even = golden::ITensor(job.out_shape()), odd = golden::ITensor(job.out_shape());
-  // Groups of lanes() outputs, one key per cycle each; then the pipeline drains.
-  start_rows(1, {beats(job.outputs()) * job.keys(), kPpuLatency});
+  // Groups of lanes() outputs, one key per beat each.
+  start_stream(beats(job.outputs()) * job.keys(), beats(job.outputs()));
 }
 
-void ShiftAddUnit::cycle(int64_t, size_t phase, int64_t k) {
-  if (phase != 0) return;
-  const int64_t group = k / job_.keys(), t = k % job_.keys();
+void ShiftAddUnit::enter(int64_t b) {
+  const int64_t group = b / job_.keys(), t = b % job_.keys();
   for (int64_t e = beat_first(group); e < beat_last(group, job_.outputs()); ++e) {
     const int64_t q = job_.code(e, t);
     if (q == golden::kLogZero) continue;

@@ -12,44 +12,81 @@
 #include "golden/shiftmax.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
+#include "models/stream.hpp"
 
 namespace qtsim::model {
 
 constexpr int64_t kDividerCycles = 32;  // one radix-2 step per quotient bit of a 2^31 / x division
 constexpr int64_t kPpuLatency = 4;      // multiply, shift, round, clamp
 
-// Rows processed one after another, each in the same sequence of phases (a number of cycles each).
-class RowUnit : public ClockedUnit {
+// A unit of `lanes` elements per cycle.
+class LaneUnit : public ClockedUnit {
  public:
-  RowUnit(sc_core::sc_module_name name, int64_t lanes);
+  LaneUnit(sc_core::sc_module_name name, int64_t lanes);
   int64_t lanes() const { return lanes_; }
 
  protected:
-  void start_rows(int64_t rows, std::vector<int64_t> phase_cycles);
-  // The k-th cycle of `phase` for `row`.
-  virtual void cycle(int64_t row, size_t phase, int64_t k) = 0;
   // Elements [first, last) of a row of `len` that beat k of a streaming pass covers.
   int64_t beat_first(int64_t k) const { return k * lanes_; }
   int64_t beat_last(int64_t k, int64_t len) const { return std::min(len, (k + 1) * lanes_); }
   int64_t beats(int64_t len) const { return (len + lanes_ - 1) / lanes_; }
 
  private:
-  bool step() override;
   int64_t lanes_;
+};
+
+// Rows processed one after another, each in the same sequence of phases (a number of cycles each).
+class RowUnit : public LaneUnit {
+ public:
+  using LaneUnit::LaneUnit;
+
+ protected:
+  void start_rows(int64_t rows, std::vector<int64_t> phase_cycles);
+  // The k-th cycle of `phase` for `row`.
+  virtual void cycle(int64_t row, size_t phase, int64_t k) = 0;
+
+ private:
+  bool step() override;
   int64_t rows_ = 0, row_ = 0, k_ = 0;
   size_t phase_ = 0;
   std::vector<int64_t> phases_;
 };
 
-// Element-wise post-processing (requant, residual add, binarize, fixed-point affine, masks, codes):
-// `lanes` elements per cycle, results after kPpuLatency cycles. out[i] = f(i).
-class Ppu : public RowUnit {
+// The post-processing lanes: beats stream through the pipeline between a valid/ready producer and consumer
+// (models/stream.hpp), kPpuLatency cycles from entry to result when neither end holds them back.
+class StreamUnit : public LaneUnit {
  public:
-  Ppu(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  using LaneUnit::LaneUnit;
+  // Paces the stream's ends for the jobs that follow (always ready when unset).
+  void set_pace(StreamPace pace) { pace_ = std::move(pace); }
+
+ protected:
+  // A job of `beats` beats of which `results` carry a result.
+  void start_stream(int64_t beats, int64_t results);
+  // Beat b enters the pipeline; its result leaves (for the beats that carry one).
+  virtual void enter(int64_t b) = 0;
+  virtual void leave(int64_t b) = 0;
+  virtual bool carries_result(int64_t b) const = 0;
+
+ private:
+  bool step() override;
+  StreamPipe pipe_;
+  StreamPace pace_;
+  int64_t t_ = 0, beats_ = 0, next_ = 0, results_ = 0, taken_ = 0;
+};
+
+// Element-wise post-processing (requant, residual add, binarize, fixed-point affine, masks, codes):
+// `lanes` elements per beat, each beat's results kPpuLatency cycles after it enters. out[i] = f(i), written
+// as the consumer takes the beat's results.
+class Ppu : public StreamUnit {
+ public:
+  using StreamUnit::StreamUnit;
   void start(int64_t count, std::function<int64_t(int64_t)> f, int64_t* out);
 
  private:
-  void cycle(int64_t row, size_t phase, int64_t k) override;
+  void enter(int64_t) override {}
+  void leave(int64_t b) override;
+  bool carries_result(int64_t) const override { return true; }
   std::function<int64_t(int64_t)> f_;
   int64_t* out_ = nullptr;
   int64_t count_ = 0;
@@ -73,6 +110,7 @@ struct Group4Fold {
 // Log-sqrt2 attn @ v (RepQ-ViT) on the post-processing lanes in shift-add mode: each lane holds one output
 // e = (head, row, column) in that order, with its even and odd sums, and takes one key per cycle, so a group
 // of `lanes` outputs takes T cycles (golden::logsqrt2_attn_v's values, golden::logsqrt2_shift_term's steps).
+// The beats are (group, key) in that order; a group's last key carries its sums.
 struct ShiftAddJob {
   const golden::ITensor* codes = nullptr;  // [H, M, T] log-sqrt2 codes of the probabilities
   const golden::ITensor* vt = nullptr;     // [H, D, T] v transposed
@@ -89,13 +127,16 @@ struct ShiftAddJob {
   void check() const;
 };
 
-class ShiftAddUnit : public RowUnit {
+class ShiftAddUnit : public StreamUnit {
  public:
-  ShiftAddUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  using StreamUnit::StreamUnit;
   void start(const ShiftAddJob& job, golden::ITensor& even, golden::ITensor& odd);
 
  private:
-  void cycle(int64_t row, size_t phase, int64_t k) override;
+  // The lanes' sums are the output tensors' elements, accumulated as each key enters.
+  void enter(int64_t b) override;
+  void leave(int64_t) override {}
+  bool carries_result(int64_t b) const override { return b % job_.keys() == job_.keys() - 1; }
   ShiftAddJob job_;
   golden::ITensor* even_ = nullptr;
   golden::ITensor* odd_ = nullptr;
@@ -104,7 +145,7 @@ class ShiftAddUnit : public RowUnit {
 // Shiftmax per row: max pass, exp-and-sum pass, one division, normalise pass.
 class ShiftmaxUnit : public RowUnit {
  public:
-  ShiftmaxUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  using RowUnit::RowUnit;
   void start(const golden::ITensor& x, const golden::ShiftmaxParams& p, golden::ITensor& out);
 
  private:
@@ -119,7 +160,7 @@ class ShiftmaxUnit : public RowUnit {
 // ShiftGELU per row: max pass (and e^-max), then per element the exp, a pipelined division and the product.
 class ShiftGeluUnit : public RowUnit {
  public:
-  ShiftGeluUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  using RowUnit::RowUnit;
   void start(const golden::ITensor& x, const golden::ShiftGeluParams& p, golden::ITensor& out);
 
  private:
@@ -134,7 +175,7 @@ class ShiftGeluUnit : public RowUnit {
 // normalise pass.
 class ILayerNormUnit : public RowUnit {
  public:
-  ILayerNormUnit(sc_core::sc_module_name name, int64_t lanes) : RowUnit(name, lanes) {}
+  using RowUnit::RowUnit;
   void start(const golden::ITensor& x, const golden::ILayerNormParams& p, golden::ITensor& out);
 
  private:

@@ -6,6 +6,7 @@
 // (the unit's own header after them, for the reason above)
 #include "models/rtl_group4_fold.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -33,19 +34,19 @@ void RtlGroup4Fold::start(const Group4Fold& job, bool last) {
   }
   if (last && !job.out) throw std::invalid_argument(std::string(name()) + ": the last group needs an output");
   job_ = job, last_ = last;
-  next_in_ = next_out_ = 0;
+  t_ = next_in_ = next_out_ = 0;
   begin((job.elements() + lanes_ - 1) / lanes_ + 4);
 }
 
 bool RtlGroup4Fold::step() {
   const int64_t total = job_.elements(), w = job_.n + 1;
-  rtl_->visit([&](auto& unit) {
-    auto& top = unit.top;
-    top.valid_i = next_in_ < total;
+  const int64_t beat_end = std::min(total, next_in_ + lanes_);
+  auto present = [&](auto& top) {
     top.lane_en_i = 0;
-    for (int l = 0; l < lanes_ && next_in_ < total; ++l, ++next_in_) {
-      const int64_t row = next_in_ / job_.n, col = next_in_ % job_.n;
-      const auto acc = static_cast<unsigned __int128>(job_.acc[next_in_]);
+    for (int64_t i = next_in_; i < beat_end; ++i) {
+      const int l = static_cast<int>(i - next_in_);
+      const int64_t row = i / job_.n, col = i % job_.n;
+      const auto acc = static_cast<unsigned __int128>(job_.acc[i]);
       top.lane_en_i |= 1u << l;
       put_field(top.p_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + col]));
       put_field(top.s_i, 32 * l, 32, static_cast<uint32_t>(job_.ps[row * w + job_.n]));
@@ -54,21 +55,24 @@ bool RtlGroup4Fold::step() {
       put_field(top.acc_i, 128 * l, 64, static_cast<uint64_t>(acc));
       put_field(top.acc_i, 128 * l + 64, 64, static_cast<uint64_t>(acc >> 64));
     }
-    unit.cycle(edge_time(), half_period());
-    if (top.valid_o)
-      for (int l = 0; l < lanes_; ++l) {
-        if (!((top.lane_en_o >> l) & 1)) continue;
-        const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top.acc_o, 128 * l + 64, 64)) << 64) |
-                                       get_field(top.acc_o, 128 * l, 64);
-        const auto acc = static_cast<__int128>(bits);
-        job_.acc[next_out_] = acc;
-        if (last_) {
-          const bool wide = (top.wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
-          if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
-          job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
-        }
-        ++next_out_;
+  };
+  auto take = [&](auto& top) {
+    for (int l = 0; l < lanes_; ++l) {
+      if (!((top.lane_en_o >> l) & 1)) continue;
+      const unsigned __int128 bits = (static_cast<unsigned __int128>(get_field(top.acc_o, 128 * l + 64, 64)) << 64) |
+                                     get_field(top.acc_o, 128 * l, 64);
+      const auto acc = static_cast<__int128>(bits);
+      job_.acc[next_out_] = acc;
+      if (last_) {
+        const bool wide = (top.wide_o >> l) & 1, fits = acc >= INT64_MIN && acc <= INT64_MAX;
+        if (wide == fits) throw std::logic_error(std::string(name()) + ": RTL's int64 flag disagrees with its accumulator");
+        job_.out[next_out_] = golden::group4_narrow(acc);  // throws the golden's error where the RTL flags one
       }
+      ++next_out_;
+    }
+  };
+  rtl_->visit([&](auto& unit) {
+    if (stream_cycle(unit, pace_, t_++, next_in_ < total, present, take, edge_time(), half_period())) next_in_ = beat_end;
   });
   return next_out_ < total;
 }

@@ -18,6 +18,8 @@ class RtlGroup4Fold : public ClockedUnit {
   ~RtlGroup4Fold() override;
   int64_t lanes() const { return lanes_; }
 
+  // Paces the stream's ends for the jobs that follow (always ready when unset).
+  void set_pace(StreamPace pace) { pace_ = std::move(pace); }
   // Folds the group into job.acc; with `last`, also narrows every accumulator into job.out, throwing
   // golden::group4_narrow's overflow_error where the RTL flags one outside int64.
   void start(const Group4Fold& job, bool last);
@@ -29,7 +31,8 @@ class RtlGroup4Fold : public ClockedUnit {
   std::unique_ptr<Rtl> rtl_;
   Group4Fold job_;
   bool last_ = false;
-  int64_t next_in_ = 0, next_out_ = 0;
+  StreamPace pace_;
+  int64_t t_ = 0, next_in_ = 0, next_out_ = 0;
 };
 
 }  // namespace qtsim::model

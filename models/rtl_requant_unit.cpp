@@ -6,6 +6,7 @@
 // (the unit's own header after them, for the reason above)
 #include "models/rtl_requant_unit.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "models/verilated_ports.hpp"
@@ -33,7 +34,7 @@ void RtlRequantUnit::begin_stream(const golden::ITensor& z, golden::ITensor& out
   check_int32(name(), m_, "multipliers");
   z_ = &z, out_ = &out;
   out = golden::ITensor(z.shape);
-  next_in_ = next_out_ = 0;
+  t_ = next_in_ = next_out_ = 0;
   begin((z.size() + lanes_ - 1) / lanes_ + 4);
 }
 
@@ -94,22 +95,25 @@ void RtlRequantUnit::start_codes(const golden::ITensor& p, const std::vector<int
 bool RtlRequantUnit::step() {
   const int64_t n = z_->size(), c = z_->last();
   auto at = [c](const std::vector<int64_t>& v, int64_t i) { return v.size() == 1 ? v[0] : v[static_cast<size_t>(i % c)]; };
-  rtl_->visit([&](auto& unit) {
-    auto& top = unit.top;
-    top.valid_i = next_in_ < n;
+  const int64_t beat_end = std::min(n, next_in_ + lanes_);
+  auto present = [&](auto& top) {
     top.lane_en_i = 0;
-    for (int l = 0; l < lanes_ && next_in_ < n; ++l, ++next_in_) {
+    for (int64_t i = next_in_; i < beat_end; ++i) {
+      const int l = static_cast<int>(i - next_in_);
       top.lane_en_i |= 1u << l;
-      put_field(top.z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[next_in_]));
-      put_field(top.m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, next_in_)));
-      put_field(top.e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, next_in_)));
-      const int64_t id = id_ ? (*id_)[next_in_] : offset_.empty() ? 0 : at(offset_, next_in_);
+      put_field(top.z_i, 64 * l, 64, static_cast<uint64_t>((*z_)[i]));
+      put_field(top.m_i, 32 * l, 32, static_cast<uint32_t>(at(m_, i)));
+      put_field(top.e_i, 6 * l, 6, static_cast<uint64_t>(at(e_, i)));
+      const int64_t id = id_ ? (*id_)[i] : offset_.empty() ? 0 : at(offset_, i);
       put_field(top.id_i, 64 * l, 64, static_cast<uint64_t>(id));
     }
-    unit.cycle(edge_time(), half_period());
-    if (top.valid_o)  // 96-bit lanes; the golden's values are int64
-      for (int l = 0; l < lanes_; ++l)
-        if ((top.lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top.q_o, 96 * l, 64), 64);
+  };
+  auto take = [&](auto& top) {  // 96-bit lanes; the golden's values are int64
+    for (int l = 0; l < lanes_; ++l)
+      if ((top.lane_en_o >> l) & 1) (*out_)[next_out_++] = sign_extend(get_field(top.q_o, 96 * l, 64), 64);
+  };
+  rtl_->visit([&](auto& unit) {
+    if (stream_cycle(unit, pace_, t_++, next_in_ < n, present, take, edge_time(), half_period())) next_in_ = beat_end;
   });
   return next_out_ < n;
 }

@@ -1,6 +1,7 @@
 // The post-processing unit's lanes as Verilated RTL (rtl/qtsim_requant.sv), behind the clocked unit
 // interface of the SystemC model: requant, its residual two-term form, and the element-wise binarize,
-// affine, mask and log-sqrt2 code operations. The RTL is clocked once per cycle, so its cycle count is its own.
+// affine, mask and log-sqrt2 code operations, through the valid/ready stream of the SystemC Ppu
+// (models/stream.hpp). The RTL is clocked once per cycle, so its cycle count is its own.
 #pragma once
 #include <memory>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "golden/requant.hpp"
 #include "golden/tensor.hpp"
 #include "models/clocked_unit.hpp"
+#include "models/stream.hpp"
 
 namespace qtsim::model {
 
@@ -31,6 +33,8 @@ class RtlRequantUnit : public ClockedUnit {
   void start(ElementOp op, const golden::ITensor& x, std::vector<int64_t> m, std::vector<int64_t> offset, golden::ITensor& out);
   // Log-sqrt2 codes of probabilities p against the comparator bank's thresholds (golden::logsqrt2_code_int).
   void start_codes(const golden::ITensor& p, const std::vector<int64_t>& thresholds, golden::ITensor& out);
+  // Paces the stream's ends for the jobs that follow (always ready when unset).
+  void set_pace(StreamPace pace) { pace_ = std::move(pace); }
 
  private:
   void begin_stream(const golden::ITensor& z, golden::ITensor& out);
@@ -42,7 +46,8 @@ class RtlRequantUnit : public ClockedUnit {
   const golden::ITensor* id_ = nullptr;  // per element (residual form)
   golden::ITensor* out_ = nullptr;
   std::vector<int64_t> m_, e_, offset_;  // per channel, or one value for all
-  int64_t next_in_ = 0, next_out_ = 0;
+  StreamPace pace_;
+  int64_t t_ = 0, next_in_ = 0, next_out_ = 0;  // the job's cycle; the first element not yet in; not yet out
 };
 
 }  // namespace qtsim::model

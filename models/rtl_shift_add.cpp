@@ -30,37 +30,35 @@ void RtlShiftAdd::start(const ShiftAddJob& job, golden::ITensor& even, golden::I
   job_ = job, even_ = &even, odd_ = &odd;
   even = golden::ITensor(job.out_shape()), odd = golden::ITensor(job.out_shape());
   rtl_->visit([&](auto& unit) { unit.top.s_i = static_cast<uint8_t>(1 << (job.bits - 1)); });
-  k_ = next_out_ = 0;
+  t_ = k_ = next_out_ = 0;
   const int64_t groups = (job.outputs() + lanes_ - 1) / lanes_;
   begin(groups * job.keys() + 4);
 }
 
 bool RtlShiftAdd::step() {
   const int64_t outputs = job_.outputs(), keys = job_.keys(), groups = (outputs + lanes_ - 1) / lanes_;
-  rtl_->visit([&](auto& unit) {
-    auto& top = unit.top;
-    top.valid_i = k_ < groups * keys;
+  auto present = [&](auto& top) {
+    const int64_t group = k_ / keys, t = k_ % keys;
+    top.first_i = t == 0;
+    top.last_i = t + 1 == keys;
     top.lane_en_i = 0;
-    if (top.valid_i) {
-      const int64_t group = k_ / keys, t = k_ % keys;
-      top.first_i = t == 0;
-      top.last_i = t + 1 == keys;
-      for (int l = 0; l < lanes_ && group * lanes_ + l < outputs; ++l) {
-        const int64_t e = group * lanes_ + l;
-        top.lane_en_i |= 1u << l;
-        put_field(top.v_i, 8 * l, 8, static_cast<uint64_t>(job_.value(e, t)));
-        put_field(top.code_i, 8 * l, 8, static_cast<uint64_t>(job_.code(e, t)));
-      }
-      ++k_;
+    for (int l = 0; l < lanes_ && group * lanes_ + l < outputs; ++l) {
+      const int64_t e = group * lanes_ + l;
+      top.lane_en_i |= 1u << l;
+      put_field(top.v_i, 8 * l, 8, static_cast<uint64_t>(job_.value(e, t)));
+      put_field(top.code_i, 8 * l, 8, static_cast<uint64_t>(job_.code(e, t)));
     }
-    unit.cycle(edge_time(), half_period());
-    if (top.valid_o)
-      for (int l = 0; l < lanes_; ++l)
-        if ((top.lane_en_o >> l) & 1) {
-          (*even_)[next_out_] = sign_extend(get_field(top.even_o, 64 * l, 64), 64);
-          (*odd_)[next_out_] = sign_extend(get_field(top.odd_o, 64 * l, 64), 64);
-          ++next_out_;
-        }
+  };
+  auto take = [&](auto& top) {
+    for (int l = 0; l < lanes_; ++l)
+      if ((top.lane_en_o >> l) & 1) {
+        (*even_)[next_out_] = sign_extend(get_field(top.even_o, 64 * l, 64), 64);
+        (*odd_)[next_out_] = sign_extend(get_field(top.odd_o, 64 * l, 64), 64);
+        ++next_out_;
+      }
+  };
+  rtl_->visit([&](auto& unit) {
+    if (stream_cycle(unit, pace_, t_++, k_ < groups * keys, present, take, edge_time(), half_period())) ++k_;
   });
   return next_out_ < outputs;
 }

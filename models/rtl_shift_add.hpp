@@ -17,6 +17,8 @@ class RtlShiftAdd : public ClockedUnit {
   ~RtlShiftAdd() override;
   int64_t lanes() const { return lanes_; }
 
+  // Paces the stream's ends for the jobs that follow (always ready when unset).
+  void set_pace(StreamPace pace) { pace_ = std::move(pace); }
   void start(const ShiftAddJob& job, golden::ITensor& even, golden::ITensor& odd);
 
  private:
@@ -27,7 +29,8 @@ class RtlShiftAdd : public ClockedUnit {
   ShiftAddJob job_;
   golden::ITensor* even_ = nullptr;
   golden::ITensor* odd_ = nullptr;
-  int64_t k_ = 0, next_out_ = 0;  // the beat to present; the first output not yet handed out
+  StreamPace pace_;
+  int64_t t_ = 0, k_ = 0, next_out_ = 0;  // the beat to present; the first output not yet handed out
 };
 
 }  // namespace qtsim::model

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/rtl_trace.hpp"
+#include "models/stream.hpp"
 
 namespace qtsim::model {
 
@@ -37,6 +38,28 @@ struct VerilatedUnit {
     trace.dump(edge + half);
   }
 };
+
+// Cycle t of a job on a unit with valid/ready stream ports (rtl/qtsim_pipe_ctrl.sv), paced as the SystemC
+// StreamPipe is: when `have` and the producer offers, present(top) drives the next beat's data and valid_i; the
+// edge; then the consumer answers on ready_i for the result in the last stage, and take(top) reads it when
+// taken. Returns whether the beat entered (valid_i and ready_o at the edge).
+template <class Top, class Present, class Take>
+bool stream_cycle(VerilatedUnit<Top>& unit, const StreamPace& pace, int64_t t, bool have, Present&& present, Take&& take, uint64_t edge,
+                  uint64_t half) {
+  auto& top = unit.top;
+  const bool offer = have && pace.offer(t);
+  top.valid_i = offer;
+  if (offer) present(top);
+  const bool entered = offer && top.ready_o;
+  unit.cycle(edge, half);
+  const bool ready = pace.take(t);
+  if (static_cast<bool>(top.ready_i) != ready) {  // ready_o follows it combinationally
+    top.ready_i = ready;
+    top.eval();
+  }
+  if (top.valid_o && ready) take(top);
+  return entered;
+}
 
 // The lane counts the build verilated the post-processing and nonlinear units at (QTSIM_RTL_LANES in
 // rtl/CMakeLists.txt), in order.

@@ -6,7 +6,8 @@
 // hand them back updated, so a stream touches every accumulator once and no result is read before it is
 // written. wide_o flags an accumulator that no longer fits int64, which the controller checks after the last
 // group (golden::group4_narrow). Registered on entry, then four stages (difference, product, sum, flag), as
-// the requant lanes: a stream of B beats takes B + 4 cycles. Lane l of a flat port occupies bits [l*W +: W].
+// the requant lanes: a stream of B beats takes B + 4 cycles with ready_i high, and the same valid/ready
+// handshake on both ends (qtsim_pipe_ctrl). Lane l of a flat port occupies bits [l*W +: W].
 module qtsim_group4_fold #(
   parameter int unsigned LANES = 16,
   parameter int unsigned AW    = 128  // signed accumulator width (a group's term takes up to 80 bits)
@@ -14,6 +15,7 @@ module qtsim_group4_fold #(
   input  logic                  clk_i,
   input  logic                  rst_ni,
   input  logic                  valid_i,
+  output logic                  ready_o,
   input  logic [LANES-1:0]      lane_en_i,  // lanes holding an element this beat
   input  logic [LANES*32-1:0]   p_i,        // signed partial sums
   input  logic [LANES*32-1:0]   s_i,        // signed activation sums
@@ -21,6 +23,7 @@ module qtsim_group4_fold #(
   input  logic [LANES*16-1:0]   mult_i,     // unsigned multipliers, at most 2^15
   input  logic [LANES*AW-1:0]   acc_i,      // signed accumulators read with the beat
   output logic                  valid_o,
+  input  logic                  ready_i,
   output logic [LANES-1:0]      lane_en_o,
   output logic [LANES*AW-1:0]   acc_o,      // the accumulators to write back
   output logic [LANES-1:0]      wide_o      // acc_o outside int64
@@ -29,17 +32,12 @@ module qtsim_group4_fold #(
     $error("qtsim_group4_fold: need LANES >= 1 and AW >= 96");
   end
 
-  logic [4:0]         valid_q;
-  logic [5*LANES-1:0] en_q;  // stage s in bits [s*LANES +: LANES]
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_q <= '0;
-      en_q    <= '0;
-    end else begin
-      valid_q <= {valid_q[3:0], valid_i};
-      en_q    <= {en_q[4*LANES-1:0], lane_en_i};
-    end
-  end
+  logic adv;  // every stage moves
+  qtsim_pipe_ctrl #(.DEPTH(5), .W(LANES)) u_ctrl (
+    .clk_i, .rst_ni, .valid_i, .ready_o, .side_i (lane_en_i),
+    .out_valid_i (valid_o), .ready_i, .adv_o (adv),
+    .valid_o, .side_o (lane_en_o)
+  );
 
   for (genvar l = 0; l < LANES; l++) begin : gen_lane
     logic signed [31:0]   p_q, s_q, zero_q;
@@ -49,7 +47,7 @@ module qtsim_group4_fold #(
     logic signed [AW-1:0] term_q, sum_q;
     logic                 wide_q;
     // Datapath registers need no reset: the valid bits say when they hold a beat.
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (adv) begin
       p_q      <= signed'(p_i[l*32 +: 32]);  // input registers
       s_q      <= signed'(s_i[l*32 +: 32]);
       zero_q   <= signed'(zero_i[l*32 +: 32]);
@@ -65,11 +63,8 @@ module qtsim_group4_fold #(
     end
     // The sum's register is read by both the write-back and the check: hold it one more stage beside the flag.
     logic signed [AW-1:0] out_q;
-    always_ff @(posedge clk_i) out_q <= sum_q;
+    always_ff @(posedge clk_i) if (adv) out_q <= sum_q;
     assign acc_o[l*AW +: AW] = out_q;
     assign wide_o[l] = wide_q;
   end
-
-  assign valid_o   = valid_q[4];
-  assign lane_en_o = en_q[4*LANES +: LANES];
 endmodule

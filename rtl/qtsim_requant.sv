@@ -7,8 +7,9 @@
 // the log-sqrt2 code of a probability (RepQ-ViT): the index of the first of th_n_i thresholds th_i that z
 // exceeds, or -1 (zero) for z <= 0 or none exceeded (golden::logsqrt2_code_int, a comparator bank). Operands are
 // registered on entry, then four stages (multiply, shift, round: qtsim_requant_term; add and clamp): a
-// stream of B beats takes B + 4
-// cycles, as the cycle model's post-processing unit (models/row_units.hpp, kPpuLatency). half_up_i and
+// stream of B beats takes B + 4 cycles with ready_i high, as the cycle model's post-processing unit
+// (models/row_units.hpp, kPpuLatency). Beats enter on valid_i && ready_o and leave on valid_o && ready_i; a
+// consumer holding ready_i low stalls the whole pipeline (qtsim_pipe_ctrl). half_up_i and
 // bits_i are configuration, held for a whole stream. Lane l of a flat port occupies bits [l*W +: W] (the
 // layout of a packed [LANES][W] array, in a form every tool reads, yosys included).
 module qtsim_requant #(
@@ -20,6 +21,7 @@ module qtsim_requant #(
   input  logic                        clk_i,
   input  logic                        rst_ni,
   input  logic                        valid_i,
+  output logic                        ready_o,
   input  logic [LANES-1:0]            lane_en_i,  // lanes holding an element this beat
   input  logic [LANES*ZW-1:0]         z_i,        // signed, per lane
   input  logic [LANES*MW-1:0]         m_i,        // signed, per lane
@@ -36,6 +38,7 @@ module qtsim_requant #(
   input  logic [NT*32-1:0]            th_i,       // signed thresholds, non-increasing in the golden's use
   input  logic [$clog2(NT+1)-1:0]     th_n_i,     // how many of them are in use
   output logic                        valid_o,
+  input  logic                        ready_i,
   output logic [LANES-1:0]            lane_en_o,
   output logic [LANES*(ZW+MW)-1:0]    q_o         // signed, per lane
 );
@@ -45,9 +48,13 @@ module qtsim_requant #(
     $error("qtsim_requant: need LANES >= 1, ZW >= 32, MW >= 2, ZW + MW <= 128 and 1 <= NT < 128");
   end
 
-  // Valid and lane enables travel with the data, one register per stage.
-  logic [4:0]         valid_q;
-  logic [5*LANES-1:0] en_q;  // stage s in bits [s*LANES +: LANES]
+  // Valid and lane enables travel with the data, one register per stage; adv moves every stage.
+  logic adv;
+  qtsim_pipe_ctrl #(.DEPTH(5), .W(LANES)) u_ctrl (
+    .clk_i, .rst_ni, .valid_i, .ready_o, .side_i (lane_en_i),
+    .out_valid_i (valid_o), .ready_i, .adv_o (adv),
+    .valid_o, .side_o (lane_en_o)
+  );
   // The clamp bounds are configuration, shared by the lanes.
   logic signed [PW-1:0] hi, lo;
   logic [6:0]           width;
@@ -57,32 +64,22 @@ module qtsim_requant #(
     lo    = -hi - PW'(1);
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      valid_q <= '0;
-      en_q    <= '0;
-    end else begin
-      valid_q <= {valid_q[3:0], valid_i};
-      en_q    <= {en_q[4*LANES-1:0], lane_en_i};
-    end
-  end
-
   for (genvar l = 0; l < LANES; l++) begin : gen_lane
     logic signed [PW-1:0] t1, t2, sum_d;
     logic signed [PW-1:0] q_q;
     qtsim_requant_term #(.ZW(ZW), .MW(MW)) u_term (
-      .clk_i, .half_up_i,
+      .clk_i, .en_i (adv), .half_up_i,
       .z_i (z_i[l*ZW +: ZW]), .m_i (m_i[l*MW +: MW]), .e_i (e_i[l*6 +: 6]),
       .r_o (t1)
     );
     qtsim_requant_term #(.ZW(ZW), .MW(MW)) u_identity (
-      .clk_i, .half_up_i,
+      .clk_i, .en_i (adv), .half_up_i,
       .z_i (add_i ? id_i[l*ZW +: ZW] : '0), .m_i (mid_m_i), .e_i (add_i ? mid_e_i : 6'd1),
       .r_o (t2)
     );
     // The other operations, computed on entry and delayed alongside the requant stages.
     logic signed [PW-1:0] alt_q [4];
-    always_ff @(posedge clk_i) begin
+    always_ff @(posedge clk_i) if (adv) begin
       logic signed [PW-1:0] z, m;
       logic [6:0]           code;
       z = PW'(signed'(z_i[l*ZW +: ZW]));
@@ -105,10 +102,7 @@ module qtsim_requant #(
       sum_d = t1 + t2;
       sum_d = (sum_d > hi) ? hi : (sum_d < lo) ? lo : sum_d;
     end
-    always_ff @(posedge clk_i) q_q <= (op_i == 3'd0) ? sum_d : alt_q[3];  // stage 4: add, clamp
+    always_ff @(posedge clk_i) if (adv) q_q <= (op_i == 3'd0) ? sum_d : alt_q[3];  // stage 4: add, clamp
     assign q_o[l*PW +: PW] = q_q;
   end
-
-  assign valid_o   = valid_q[4];
-  assign lane_en_o = en_q[4*LANES +: LANES];
 endmodule

@@ -174,9 +174,9 @@ int cmd_area(int argc, const char* const* argv) {
   const int64_t nl = c.hw.nonlinear_lanes;
   const std::vector<Unit> units{
       {"array", "qtsim_mac_pe", {"qtsim_mac_pe.sv"}, {{"LANES", 2}, {"AW", 17}, {"BW", 17}}, c.hw.array.rows * c.hw.array.cols},
-      {"ppu", "qtsim_requant", {"qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
-      {"ppu_fold", "qtsim_group4_fold", {"qtsim_group4_fold.sv"}, {{"LANES", c.hw.ppu_lanes}}},
-      {"ppu_shift_add", "qtsim_shift_add", {"qtsim_shift_add.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"ppu", "qtsim_requant", {"qtsim_pipe_ctrl.sv", "qtsim_requant_term.sv", "qtsim_requant.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"ppu_fold", "qtsim_group4_fold", {"qtsim_pipe_ctrl.sv", "qtsim_group4_fold.sv"}, {{"LANES", c.hw.ppu_lanes}}},
+      {"ppu_shift_add", "qtsim_shift_add", {"qtsim_pipe_ctrl.sv", "qtsim_shift_add.sv"}, {{"LANES", c.hw.ppu_lanes}}},
       {"shiftmax", "qtsim_shiftmax", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftmax.sv"}, {{"LANES", nl}}},
       {"shiftgelu", "qtsim_shiftgelu", {"qtsim_row_seq.sv", "qtsim_shift_exp.sv", "qtsim_shiftgelu.sv"}, {{"LANES", nl}}},
       {"ilayernorm", "qtsim_ilayernorm", {"qtsim_row_seq.sv", "qtsim_div64.sv", "qtsim_ilayernorm.sv"}, {{"LANES", nl}}}};

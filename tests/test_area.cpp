@@ -47,7 +47,7 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
   CHECK(ratio <= 2.0);
   // flip-flops: per lane two terms of 64 + 32 + 6 + 6 + 96 x 5 (z, m, e twice, product, floor, remainder,
   // half, rounded), four 96-bit stages of the element ops and the 96-bit result; shared 5 valid bits
-  // (reset) and 5 x LANES enables
+  // and 5 x LANES enables (qtsim_pipe_ctrl: reset, and enabled by the pipeline's advance, as every flop now)
   const int64_t per_lane = 2 * (64 + 32 + 6 + 6 + 96 * 5) + 4 * 96 + 96;
   auto flops = [](const nlohmann::json& j) {
     int64_t n = 0;
@@ -55,7 +55,8 @@ TEST_CASE("qtsim area synthesizes the requant lanes, scales per lane and caches 
       if (cell.rfind("$_DFF", 0) == 0 || cell.rfind("$_SDFF", 0) == 0) n += count.get<int64_t>();
     return n;
   };
-  CHECK(one["by_type"]["$_DFF_PN0_"].get<int64_t>() == 5 + 5);  // only the valid and enable pipeline has a reset
+  CHECK(one["by_type"]["$_DFFE_PN0P_"].get<int64_t>() == 5 + 5);  // only the valid and enable pipeline has a reset
+  CHECK(two["by_type"]["$_DFFE_PN0P_"].get<int64_t>() == 5 + 2 * 5);
   CHECK(flops(one) <= per_lane + 5 + 5);
   CHECK(flops(two) - flops(one) <= per_lane + 5);
   CHECK(flops(two) - flops(one) > per_lane / 2);

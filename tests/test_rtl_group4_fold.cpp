@@ -33,6 +33,8 @@ struct Dut : qtsim::test::VerilatedDut<Vqtsim_group4_fold_l16> {
     std::vector<Result> out;
     size_t next = 0;
     int64_t t = 0;
+    top->ready_i = 1;  // a consumer always ready (back-pressure: test_rtl_units.cpp)
+    top->eval();
     while (out.size() < in.size()) {
       top->valid_i = next < in.size();
       top->lane_en_i = 0;

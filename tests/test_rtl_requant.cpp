@@ -36,6 +36,8 @@ struct Dut : qtsim::test::VerilatedDut<Vqtsim_requant_l16> {
     top->add_i = mid != nullptr;
     top->op_i = static_cast<uint8_t>(op);
     if (mid) top->mid_m_i = static_cast<uint32_t>(mid->m), top->mid_e_i = static_cast<uint8_t>(mid->e);
+    top->ready_i = 1;  // a consumer always ready (back-pressure: test_rtl_units.cpp)
+    top->eval();
     std::vector<int64_t> out;
     size_t next = 0;
     int64_t t = 0;

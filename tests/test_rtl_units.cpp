@@ -1,18 +1,24 @@
 // The Verilated nonlinear units inside their clocked units: every element bit-exact against golden's
 // operators, and every job exactly as many cycles as the SystemC unit's (itself held to the closed forms
-// of docs/cycle-model.md in test_model_units.cpp), on odd lengths, extreme scales and saturating rows.
+// of docs/cycle-model.md in test_model_units.cpp), on odd lengths, extreme scales and saturating rows. The
+// post-processing lanes' valid/ready streams under bubbles and back-pressure: hand-derived cycle counts, and
+// SystemC and RTL paced alike by random producers and consumers.
 #include <catch2/catch.hpp>
 #include <systemc>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "golden/gemm_group4.hpp"
 #include "golden/ilayernorm.hpp"
 #include "golden/quantize.hpp"
 #include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
 #include "models/row_units.hpp"
+#include "models/rtl_group4_fold.hpp"
+#include "models/rtl_requant_unit.hpp"
 #include "models/rtl_row_units.hpp"
 #include "models/rtl_shift_add.hpp"
 #include "models/verilated_unit.hpp"
@@ -181,4 +187,162 @@ TEST_CASE("row-unit RTL rejects inputs wider than its lanes", "[model][rtl]") {
   CHECK_THROWS_WITH(rtl.start(golden::ITensor({1, 2}, {0, 40000}), golden::ShiftmaxParams{}, out), Catch::Contains("16-bit"));
   CHECK_THAT(model::rtl_lanes_unsupported("Shiftmax", 8), Catch::Contains("built for 16, 32 lanes, not 8") && Catch::Contains("QTSIM_RTL_LANES"));
   CHECK(model::rtl_lanes_unsupported("Shiftmax", 32).empty());
+}
+
+namespace {
+// A deterministic coin per cycle: true with `percent` probability, the same for every unit given the cycle.
+std::function<bool(int64_t)> coin(uint64_t seed, int percent) {
+  return [seed, percent](int64_t t) {
+    uint64_t s = seed ^ (static_cast<uint64_t>(t) * 0x9E3779B97F4A7C15ull);
+    return static_cast<int>(golden::splitmix64(s) % 100) < percent;
+  };
+}
+
+// Cycles and values of a requant stream of `n` elements on the SystemC post-processing unit and on its RTL,
+// both paced by `pace`; the values must be golden's.
+struct RequantRun {
+  int64_t sc = 0, rtl = 0;
+};
+RequantRun requant_paced(model::Ppu& sc, model::RtlRequantUnit& rtl, int64_t n, const model::StreamPace& pace, uint64_t seed) {
+  golden::ITensor z({n});
+  for (auto& v : z.data) v = static_cast<int64_t>(golden::splitmix64(seed) % 2000001) - 1000000;
+  golden::Requant q;
+  q.mult.push_back({static_cast<int64_t>(1000 + 977 * (seed % 7)), 12 + static_cast<int>(seed % 7)});
+  golden::ITensor expected(z.shape), out_sc(z.shape), out_rtl;
+  for (int64_t i = 0; i < n; ++i) expected[i] = golden::requant_element(z[i], q, 0);
+  sc.set_pace(pace), rtl.set_pace(pace);
+  RequantRun r;
+  rtl.start(z, q, out_rtl);
+  r.rtl = rtl.run_to_done();
+  sc.start(n, [&](int64_t i) { return golden::requant_element(z[i], q, 0); }, out_sc.data.data());
+  r.sc = sc.run_to_done();
+  REQUIRE(out_rtl.data == expected.data);
+  REQUIRE(out_sc.data == expected.data);
+  sc.set_pace({}), rtl.set_pace({});
+  return r;
+}
+}  // namespace
+
+TEST_CASE("post-processing stream, requant: back-pressure and bubbles cost the closed-form cycles in SystemC and RTL alike",
+          "[model][rtl][stream]") {
+  Pairs<model::Ppu, model::RtlRequantUnit> units;
+  units.each([&](auto& sc, auto& rtl) {
+    const int64_t lanes = sc.lanes();
+    for (int64_t n : {int64_t{1}, lanes, 5 * lanes + 3}) {
+      const int64_t b = (n + lanes - 1) / lanes;
+      INFO("elements " << n << " beats " << b);
+      // The ends always ready: B + 4.
+      RequantRun r = requant_paced(sc, rtl, n, {}, 1);
+      CHECK(r.sc == b + 4);
+      CHECK(r.rtl == b + 4);
+      // A consumer taking a result every other cycle (odd cycles): beat j leaves in cycle 5 + 2j, so 2B + 4.
+      r = requant_paced(sc, rtl, n, {nullptr, [](int64_t t) { return t % 2 == 1; }}, 2);
+      CHECK(r.sc == 2 * b + 4);
+      CHECK(r.rtl == 2 * b + 4);
+      // A producer offering a beat every third cycle: the last enters in cycle 3(B - 1), so 3B + 2.
+      r = requant_paced(sc, rtl, n, {[](int64_t t) { return t % 3 == 0; }, nullptr}, 3);
+      CHECK(r.sc == 3 * b + 2);
+      CHECK(r.rtl == 3 * b + 2);
+      // The consumer refusing while nothing waits (the first four cycles) costs nothing.
+      r = requant_paced(sc, rtl, n, {nullptr, [](int64_t t) { return t >= 4; }}, 4);
+      CHECK(r.sc == b + 4);
+      CHECK(r.rtl == b + 4);
+      // Refusing for w cycles from cycle 4, while results wait, stalls the whole pipeline w cycles: B + 4 + w.
+      for (int64_t w : {1, 3, 10}) {
+        r = requant_paced(sc, rtl, n, {nullptr, [w](int64_t t) { return t < 4 || t >= 4 + w; }}, 5);
+        CHECK(r.sc == b + 4 + w);
+        CHECK(r.rtl == b + 4 + w);
+      }
+    }
+    // Random bubbles and back-pressure: the same cycles, golden's values (checked inside).
+    for (uint64_t seed = 1; seed <= 12; ++seed) {
+      const int in = 30 + static_cast<int>(seed * 5), out = 25 + static_cast<int>(seed * 6);
+      INFO("seed " << seed << " producer " << in << "% consumer " << out << "%");
+      const RequantRun r = requant_paced(sc, rtl, 4 * lanes + static_cast<int64_t>(seed), {coin(seed, in), coin(seed * 31, out)}, seed);
+      CHECK(r.sc == r.rtl);
+      CHECK(r.sc > (4 * lanes + static_cast<int64_t>(seed) + lanes - 1) / lanes + 4);
+    }
+  });
+}
+
+TEST_CASE("post-processing stream, shift-add: back-pressure bites only while a group's sums wait, in SystemC and RTL alike",
+          "[model][rtl][stream][logsqrt2]") {
+  Pairs<model::ShiftAddUnit, model::RtlShiftAdd> units;
+  units.each([&](auto& sc, auto& rtl) {
+    const int64_t h = 2, m = 3, t = 9, d = 11, bits = 4;
+    uint64_t seed = 77;
+    golden::ITensor codes({h, m, t}), vt({h, d, t}), v({h, t, d});
+    for (auto& q : codes.data) q = static_cast<int64_t>(golden::splitmix64(seed) % 17) - 1;
+    for (auto& x : vt.data) x = static_cast<int64_t>(golden::splitmix64(seed) % 256) - 128;
+    for (int64_t i = 0; i < h; ++i)
+      for (int64_t c = 0; c < d; ++c)
+        for (int64_t j = 0; j < t; ++j) v[(i * t + j) * d + c] = vt[(i * d + c) * t + j];
+    const golden::LogSqrt2Acc ref = golden::logsqrt2_attn_v(codes, v, bits);
+    const int64_t groups = (h * m * d + sc.lanes() - 1) / sc.lanes();
+    auto run = [&](const model::StreamPace& pace) {
+      golden::ITensor even_rtl, odd_rtl, even_sc, odd_sc;
+      sc.set_pace(pace), rtl.set_pace(pace);
+      rtl.start({&codes, &vt, static_cast<int>(bits)}, even_rtl, odd_rtl);
+      const int64_t cycles_rtl = rtl.run_to_done();
+      sc.start({&codes, &vt, static_cast<int>(bits)}, even_sc, odd_sc);
+      const int64_t cycles_sc = sc.run_to_done();
+      sc.set_pace({}), rtl.set_pace({});
+      REQUIRE(even_rtl.data == ref.even.data);
+      REQUIRE(odd_rtl.data == ref.odd.data);
+      REQUIRE(even_sc.data == ref.even.data);
+      REQUIRE(odd_sc.data == ref.odd.data);
+      CHECK(cycles_rtl == cycles_sc);
+      return cycles_sc;
+    };
+    INFO("lanes " << sc.lanes() << " groups " << groups);
+    CHECK(run({}) == groups * t + 4);
+    // The first group's sums reach the last stage in cycle T + 3: a consumer refusing until then costs nothing,
+    // and refusing until cycle X > T + 3 stalls X - T - 3 cycles.
+    CHECK(run({nullptr, [&](int64_t c) { return c >= t + 3; }}) == groups * t + 4);
+    for (int64_t x : {t + 4, t + 10})
+      CHECK(run({nullptr, [&](int64_t c) { return c >= x; }}) == groups * t + 4 + (x - t - 3));
+    // A producer offering a key every other cycle: the last enters in cycle 2(G T - 1), so 2 G T + 3.
+    CHECK(run({[](int64_t c) { return c % 2 == 0; }, nullptr}) == 2 * groups * t + 3);
+    for (uint64_t s = 1; s <= 6; ++s) run({coin(s, 60), coin(s * 7, 40)});
+  });
+}
+
+TEST_CASE("post-processing stream, group-wise fold: back-pressure in SystemC and RTL alike, golden's 128-bit sums",
+          "[model][rtl][stream][group4]") {
+  Pairs<model::Ppu, model::RtlGroup4Fold> units;
+  units.each([&](auto& sc, auto& rtl) {
+    const int64_t m = 5, n = 13;
+    uint64_t seed = 5;
+    std::vector<int32_t> ps(static_cast<size_t>(m * (n + 1)));
+    for (auto& x : ps) x = static_cast<int32_t>(golden::splitmix64(seed) % 200001) - 100000;
+    std::vector<int64_t> zero(static_cast<size_t>(n)), mult(static_cast<size_t>(n));
+    for (auto& x : zero) x = static_cast<int64_t>(golden::splitmix64(seed) % 4096) - 2048;
+    for (auto& x : mult) x = static_cast<int64_t>(golden::splitmix64(seed) % 32768);
+    std::vector<__int128> start(static_cast<size_t>(m * n));
+    for (auto& x : start) x = static_cast<__int128>(golden::splitmix64(seed) % 1000000);
+    std::vector<__int128> expected = start;  // golden's term summed in 128 bits
+    for (int64_t i = 0; i < m * n; ++i)
+      expected[static_cast<size_t>(i)] +=
+          golden::group4_term(ps[static_cast<size_t>(i / n * (n + 1) + i % n)], ps[static_cast<size_t>(i / n * (n + 1) + n)], zero[static_cast<size_t>(i % n)],
+                              mult[static_cast<size_t>(i % n)]);
+    for (uint64_t s = 0; s <= 6; ++s) {
+      INFO("seed " << s);
+      const model::StreamPace pace = s == 0 ? model::StreamPace{} : model::StreamPace{coin(s, 50), coin(s * 3, 50)};
+      std::vector<__int128> acc_rtl = start, acc_sc = start;
+      std::vector<int64_t> out_rtl(static_cast<size_t>(m * n)), out_sc(static_cast<size_t>(m * n));
+      const model::Group4Fold fold_rtl{m, n, ps.data(), zero.data(), mult.data(), acc_rtl.data(), out_rtl.data()};
+      const model::Group4Fold fold_sc{m, n, ps.data(), zero.data(), mult.data(), acc_sc.data(), out_sc.data()};
+      sc.set_pace(pace), rtl.set_pace(pace);
+      rtl.start(fold_rtl, true);
+      const int64_t cycles_rtl = rtl.run_to_done();
+      sc.start(m * n, [&](int64_t i) { return golden::group4_narrow(acc_sc[static_cast<size_t>(i)] = fold_sc.folded(i)); }, out_sc.data());
+      const int64_t cycles_sc = sc.run_to_done();
+      sc.set_pace({}), rtl.set_pace({});
+      CHECK(acc_rtl == expected);
+      CHECK(acc_sc == expected);
+      CHECK(out_rtl == out_sc);
+      CHECK(cycles_rtl == cycles_sc);
+      if (s == 0) CHECK(cycles_sc == (m * n + sc.lanes() - 1) / sc.lanes() + 4);
+    }
+  });
 }
