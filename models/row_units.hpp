@@ -17,7 +17,6 @@
 namespace qtsim::model {
 
 constexpr int64_t kDividerCycles = 32;  // one radix-2 step per quotient bit of a 2^31 / x division
-constexpr int64_t kPpuLatency = 4;      // multiply, shift, round, clamp
 
 // A unit of `lanes` elements per cycle.
 class LaneUnit : public ClockedUnit {

@@ -35,7 +35,7 @@ void RtlGroup4Fold::start(const Group4Fold& job, bool last) {
   if (last && !job.out) throw std::invalid_argument(std::string(name()) + ": the last group needs an output");
   job_ = job, last_ = last;
   t_ = next_in_ = next_out_ = 0;
-  begin((job.elements() + lanes_ - 1) / lanes_ + 4);
+  begin(ppu_cycles(job.elements(), lanes_));
 }
 
 bool RtlGroup4Fold::step() {

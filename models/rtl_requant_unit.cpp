@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "models/row_units.hpp"
 #include "models/verilated_ports.hpp"
 #include "models/verilated_unit.hpp"
 
@@ -35,7 +36,7 @@ void RtlRequantUnit::begin_stream(const golden::ITensor& z, golden::ITensor& out
   z_ = &z, out_ = &out;
   out = golden::ITensor(z.shape);
   t_ = next_in_ = next_out_ = 0;
-  begin((z.size() + lanes_ - 1) / lanes_ + 4);
+  begin(ppu_cycles(z.size(), lanes_));
 }
 
 void RtlRequantUnit::start(const golden::ITensor& z, const golden::Requant& q, golden::ITensor& out, const golden::ITensor* id,

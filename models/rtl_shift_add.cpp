@@ -31,8 +31,7 @@ void RtlShiftAdd::start(const ShiftAddJob& job, golden::ITensor& even, golden::I
   even = golden::ITensor(job.out_shape()), odd = golden::ITensor(job.out_shape());
   rtl_->visit([&](auto& unit) { unit.top.s_i = static_cast<uint8_t>(1 << (job.bits - 1)); });
   t_ = k_ = next_out_ = 0;
-  const int64_t groups = (job.outputs() + lanes_ - 1) / lanes_;
-  begin(groups * job.keys() + 4);
+  begin(shift_add_cycles(job.outputs(), job.keys(), lanes_));
 }
 
 bool RtlShiftAdd::step() {

@@ -14,6 +14,8 @@
 
 namespace qtsim::model {
 
+constexpr int64_t kPpuLatency = 4;  // the post-processing pipeline: multiply, shift, round, clamp
+
 // When the ends of a stream are ready, by the job's cycle (0 for its first): unset means always.
 struct StreamPace {
   std::function<bool(int64_t)> in_valid;   // the producer offers its next beat in cycle t
@@ -26,7 +28,7 @@ struct StreamPace {
 // then four), each beat an id and whether it carries a result (the shift-add lanes emit one per group).
 class StreamPipe {
  public:
-  static constexpr int kDepth = 5;
+  static constexpr int kDepth = kPpuLatency + 1;
   struct Cycle {
     bool accepted = false;  // the offered beat entered
     int64_t taken = -1;     // the id of the result the consumer took, or -1
