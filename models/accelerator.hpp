@@ -7,6 +7,7 @@
 
 #include "golden/exec.hpp"
 #include "models/dma.hpp"
+#include "models/hw/hw_config.hpp"
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
 #include "models/rtl_dma.hpp"
@@ -17,30 +18,6 @@
 #include "models/rtl_row_units.hpp"
 
 namespace qtsim::model {
-
-// Per unit: true runs its Verilated RTL (rtl/) inside the accelerator instead of its SystemC model.
-struct RtlUnits {
-  bool array = false;       // rtl/qtsim_mac_array.sv: GEMMs
-  bool ppu = false;         // rtl/qtsim_requant.sv: requant and residual add_requant ops
-  bool shiftmax = false;    // rtl/qtsim_shiftmax.sv
-  bool shiftgelu = false;
-  bool ilayernorm = false;
-  bool dma = false;         // rtl/qtsim_dma.sv with its DRAM channel
-  bool operator==(const RtlUnits& o) const {
-    return array == o.array && ppu == o.ppu && shiftmax == o.shiftmax && shiftgelu == o.shiftgelu && ilayernorm == o.ilayernorm &&
-           dma == o.dma;
-  }
-};
-
-struct HwConfig {
-  ArrayConfig array;
-  MemoryConfig memory;
-  int64_t ppu_lanes = 16;        // post-processing unit: elements per cycle
-  int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
-  RtlUnits rtl;                  // units run as Verilated RTL instead of SystemC
-  double clock_mhz = 1000;
-  void check() const;
-};
 
 struct OpStats {
   std::string name, kind, unit;

@@ -13,32 +13,9 @@
 #include <vector>
 
 #include "models/clocked_unit.hpp"
+#include "models/hw/hw_config.hpp"
 
 namespace qtsim::model {
-
-// Scratchpads and DRAM. Every op reads its inputs from DRAM and writes its outputs back, except the
-// accumulators an array op leaves for the post-processing op that follows (kept in the accumulator SRAM
-// when they fit).
-struct MemoryConfig {
-  int64_t input_kib = 64;    // activation scratchpad
-  int64_t weight_kib = 64;   // weight scratchpad
-  int64_t acc_kib = 256;     // int32 accumulators
-  double dram_bytes_per_cycle = 32;
-  int64_t dram_latency_cycles = 100;
-  // true: the DMA fetches ahead into the free part of the scratchpads while the unit computes, and writes
-  // results back behind it; false: load, compute and store one block after another.
-  bool double_buffer = true;
-  // Banks per scratchpad. A bank is read or written in a cycle, not both: while the unit reads the bank of its
-  // current block, the DMA fills the others (double buffering needs two).
-  int64_t banks = 8;
-  // Bytes the DMA may hold on chip for one op: all but one bank of the input and weight scratchpads.
-  int64_t window_bytes() const { return (input_kib + weight_kib) * 1024 * (banks - 1) / banks; }
-  // Cycles the channel is busy moving `bytes` (at least one for a non-empty transfer).
-  int64_t transfer_cycles(int64_t bytes) const {
-    if (bytes <= 0) return 0;
-    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(static_cast<double>(bytes) / dram_bytes_per_cycle)));
-  }
-};
 
 // One block of an op: the DMA loads `load` bytes, the unit computes `compute` cycles on them, the DMA writes
 // `store` bytes back. `keep` of the loaded bytes stay on chip until the op ends (activations every later

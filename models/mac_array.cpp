@@ -11,15 +11,6 @@ namespace {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
-const char* dataflow_name(Dataflow d) {
-  switch (d) {
-    case Dataflow::ws: return "ws";
-    case Dataflow::os: return "os";
-    case Dataflow::is: return "is";
-  }
-  return "?";
-}
-
 ArrayConfig datapath_config(ArrayConfig cfg) {
   if (cfg.dataflow == Dataflow::is) cfg.dataflow = Dataflow::ws;
   return cfg;

@@ -5,24 +5,12 @@
 #include <systemc>
 
 #include "models/clocked_unit.hpp"
+#include "models/hw/hw_config.hpp"
 
 #include <cstdint>
 #include <vector>
 
 namespace qtsim::model {
-
-// is keeps a K x M tile of A in the PEs and streams the rows of B: the ws datapath with the operands' roles
-// swapped, writing C transposed (SCALE-Sim's input-stationary mapping: rows K, columns M, stream N).
-enum class Dataflow { ws, os, is };
-const char* dataflow_name(Dataflow d);
-
-struct ArrayConfig {
-  int64_t rows = 16, cols = 16;
-  Dataflow dataflow = Dataflow::ws;
-  // Default: the next tile's weights (ws) load behind the current stream and tiles follow back to back.
-  // false: SCALE-Sim's timing, each tile preloaded, streamed and drained before the next one starts.
-  bool overlap = true;
-};
 
 // C[M][N] += A[M][K] . B[N][K]^T. A holds int8 or uint16-range values, B int8 (one PE multiplier is
 // 16 x 8 bits); C is the int32 accumulator memory. `lanes` products per PE per cycle over consecutive K:
