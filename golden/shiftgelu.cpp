@@ -10,13 +10,16 @@ void ShiftGeluParams::check() const {
 }
 
 void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int64_t* out, int64_t* sigmoid) {
+  shiftgelu_row_int(x, len, shift_exp_x0(p.sigmoid_scale()), p.numerator, out, sigmoid);
+}
+
+void shiftgelu_row_int(const int64_t* x, int64_t len, int64_t x0, Numerator num, int64_t* out, int64_t* sigmoid) {
   constexpr int n = ShiftGeluParams::n;
-  const int64_t x0 = shift_exp_x0(p.sigmoid_scale());
   const int64_t mx = *std::max_element(x, x + len);
   // sigmoid(a) = e^(a-m) / (e^(a-m) + e^(-m)); m only keeps the exponents in range.
   const int64_t e2 = shift_exp(-mx, x0, n);
   for (int64_t j = 0; j < len; ++j) {
-    const int64_t sig = shiftgelu_sigmoid(shift_exp(x[j] - mx, x0, n), e2, p.numerator);
+    const int64_t sig = shiftgelu_sigmoid(shift_exp(x[j] - mx, x0, n), e2, num);
     if (sigmoid) sigmoid[j] = sig;
     out[j] = x[j] * sig;
   }

@@ -26,6 +26,9 @@ inline int64_t shiftgelu_sigmoid(int64_t e1, int64_t e2, Numerator num) {
 // One token (row of channels): out[j] = x[j] * sigmoid_int[j]; output scale s * 2^-7.
 void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int64_t* out, int64_t* sigmoid = nullptr);
 
+// The same row from the host constant x0 = shift_exp_x0(sigmoid_scale()): what the accelerator's instruction carries.
+void shiftgelu_row_int(const int64_t* x, int64_t len, int64_t x0, Numerator num, int64_t* out, int64_t* sigmoid = nullptr);
+
 ITensor shiftgelu(const ITensor& x, const ShiftGeluParams& p, ShiftGeluTaps* taps = nullptr);
 
 }  // namespace qtsim::golden

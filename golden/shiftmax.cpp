@@ -14,18 +14,22 @@ void ShiftmaxParams::check() const {
 
 void shiftmax_row(const int64_t* x, int64_t len, const ShiftmaxParams& p, int64_t* out, int64_t* exp,
                   int64_t* factor) {
-  const int64_t x0 = shift_exp_x0(p.scale);
+  shiftmax_row_int(x, len, shift_exp_x0(p.scale), p.out_bits, p.numerator, out, exp, factor);
+}
+
+void shiftmax_row_int(const int64_t* x, int64_t len, int64_t x0, int out_bits, Numerator num, int64_t* out, int64_t* exp,
+                      int64_t* factor) {
   const int64_t mx = *std::max_element(x, x + len);
   int64_t sum = 0;
   for (int64_t j = 0; j < len; ++j) {
     out[j] = shift_exp(x[j] - mx, x0, ShiftmaxParams::n);
     sum += out[j];
   }
-  const int64_t f = shift_norm_factor(sum, p.numerator);
+  const int64_t f = shift_norm_factor(sum, num);
   if (factor) *factor = f;
   for (int64_t j = 0; j < len; ++j) {
     if (exp) exp[j] = out[j];
-    out[j] = shift_normalise(out[j], f, 32 - p.out_bits);
+    out[j] = shift_normalise(out[j], f, 32 - out_bits);
   }
 }
 

@@ -22,6 +22,10 @@ struct ShiftmaxTaps {
 void shiftmax_row(const int64_t* x, int64_t len, const ShiftmaxParams& p, int64_t* out, int64_t* exp = nullptr,
                   int64_t* factor = nullptr);
 
+// The same row from the host constant x0 = shift_exp_x0(scale): what the accelerator's instruction carries.
+void shiftmax_row_int(const int64_t* x, int64_t len, int64_t x0, int out_bits, Numerator num, int64_t* out, int64_t* exp = nullptr,
+                      int64_t* factor = nullptr);
+
 ITensor shiftmax(const ITensor& x, const ShiftmaxParams& p, ShiftmaxTaps* taps = nullptr);
 
 }  // namespace qtsim::golden
