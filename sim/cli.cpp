@@ -23,6 +23,7 @@ const char* kUsage =
     "  sweep SWEEP.yaml      cost a design space point by point into a CSV (-j, --shard, --resume, merge)\n"
     "  eval CONFIG.yaml      accuracy of a trained ViT on real test images: FP32 and the integer schemes\n"
     "  area [CONFIG.yaml]    the configuration's RTL units synthesized by yosys: cells and NAND2 equivalents\n"
+    "  compile [CONFIG.yaml] the accelerator's instruction stream and DRAM image (--check: run and compare with golden)\n"
     "\n"
     "`qtsim <command> --help` explains every option.\n";
 }
@@ -42,6 +43,7 @@ int cli_main(int argc, const char* const* argv) {
     if (cmd == "sweep") return cmd_sweep(argc - 1, argv + 1);
     if (cmd == "eval") return cmd_eval(argc - 1, argv + 1);
     if (cmd == "area") return cmd_area(argc - 1, argv + 1);
+    if (cmd == "compile") return cmd_compile(argc - 1, argv + 1);
     std::cerr << "qtsim: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@ int cmd_roofline(int argc, const char* const* argv);
 int cmd_sweep(int argc, const char* const* argv);
 int cmd_eval(int argc, const char* const* argv);
 int cmd_area(int argc, const char* const* argv);
+int cmd_compile(int argc, const char* const* argv);
 
 
 }  // namespace qtsim::sim

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden/npy.hpp"
+#include "models/isa/isa.hpp"
 #include "cli_test_util.hpp"
 #include "sim/config.hpp"
 
@@ -268,4 +269,40 @@ TEST_CASE("qtsim run --trace writes every RTL unit's waves: FST, and VCD whose c
   CHECK(run({"run", cfg, "--out", scratch("trace_bad"), "--trace", "lxt"}) == 2);
   CHECK(run({"run", "--out", scratch("trace_none"), "--trace", "fst", "--set", "run.executors=[golden, model]"}) == 2);
   CHECK_FALSE(fs::exists(scratch("trace_none") + "/waves"));
+}
+
+TEST_CASE("qtsim compile writes the program, its DRAM image and map, and --check finds a fault's first tap", "[sim][cli][machine]") {
+  const std::string cfg = write_yaml("compile.yaml", "workload: {gemm: {M: 9, K: 20, N: 11}}\n");
+  const std::string dir = scratch("compile_out");
+  REQUIRE(test::run_cli({"compile", cfg, "--out", dir, "--check", "--order-seed", "4"}) == 0);
+  for (const char* f : {"program.qasm", "program.bin", "dram.bin", "dram_map.json", "check.json"}) CHECK(std::filesystem::exists(dir + "/" + f));
+  std::ifstream qasm(dir + "/program.qasm");
+  const std::string text((std::istreambuf_iterator<char>(qasm)), std::istreambuf_iterator<char>());
+  // the text and the binary are the same program
+  std::ifstream binf(dir + "/program.bin", std::ios::binary);
+  const std::vector<uint8_t> bin((std::istreambuf_iterator<char>(binf)), std::istreambuf_iterator<char>());
+  CHECK(isa::assemble(text, "program.qasm") == isa::from_binary(bin));
+  CHECK_THAT(text, Catch::Contains("gemm wait=") && Catch::Contains("# gemm") && Catch::Contains("# requant"));
+  const nlohmann::json map = nlohmann::json::parse(std::ifstream(dir + "/dram_map.json"));
+  std::map<std::string, std::string> roles;
+  for (const auto& t : map) roles[t["name"]] = t["role"];
+  CHECK(roles["a"] == "input");
+  CHECK(roles["w"] == "weight");
+  CHECK(roles["acc"] == "intermediate");
+  CHECK(roles["out"] == "output");
+  CHECK(nlohmann::json::parse(std::ifstream(dir + "/check.json"))["bit_exact"] == true);
+  // a flipped weight bit: the check fails at the accumulators, the first tap after the weight
+  const std::string bad = scratch("compile_fault");
+  CHECK(test::run_cli({"compile", cfg, "--out", bad, "--check", "--fault", "dram:w:3:6"}) == 1);
+  const nlohmann::json chk = nlohmann::json::parse(std::ifstream(bad + "/check.json"));
+  CHECK(chk["bit_exact"] == false);
+  for (const auto& c : chk["checks"]) {
+    if (c["name"] == "a") CHECK(c["bit_exact"] == true);
+    if (c["name"] == "acc") CHECK(c["bit_exact"] == false);
+  }
+  // an unknown tensor, and a config the compiler cannot map: exit 2, nothing written
+  const std::string none = scratch("compile_none");
+  CHECK(test::run_cli({"compile", cfg, "--out", none, "--check", "--fault", "dram:nope:0:0"}) == 2);
+  CHECK(test::run_cli({"compile", "--out", none, "--set", "hw.memory.input_kib=1"}) == 2);
+  CHECK_FALSE(std::filesystem::exists(none + "/program.qasm"));
 }

@@ -1,0 +1,18 @@
+#include "models/compiler/compile.hpp"
+
+namespace qtsim::compiler {
+
+golden::Taps run_reference(const golden::Program& p, const Compiled& c, std::vector<uint8_t> dram, uint64_t seed, isa::FunctionalRun* stats) {
+  isa::Memories m;
+  m.dram = std::move(dram);
+  for (int s = 0; s < isa::kSpaces; ++s) m.sp[static_cast<size_t>(s)].assign(static_cast<size_t>(c.sp_bytes[static_cast<size_t>(s)]), 0);
+  const isa::FunctionalRun run = isa::run_functional(c.code, m, seed);
+  if (stats) *stats = run;
+  golden::Taps taps;
+  for (const auto& name : p.inputs) taps.put(name, read_tensor(m.dram, c.tensor(name)));
+  for (const golden::Op& op : p.ops)
+    for (const auto& o : op.out) taps.put(o, read_tensor(m.dram, c.tensor(o)));
+  return taps;
+}
+
+}  // namespace qtsim::compiler
