@@ -12,6 +12,7 @@
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
 #include "models/accelerator.hpp"
+#include "models/compiler/compile.hpp"
 #include "models/mac_array.hpp"
 
 using namespace qtsim;
@@ -41,7 +42,8 @@ int sc_main(int, char**) {
   // The whole layer first: the accelerator elaborates its units before the simulation starts.
   {
     const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1, 1);
-    double gold = 1e30, mod = 1e30, with_timeline = 1e30;
+    double gold = 1e30, mod = 1e30, with_timeline = 1e30, comp = 1e30, ref = 1e30;
+    size_t instructions = 0;
     int64_t cycles = 0;
     size_t spans = 0;
     for (int rep = 0; rep < 3; ++rep) {
@@ -59,11 +61,22 @@ int sc_main(int, char**) {
       spans = 0;
       for (const model::OpStats& st : traced.ops) spans += st.spans.size();
       if (traced.total_cycles != cycles) std::printf("MISMATCH: the timeline changed the cycles\n");
+      const auto c0 = Clock::now();
+      const compiler::Compiled compiled = compiler::compile(c.lowered.program, c.lowered.inputs, model::HwConfig{});
+      comp = std::min(comp, std::chrono::duration<double>(Clock::now() - c0).count());
+      instructions = compiled.code.size();
+      const auto r0 = Clock::now();
+      const golden::Taps on_isa = compiler::run_reference(c.lowered.program, compiled, compiled.dram);
+      ref = std::min(ref, std::chrono::duration<double>(Clock::now() - r0).count());
+      if (on_isa.at("out").data != taps.at("out").data) std::printf("MISMATCH between the instruction set and golden\n");
     }
     std::printf("DeiT-Tiny INT8 encoder layer, 16x16 ws accelerator (best of 3), one core\n");
     std::printf("  golden %.1f ms | cycle model %.1f ms for %lld cycles (%.2f Mcycles/s) | model / golden %.1f\n",
                 gold * 1e3, mod * 1e3, static_cast<long long>(cycles), static_cast<double>(cycles) / mod * 1e-6, mod / gold);
-    std::printf("  with --timeline: %.1f ms, %zu spans | with / without %.2f\n\n", with_timeline * 1e3, spans, with_timeline / mod);
+    std::printf("  with --timeline: %.1f ms, %zu spans | with / without %.2f\n", with_timeline * 1e3, spans, with_timeline / mod);
+    std::printf("  compiler %.1f ms for %zu instructions | reference semantics of the instructions (no timing) %.1f ms | "
+                "reference / golden %.2f\n\n",
+                comp * 1e3, instructions, ref * 1e3, ref / gold);
   }
   std::printf("DeiT-Tiny layer GEMMs (%s) on a 16x16 array alone\n\n", "qkv, 3x qk, 3x sv, proj, fc1, fc2");
   std::printf("%-4s %12s %10s %14s %16s %12s %8s\n", "flow", "cycles", "wall ms", "Mcycles/s", "G PE-updates/s",
