@@ -4,11 +4,10 @@
 #include <cstring>
 #include <deque>
 #include <set>
-#include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "golden/ilayernorm.hpp"
 #include "golden/shift_exp.hpp"
+#include "models/compiler/emitter.hpp"
 #include "models/isa/elements.hpp"
 
 namespace qtsim::compiler {
@@ -23,7 +22,6 @@ using isa::Opcode;
 using isa::Space;
 
 namespace {
-constexpr int kDram = isa::kSpaces;  // the dependency tracker's fourth address space
 constexpr int64_t kAlign = 64;
 constexpr int64_t kMaxDim = (int64_t{1} << 16) - 1;  // rows, columns and GEMM dimensions of one instruction
 
@@ -39,67 +37,6 @@ Dtype activation_dtype(const golden::IntType& t) {
   if (t.bits <= 31 || (t.bits == 32 && t.is_signed)) return Dtype::i32;
   return Dtype::i64;
 }
-
-struct Range {
-  int space;
-  int64_t lo, hi;
-};
-
-// Emits instructions and derives their dependency tokens from the address ranges they read and write:
-// an instruction waits, per other queue, for the latest instruction of that queue it conflicts with (read
-// after write, write after read or write); that instruction signals it. Queues run in order, so one token
-// per queue covers every earlier instruction there.
-class Emitter {
- public:
-  Emitter() {
-    for (auto& row : consumed_) row.fill(-1);
-  }
-  std::vector<Instr> code;
-  std::vector<int> op_index;
-  int op = -1;
-
-  void emit(Instr in, const std::vector<Range>& reads, const std::vector<Range>& writes) {
-    const int q = static_cast<int>(isa::queue_of(in.op));
-    std::array<int64_t, isa::kQueues> dep;
-    dep.fill(-1);
-    auto depend = [&](int64_t j) {
-      const int p = static_cast<int>(isa::queue_of(code[static_cast<size_t>(j)].op));
-      if (p != q) dep[static_cast<size_t>(p)] = std::max(dep[static_cast<size_t>(p)], j);
-    };
-    for (const Range& r : reads)
-      for (const Access& a : acc_[static_cast<size_t>(r.space)])
-        if (a.write && a.lo < r.hi && r.lo < a.hi) depend(a.instr);
-    for (const Range& w : writes)
-      for (const Access& a : acc_[static_cast<size_t>(w.space)])
-        if (a.lo < w.hi && w.lo < a.hi) depend(a.instr);
-    const int64_t me = static_cast<int64_t>(code.size());
-    for (int p = 0; p < isa::kQueues; ++p) {
-      const int64_t j = dep[static_cast<size_t>(p)];
-      if (j > consumed_[static_cast<size_t>(p)][static_cast<size_t>(q)]) {
-        code[static_cast<size_t>(j)][F::signal] |= int64_t{1} << q;
-        in[F::wait] |= int64_t{1} << p;
-        consumed_[static_cast<size_t>(p)][static_cast<size_t>(q)] = j;
-      }
-    }
-    // An access wholly inside a new write is ordered before it, so later accesses need only the write.
-    for (const Range& w : writes) {
-      auto& list = acc_[static_cast<size_t>(w.space)];
-      list.erase(std::remove_if(list.begin(), list.end(), [&](const Access& a) { return a.lo >= w.lo && a.hi <= w.hi; }), list.end());
-    }
-    for (const Range& r : reads) acc_[static_cast<size_t>(r.space)].push_back({r.lo, r.hi, me, false});
-    for (const Range& w : writes) acc_[static_cast<size_t>(w.space)].push_back({w.lo, w.hi, me, true});
-    code.push_back(in);
-    op_index.push_back(op);
-  }
-
- private:
-  struct Access {
-    int64_t lo, hi, instr;
-    bool write;
-  };
-  std::array<std::vector<Access>, isa::kSpaces + 1> acc_;
-  std::array<std::array<int64_t, isa::kQueues>, isa::kQueues> consumed_;
-};
 
 // A buffer of `n` slots in one scratchpad; each take() hands out the next slot.
 struct Slots {
@@ -663,7 +600,7 @@ class Compiler {
 const DramTensor& Compiled::tensor(const std::string& name) const {
   for (const DramTensor& t : map)
     if (t.name == name) return t;
-  throw std::invalid_argument("no tensor '" + name + "' in the DRAM image");
+  throw std::invalid_argument("no tensor '" + name + "' in the DRAM image (see dram_map.json)");
 }
 
 Compiled compile(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const model::HwConfig& hw) {
@@ -674,70 +611,6 @@ Compiled compile(const golden::Program& p, const std::map<std::string, ITensor>&
   if (hw.memory.input_kib * 1024 % hw.memory.banks || hw.memory.weight_kib * 1024 % hw.memory.banks || hw.memory.acc_kib * 1024 % hw.memory.banks)
     throw MapError("hw.memory.banks: " + std::to_string(hw.memory.banks) + " banks do not divide every scratchpad into equal banks");
   return Compiler(p, hw).run(inputs);
-}
-
-ITensor read_tensor(const std::vector<uint8_t>& dram, const DramTensor& t) {
-  ITensor out(t.shape);
-  const int64_t cols = t.shape.empty() ? 1 : t.shape.back(), rb = isa::row_bytes(t.dtype, cols);
-  if (t.addr + t.bytes > static_cast<int64_t>(dram.size())) throw std::invalid_argument("tensor " + t.name + " lies outside the DRAM image");
-  for (int64_t i = 0; i < out.size(); ++i) out[i] = isa::get_element(&dram[static_cast<size_t>(t.addr + (i / cols) * rb)], t.dtype, i % cols);
-  return out;
-}
-
-std::string program_text(const Compiled& c) {
-  std::ostringstream o;
-  o << "# qtsim program: " << c.code.size() << " instructions; scratchpads in " << c.sp_bytes[0] << " B, wt " << c.sp_bytes[1] << " B, acc "
-    << c.sp_bytes[2] << " B\n";
-  for (size_t i = 0; i < c.code.size(); ++i) {
-    o << isa::disassemble(c.code[i]);
-    if (c.op_index[i] >= 0) o << "  # " << c.op_names[static_cast<size_t>(c.op_index[i])];
-    o << "\n";
-  }
-  return o.str();
-}
-
-std::string dram_map_json(const Compiled& c) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::array();
-  for (const DramTensor& t : c.map)
-    j.push_back({{"name", t.name}, {"address", t.addr}, {"bytes", t.bytes}, {"dtype", isa::dtype_name(t.dtype)}, {"shape", t.shape}, {"role", t.role}});
-  return j.dump(1) + "\n";
-}
-
-DramFault parse_fault(const std::string& spec) {
-  const size_t a = spec.find(':'), c = spec.rfind(':');
-  const size_t b = c == std::string::npos || c == 0 ? std::string::npos : spec.rfind(':', c - 1);
-  if (spec.rfind("dram:", 0) != 0 || b == std::string::npos || b <= a)
-    throw std::invalid_argument("fault '" + spec + "': expected dram:TENSOR:ELEMENT:BIT");
-  DramFault f;
-  f.tensor = spec.substr(a + 1, b - a - 1);
-  const std::string e = spec.substr(b + 1, c - b - 1), bit = spec.substr(c + 1);
-  char* end = nullptr;
-  f.element = std::strtoll(e.c_str(), &end, 10);
-  if (e.empty() || *end || f.element < 0) throw std::invalid_argument("fault '" + spec + "': element '" + e + "' is not an index");
-  const long long bv = std::strtoll(bit.c_str(), &end, 10);
-  if (bit.empty() || *end || bv < 0 || bv > 127) throw std::invalid_argument("fault '" + spec + "': bit '" + bit + "' is not a bit index");
-  f.bit = static_cast<int>(bv);
-  return f;
-}
-
-void apply_fault(const Compiled& c, std::vector<uint8_t>& dram, const DramFault& f) {
-  const DramTensor* t = nullptr;
-  for (const DramTensor& x : c.map)
-    if (x.name == f.tensor) t = &x;
-  if (!t) throw std::invalid_argument("fault: no tensor '" + f.tensor + "' in the DRAM image (see dram_map.json)");
-  const int64_t n = golden::numel(t->shape);
-  if (f.element >= n) throw std::invalid_argument("fault: tensor " + f.tensor + " has " + std::to_string(n) + " elements, not " + std::to_string(f.element + 1));
-  const int64_t cols = t->shape.back(), rb = isa::row_bytes(t->dtype, cols), r = f.element / cols, j = f.element % cols;
-  int64_t bitpos = 0, width = 0;  // of the element, from the start of its row
-  switch (t->dtype) {
-    case Dtype::i4:
-    case Dtype::u4: bitpos = 4 * j, width = 4; break;
-    case Dtype::bits: bitpos = j, width = 1; break;
-    default: width = 8 * isa::element_bytes(t->dtype), bitpos = j * width; break;
-  }
-  if (f.bit >= width) throw std::invalid_argument("fault: an element of " + f.tensor + " (" + isa::dtype_name(t->dtype) + ") has " + std::to_string(width) + " bits, not " + std::to_string(f.bit + 1));
-  const int64_t at = bitpos + f.bit;
-  dram[static_cast<size_t>(t->addr + r * rb + at / 8)] ^= static_cast<uint8_t>(1u << (at % 8));
 }
 
 }  // namespace qtsim::compiler
