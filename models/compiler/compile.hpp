@@ -46,6 +46,8 @@ Compiled compile(const golden::Program& p, const std::map<std::string, golden::I
 
 // A tensor's elements read back from a DRAM image (the taps the executors compare with golden).
 golden::ITensor read_tensor(const std::vector<uint8_t>& dram, const DramTensor& t);
+// Every tensor of `p` (its inputs, then each op's outputs) read back from a DRAM image a program left.
+golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram);
 
 // program.qasm: one instruction per line, a comment naming the Program op of each.
 std::string program_text(const Compiled& c);

@@ -18,6 +18,14 @@ ITensor read_tensor(const std::vector<uint8_t>& dram, const DramTensor& t) {
   return out;
 }
 
+golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram) {
+  golden::Taps taps;
+  for (const auto& name : p.inputs) taps.put(name, read_tensor(dram, c.tensor(name)));
+  for (const golden::Op& op : p.ops)
+    for (const auto& o : op.out) taps.put(o, read_tensor(dram, c.tensor(o)));
+  return taps;
+}
+
 std::string program_text(const Compiled& c) {
   std::ostringstream o;
   o << "# qtsim program: " << c.code.size() << " instructions; scratchpads in " << c.sp_bytes[0] << " B, wt " << c.sp_bytes[1] << " B, acc "

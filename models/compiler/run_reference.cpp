@@ -8,11 +8,7 @@ golden::Taps run_reference(const golden::Program& p, const Compiled& c, std::vec
   for (int s = 0; s < isa::kSpaces; ++s) m.sp[static_cast<size_t>(s)].assign(static_cast<size_t>(c.sp_bytes[static_cast<size_t>(s)]), 0);
   const isa::FunctionalRun run = isa::run_functional(c.code, m, seed);
   if (stats) *stats = run;
-  golden::Taps taps;
-  for (const auto& name : p.inputs) taps.put(name, read_tensor(m.dram, c.tensor(name)));
-  for (const golden::Op& op : p.ops)
-    for (const auto& o : op.out) taps.put(o, read_tensor(m.dram, c.tensor(o)));
-  return taps;
+  return read_taps(p, c, m.dram);
 }
 
 }  // namespace qtsim::compiler

@@ -1,0 +1,413 @@
+#include "models/machine/machine.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "models/clocked_unit.hpp"
+#include "models/isa/elements.hpp"
+#include "models/isa/execute.hpp"
+#include "models/isa/footprint.hpp"
+#include "models/mac_array.hpp"
+#include "models/row_units.hpp"
+
+namespace qtsim::machine {
+
+using isa::F;
+using isa::Instr;
+using isa::Opcode;
+
+int64_t compute_cycles(const Instr& in, const model::HwConfig& hw) {
+  const int64_t rows = in[F::rows], cols = in[F::cols];
+  switch (in.op) {
+    case Opcode::gemm: {
+      const isa::Dtype b = in.dtype(F::b_type);
+      const int64_t lanes = b == isa::Dtype::bits ? 64 : (b == isa::Dtype::i4 || b == isa::Dtype::u4) ? 2 : 1;
+      return model::array_cycles(hw.array, in[F::m], in[F::k], in[F::n] + in[F::ones], lanes);
+    }
+    case Opcode::shift_add: return model::shift_add_cycles(rows * cols, in[F::k], hw.ppu_lanes);
+    case Opcode::shiftmax: return model::shiftmax_cycles(rows, cols, hw.nonlinear_lanes);
+    case Opcode::shiftgelu: return model::shiftgelu_cycles(rows, cols, hw.nonlinear_lanes);
+    case Opcode::ilayernorm: return model::ilayernorm_cycles(rows, cols, hw.nonlinear_lanes);
+    case Opcode::load:
+    case Opcode::store: return 0;
+    default: return model::ppu_cycles(rows * cols, hw.ppu_lanes);  // requant, ..., fold
+  }
+}
+
+namespace {
+
+// One port access: bytes [lo, hi) of a scratchpad, all in one SRAM word, and where they sit in the
+// instruction's transfer buffer (DMA) or the unit's copy of the scratchpads (the same address).
+struct Piece {
+  int64_t word, lo, hi, buf;
+};
+
+// The accesses of one slot to one scratchpad, in order; a cycle moves the pieces of one word.
+struct Port {
+  std::vector<Piece> pieces;
+  size_t next = 0;
+  bool done() const { return next == pieces.size(); }
+};
+
+// Splits segments into word pieces, per scratchpad; buf counts the bytes before each piece in segment order.
+std::array<Port, isa::kSpaces> ports_of(const std::vector<isa::Segment>& segs) {
+  std::array<Port, isa::kSpaces> ports;
+  int64_t buf = 0;
+  for (const isa::Segment& s : segs) {
+    for (int64_t lo = s.lo; lo < s.hi;) {
+      const int64_t hi = std::min(s.hi, (lo / kPortBytes + 1) * kPortBytes);
+      ports[static_cast<size_t>(s.sp)].pieces.push_back({lo / kPortBytes, lo, hi, buf});
+      buf += hi - lo;
+      lo = hi;
+    }
+  }
+  return ports;
+}
+
+// An instruction in one stage of a unit.
+struct Slot {
+  int64_t instr = -1;
+  std::array<Port, isa::kSpaces> ports;
+  int64_t remaining = 0;    // compute cycles left
+  int64_t since = 0;        // DMA: the cycle it asked for the channel
+  int64_t start = 0;        // DMA: the cycle its channel transfer began
+  int64_t end = 0;          // store: the cycle its last byte reaches DRAM
+  std::vector<uint8_t> buf; // DMA: the bytes in transfer order
+  bool busy() const { return instr >= 0; }
+  bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
+};
+
+struct Unit {
+  std::deque<int64_t> queue;  // fetched, not issued
+  Slot read, compute, write;  // compute units: operands in, datapath, results out; DMA: see Machine
+  std::deque<Slot> landing;   // loads after their transfer, oldest first; stores on their way to DRAM
+  isa::Memories copy;         // compute units: the bytes their ports fetched, and their results
+  UnitStats stats;
+  bool granted = false;       // a port moved a word this cycle
+};
+
+class Machine : public model::ClockedUnit {
+ public:
+  explicit Machine(sc_core::sc_module_name name) : ClockedUnit(name) {}
+
+  MachineRun run(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
+                 const model::HwConfig& hw) {
+    code_ = &code;
+    hw_ = hw;
+    fp_.clear();
+    for (const Instr& in : code) fp_.push_back(isa::footprint(in));
+    mem_ = {};
+    mem_.dram = std::move(dram);
+    for (int s = 0; s < isa::kSpaces; ++s) {
+      mem_.sp[static_cast<size_t>(s)].assign(static_cast<size_t>(sp_bytes[static_cast<size_t>(s)]), 0);
+      const int64_t banks = std::max<int64_t>(1, hw.memory.banks);
+      bank_words_[static_cast<size_t>(s)] = std::max<int64_t>(1, sp_bytes[static_cast<size_t>(s)] / banks / kPortBytes);
+      stamp_[static_cast<size_t>(s)].assign(static_cast<size_t>(banks + 1), -1);
+    }
+    for (Unit& u : units_) {
+      u = Unit{};
+      for (int s = 0; s < isa::kSpaces; ++s) u.copy.sp[static_cast<size_t>(s)].assign(mem_.sp[static_cast<size_t>(s)].size(), 0);
+    }
+    units_[0].copy = {}, units_[1].copy = {};  // the DMA moves bytes, it keeps no copy
+    tokens_ = {};
+    out_ = MachineRun{};
+    out_.instr.assign(code.size(), {});
+    t_ = 0, pc_ = 0, channel_free_ = 0;
+    error_.clear();
+    begin(static_cast<int64_t>(code.size()) * 64);
+    run_to_done();
+    if (!error_.empty()) throw isa::IsaError(error_);
+    out_.cycles = t_;
+    out_.dram = std::move(mem_.dram);
+    for (const Unit& u : units_) out_.bank_conflicts += u.stats.conflicts;
+    for (int q = 0; q < isa::kQueues; ++q) out_.units[static_cast<size_t>(q)] = units_[static_cast<size_t>(q)].stats;
+    return std::move(out_);
+  }
+
+ private:
+  static constexpr int kLd = 0, kSt = 1;
+
+  const Instr& code(int64_t i) const { return (*code_)[static_cast<size_t>(i)]; }
+
+  bool step() override {
+    if (out_.executed == static_cast<int64_t>(code_->size())) return false;
+    try {
+      cycle();
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      return false;
+    }
+    ++t_;
+    return out_.executed < static_cast<int64_t>(code_->size());
+  }
+
+  // A bank of scratchpad s takes one access per cycle: true if the word's bank is free this cycle (and
+  // takes it), false (a conflict) if another port holds it.
+  bool take(int s, int64_t word, Unit& u) {
+    int64_t& st = stamp_[static_cast<size_t>(s)][static_cast<size_t>(std::min<int64_t>(word / bank_words_[static_cast<size_t>(s)],
+                                                                                       static_cast<int64_t>(stamp_[static_cast<size_t>(s)].size()) - 1))];
+    if (st == t_) {
+      ++u.stats.conflicts;
+      return false;
+    }
+    st = t_;
+    u.granted = true;
+    return true;
+  }
+  // Moves the next word of each of the slot's ports, where its bank is free: from the scratchpad into `to`
+  // (reads) or from `from` into the scratchpad (writes). `to`/`from` address by buffer offset (DMA) or by
+  // scratchpad address (a unit's copy).
+  template <class Move>
+  void advance(Slot& slot, Unit& u, Move&& move) {
+    for (int s = 0; s < isa::kSpaces; ++s) {
+      Port& p = slot.ports[static_cast<size_t>(s)];
+      if (p.done() || !take(s, p.pieces[p.next].word, u)) continue;
+      const int64_t word = p.pieces[p.next].word;
+      while (!p.done() && p.pieces[p.next].word == word) move(s, p.pieces[p.next++]);
+    }
+  }
+
+  uint8_t* sp(int s, int64_t addr) { return mem_.sp[static_cast<size_t>(s)].data() + addr; }
+
+  void check_sp(const Slot& slot) const {
+    for (int s = 0; s < isa::kSpaces; ++s)
+      for (const Piece& p : slot.ports[static_cast<size_t>(s)].pieces)
+        if (p.lo < 0 || p.hi > static_cast<int64_t>(mem_.sp[static_cast<size_t>(s)].size()))
+          throw isa::IsaError("instruction " + std::to_string(slot.instr) + " (" + isa::opcode_name(code(slot.instr).op) + "): bytes [" +
+                              std::to_string(p.lo) + ", " + std::to_string(p.hi) + ") lie outside scratchpad " +
+                              isa::space_name(static_cast<isa::Space>(s)));
+  }
+
+  // DRAM byte address of byte `b` of a DMA's transfer (its rows in order, gathered by estride).
+  int64_t dram_addr(const Instr& in, int64_t b) const {
+    const int64_t rb = isa::row_bytes(in.dtype(F::dtype), in[F::cols]);
+    const int64_t r = b / rb, off = b % rb, es = in[F::dram_estride];
+    const int64_t row = in[F::dram] + r * in[F::dram_stride];
+    if (!es) return row + off;
+    const int64_t esz = isa::element_bytes(in.dtype(F::dtype));
+    return row + off / esz * es + off % esz;
+  }
+  void check_dram(const Instr& in, int64_t index) const {
+    const int64_t bytes = isa::row_bytes(in.dtype(F::dtype), in[F::cols]) * in[F::rows];
+    if (in[F::dram_estride] && !isa::element_bytes(in.dtype(F::dtype)))
+      throw isa::IsaError("instruction " + std::to_string(index) + " (" + isa::opcode_name(in.op) + "): field dram_estride: elements of " +
+                          isa::dtype_name(in.dtype(F::dtype)) + " are not whole bytes and cannot be gathered or scattered");
+    for (int64_t b : {int64_t{0}, bytes - 1})
+      if (bytes > 0 && (dram_addr(in, b) < 0 || dram_addr(in, b) >= static_cast<int64_t>(mem_.dram.size())))
+        throw isa::IsaError("instruction " + std::to_string(index) + " (" + isa::opcode_name(in.op) + "): field dram: byte " +
+                            std::to_string(dram_addr(in, b)) + " lies outside the DRAM image of " + std::to_string(mem_.dram.size()) + " bytes");
+  }
+
+  void retire(int q, int64_t i) {
+    const Instr& in = code(i);
+    for (int p = 0; p < isa::kQueues; ++p)
+      if ((in[F::signal] >> p) & 1) ++tokens_[static_cast<size_t>(q)][static_cast<size_t>(p)];
+    out_.instr[static_cast<size_t>(i)].retire = t_;
+    ++units_[static_cast<size_t>(q)].stats.executed;
+    ++out_.executed;
+  }
+
+  // One cycle: the ports move words, the datapaths compute, the channel starts a transfer, instructions move
+  // on to their next stage or retire (their tokens count from here), queue heads issue, one instruction is fetched.
+  void cycle() {
+    for (Unit& u : units_) u.granted = false;
+    bool active = false;  // anything in flight: nothing in flight and nothing issued or fetched is a deadlock
+
+    // 1. ports, in priority order: landing loads, store reads, then each unit's writes before its reads
+    Unit& ld = units_[kLd];
+    for (Slot& l : ld.landing) {  // only the oldest load with a word arrived writes this cycle
+      Port& p = l.ports[0].done() ? (l.ports[1].done() ? l.ports[2] : l.ports[1]) : l.ports[0];
+      if (p.done()) continue;
+      const Piece& first = p.pieces[p.next];
+      if (arrival(l, first.word, p) > t_) break;
+      advance(l, ld, [&](int s, const Piece& pc) { std::memcpy(sp(s, pc.lo), l.buf.data() + pc.buf, static_cast<size_t>(pc.hi - pc.lo)); });
+      break;
+    }
+    Unit& st = units_[kSt];
+    if (st.read.busy())
+      advance(st.read, st, [&](int s, const Piece& pc) { std::memcpy(st.read.buf.data() + pc.buf, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo)); });
+    for (int q = 2; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
+      if (u.write.busy())
+        advance(u.write, u, [&](int s, const Piece& pc) {
+          std::memcpy(sp(s, pc.lo), u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, static_cast<size_t>(pc.hi - pc.lo));
+        });
+      if (u.read.busy())
+        advance(u.read, u, [&](int s, const Piece& pc) {
+          std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
+        });
+    }
+
+    // 2. the datapaths
+    for (int q = 2; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
+      if (u.compute.busy() && u.compute.remaining > 0) --u.compute.remaining, u.granted = true;
+    }
+
+    // 3. the DRAM channel: when free, the request waiting longest (a load first on a tie)
+    if (t_ >= channel_free_) {
+      Slot* pick = nullptr;
+      if (ld.read.busy()) pick = &ld.read;
+      if (st.read.busy() && st.read.ports_done() && st.read.since >= 0 && (!pick || st.read.since < pick->since)) pick = &st.read;
+      if (pick) {
+        const Instr& in = code(pick->instr);
+        const int64_t bytes = fp_[static_cast<size_t>(pick->instr)].dram_bytes;
+        channel_free_ = t_ + hw_.memory.transfer_cycles(bytes);
+        pick->start = t_;
+        channel_user_ = pick == &ld.read ? kLd : kSt;
+        if (pick == &ld.read) {
+          pick->buf.resize(static_cast<size_t>(bytes));
+          for (int64_t b = 0; b < bytes; ++b) pick->buf[static_cast<size_t>(b)] = mem_.dram[static_cast<size_t>(dram_addr(in, b))];
+          ld.landing.push_back(std::move(ld.read));
+          ld.read = Slot{};
+        } else {
+          pick->end = channel_free_;
+          st.landing.push_back(std::move(st.read));
+          st.read = Slot{};
+        }
+      }
+    }
+    if (t_ < channel_free_) {
+      ++out_.dram_busy;
+      units_[static_cast<size_t>(channel_user_)].granted = true;
+    }
+
+    // 4. stages: retire, then move on
+    while (!ld.landing.empty() && ld.landing.front().ports_done()) {
+      retire(kLd, ld.landing.front().instr);
+      ld.landing.pop_front();
+    }
+    while (!st.landing.empty() && st.landing.front().end + hw_.memory.dram_latency_cycles <= t_) {
+      Slot& s = st.landing.front();
+      const Instr& in = code(s.instr);
+      for (size_t b = 0; b < s.buf.size(); ++b) mem_.dram[static_cast<size_t>(dram_addr(in, static_cast<int64_t>(b)))] = s.buf[b];
+      retire(kSt, s.instr);
+      st.landing.pop_front();
+    }
+    if (st.read.busy() && st.read.ports_done() && st.read.since < 0) st.read.since = t_;  // asks for the channel from the next cycle
+    for (int q = 2; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
+      if (u.write.busy() && u.write.ports_done()) {
+        retire(q, u.write.instr);
+        u.write = Slot{};
+      }
+      if (u.compute.busy() && u.compute.remaining == 0 && !u.write.busy()) {
+        u.write.instr = u.compute.instr;
+        u.write.ports = ports_of(fp_[static_cast<size_t>(u.compute.instr)].writes);
+        check_sp(u.write);
+        u.compute = Slot{};
+      }
+      if (u.read.busy() && u.read.ports_done() && !u.compute.busy()) {
+        isa::execute(code(u.read.instr), u.copy, static_cast<size_t>(u.read.instr));
+        u.compute.instr = u.read.instr;
+        u.compute.remaining = compute_cycles(code(u.read.instr), hw_);
+        u.read = Slot{};
+      }
+    }
+
+    // 5. issue
+    bool issued = false;
+    for (int q = 0; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
+      if (u.queue.empty() || u.read.busy()) continue;
+      if (q == kLd && static_cast<int64_t>(u.landing.size()) >= kLoadsLanding) continue;
+      const int64_t i = u.queue.front();
+      const Instr& in = code(i);
+      bool ready = true;
+      for (int p = 0; p < isa::kQueues && ready; ++p)
+        if (((in[F::wait] >> p) & 1) && tokens_[static_cast<size_t>(p)][static_cast<size_t>(q)] == 0) ready = false;
+      // in-queue interlock: an instruction touching what one ahead of it in the unit still has to write waits
+      if (ready && q >= 2) {
+        const isa::Footprint& f = fp_[static_cast<size_t>(i)];
+        for (const Slot* s : {&u.compute, &u.write})
+          if (s->busy() && (isa::overlaps(f.reads, fp_[static_cast<size_t>(s->instr)].writes) ||
+                            isa::overlaps(f.writes, fp_[static_cast<size_t>(s->instr)].writes)))
+            ready = false;
+      }
+      if (!ready) continue;
+      for (int p = 0; p < isa::kQueues; ++p)
+        if ((in[F::wait] >> p) & 1) --tokens_[static_cast<size_t>(p)][static_cast<size_t>(q)];
+      u.queue.pop_front();
+      out_.instr[static_cast<size_t>(i)].issue = t_;
+      u.read.instr = i;
+      issued = true;
+      if (q == kLd) {
+        check_dram(in, i);
+        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].writes);
+        check_sp(u.read);
+        u.read.since = t_;
+      } else if (q == kSt) {
+        check_dram(in, i);
+        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
+        check_sp(u.read);
+        u.read.buf.resize(static_cast<size_t>(fp_[static_cast<size_t>(i)].dram_bytes));
+        u.read.since = -1;
+      } else {
+        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
+        check_sp(u.read);
+      }
+    }
+
+    // 6. fetch
+    bool fetched = false;
+    if (pc_ < static_cast<int64_t>(code_->size())) {
+      Unit& u = units_[static_cast<size_t>(isa::queue_of(code(pc_).op))];
+      if (static_cast<int64_t>(u.queue.size()) < kQueueDepth) u.queue.push_back(pc_++), fetched = true;
+    }
+
+    // statistics, and a deadlock
+    for (int q = 0; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
+      const bool holds = u.read.busy() || u.compute.busy() || u.write.busy() || !u.landing.empty();
+      active = active || holds;
+      if (u.granted) ++u.stats.busy;
+      else if (holds || !u.queue.empty()) ++u.stats.stall;
+      else ++u.stats.idle;
+    }
+    if (!active && !issued && !fetched && out_.executed < static_cast<int64_t>(code_->size())) {
+      std::string heads;
+      for (int q = 0; q < isa::kQueues; ++q)
+        if (!units_[static_cast<size_t>(q)].queue.empty())
+          heads += " " + std::string(isa::queue_name(static_cast<isa::Queue>(q))) + ":" + std::to_string(units_[static_cast<size_t>(q)].queue.front());
+      throw isa::IsaError("deadlock at cycle " + std::to_string(t_) + ": no queue head has its tokens (heads" + heads + ")");
+    }
+  }
+
+  // The cycle a load's word may be written: its last byte crossed the channel, then the DRAM latency.
+  int64_t arrival(const Slot& l, int64_t word, const Port& p) const {
+    int64_t end = 0;
+    for (size_t k = p.next; k < p.pieces.size() && p.pieces[k].word == word; ++k) end = p.pieces[k].buf + (p.pieces[k].hi - p.pieces[k].lo);
+    return l.start + static_cast<int64_t>(std::ceil(static_cast<double>(end) / hw_.memory.dram_bytes_per_cycle)) + hw_.memory.dram_latency_cycles;
+  }
+
+  const std::vector<Instr>* code_ = nullptr;
+  model::HwConfig hw_;
+  std::vector<isa::Footprint> fp_;
+  isa::Memories mem_;
+  std::array<int64_t, isa::kSpaces> bank_words_{};
+  std::array<std::vector<int64_t>, isa::kSpaces> stamp_;  // per bank: the last cycle it was accessed
+  std::array<Unit, isa::kQueues> units_;
+  std::array<std::array<int64_t, isa::kQueues>, isa::kQueues> tokens_{};  // [from][to]
+  MachineRun out_;
+  int64_t t_ = 0, pc_ = 0, channel_free_ = 0;
+  int channel_user_ = 0;
+  std::string error_;
+};
+
+Machine& instance() {
+  static Machine* m = new Machine("machine");  // SystemC owns its modules until the end of the simulation
+  return *m;
+}
+
+}  // namespace
+
+void elaborate_machine() { instance(); }
+
+MachineRun run_machine(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
+                       const model::HwConfig& hw) {
+  return instance().run(code, std::move(dram), sp_bytes, hw);
+}
+
+}  // namespace qtsim::machine
