@@ -2,7 +2,12 @@
 // the golden's bit for bit; small hand-written programs take the cycles derived by hand in each case.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "golden/exec.hpp"
+#include "golden/lower.hpp"
+#include "golden/shiftgelu.hpp"
+#include "golden/shiftmax.hpp"
 #include "models/compiler/compile.hpp"
 #include "models/machine/machine.hpp"
 #include "sim/config.hpp"
@@ -47,4 +52,214 @@ TEST_CASE("shipped fashion_vit (whole model) on the machine", "[machine][fashion
 TEST_CASE("shipped layers deit_small_int8 and deit_base_int8 on the machine", "[machine][slow]") {
   check_config("deit_small_int8.yaml");
   check_config("deit_base_int8.yaml");
+}
+
+// Hand-written programs on a small machine whose cycles are derived by hand from docs/machine.md's rules:
+// fetch one instruction a cycle; a queue head issues in the cycle its tokens are there; a unit's ports move one
+// 64-byte word per scratchpad per cycle from the next cycle on, a bank serving one access a cycle (queue order
+// decides: ld, st, ar, pp, sm, gl, ln); the unit computes from the cycle after its last operand word for its
+// compute cycles and writes from the cycle after; a transfer of B bytes holds the channel ceil(B / bw) cycles
+// from the cycle after its issue (or after the channel frees), a load's word lands latency cycles after its last
+// byte crossed, a store retires latency cycles after its last byte.
+namespace {
+model::HwConfig tiny_hw() {
+  model::HwConfig h;
+  h.array.rows = h.array.cols = 4;
+  h.array.overlap = false;  // tile by tile: T * (M + 2R + C - 2) cycles (docs/cycle-model.md)
+  h.memory.dram_bytes_per_cycle = 8;
+  h.memory.dram_latency_cycles = 10;
+  h.memory.banks = 2;  // 1 KiB scratchpads: banks of 512 bytes, 8 words
+  h.nonlinear_lanes = 4;
+  return h;
+}
+const std::array<int64_t, isa::kSpaces> kTinySp = {1024, 1024, 1024};
+
+std::vector<int8_t> random_i8(size_t n, int lo, int hi, uint32_t seed) {
+  std::vector<int8_t> v(n);
+  uint32_t s = seed;
+  for (auto& x : v) {
+    s = s * 1664525u + 1013904223u;
+    x = static_cast<int8_t>(lo + static_cast<int>((s >> 8) % static_cast<uint32_t>(hi - lo + 1)));
+  }
+  return v;
+}
+int64_t le(const std::vector<uint8_t>& d, size_t at, int bytes, bool is_signed) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v |= uint64_t{d[at + static_cast<size_t>(i)]} << (8 * i);
+  if (is_signed && bytes < 8 && (v >> (8 * bytes - 1)) & 1) v |= ~uint64_t{0} << (8 * bytes);
+  return static_cast<int64_t>(v);
+}
+
+// C[4][4] = A[4][8] . B[4][8]^T; A at DRAM 0, B at 64, C stored at 128
+const char* kGemmProgram =
+    "load dtype=i8 rows=4 cols=8 dram=0 dram_stride=8 sp=in addr=0 stride=8\n"
+    "load signal=ar dtype=i8 rows=4 cols=8 dram=64 dram_stride=8 sp=wt addr=0 stride=8\n"
+    "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=wt b=0 b_type=i8 c=0 m=4 k=8 n=4\n"
+    "store wait=ar dtype=i32 rows=4 cols=4 dram=128 dram_stride=16 sp=acc addr=0 stride=16\n";
+}  // namespace
+
+TEST_CASE("machine cycles by hand: load, GEMM, store", "[machine]") {
+  std::vector<uint8_t> dram(256, 0);
+  const std::vector<int8_t> a = random_i8(32, -128, 127, 1), b = random_i8(32, -128, 127, 2);
+  std::memcpy(dram.data(), a.data(), 32);
+  std::memcpy(dram.data() + 64, b.data(), 32);
+  const model::HwConfig hw = tiny_hw();
+  const std::vector<isa::Instr> code = isa::assemble(kGemmProgram, "gemm.qasm");
+  // T = 2 K tiles of 4: 2 * (4 + 8 + 4 - 2)
+  CHECK(machine::compute_cycles(code[2], hw) == 28);
+  const machine::MachineRun r = machine::run_machine(code, dram, kTinySp, hw);
+  // A: issued 1, channel 2-5, lands 2 + 4 + 10 = 16. B: issued 2, channel 6-9, lands 20 (token to ar).
+  // gemm: issued 20, reads A and B (two scratchpads) at 21, computes 22-49, writes C (one word) at 50.
+  // store: issued 50, reads 51, channel 52-59, retires 60 + 10 = 70: cycles 0-70.
+  CHECK(r.instr[0].retire == 16);
+  CHECK(r.instr[1].retire == 20);
+  CHECK(r.instr[2].issue == 20);
+  CHECK(r.instr[2].retire == 50);
+  CHECK(r.instr[3].retire == 70);
+  CHECK(r.cycles == 71);
+  CHECK(r.dram_busy == 4 + 4 + 8);
+  CHECK(r.bank_conflicts == 0);
+  CHECK(r.units[2].busy == 1 + 28 + 1);
+  CHECK(r.units[2].stall == 19);  // fetched at 2, its queue head waits 2-20
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) {
+      int64_t s = 0;
+      for (int x = 0; x < 8; ++x) s += a[static_cast<size_t>(i * 8 + x)] * b[static_cast<size_t>(j * 8 + x)];
+      INFO("C[" << i << "][" << j << "]");
+      CHECK(le(r.dram, static_cast<size_t>(128 + (i * 4 + j) * 4), 4, true) == s);
+    }
+}
+
+TEST_CASE("machine: a missing token shows as wrong bytes, not as a lucky order", "[machine]") {
+  std::vector<uint8_t> dram(256, 0);
+  const std::vector<int8_t> a = random_i8(32, 1, 100, 3), b = random_i8(32, 1, 100, 4);  // every product > 0
+  std::memcpy(dram.data(), a.data(), 32);
+  std::memcpy(dram.data() + 64, b.data(), 32);
+  std::string text = kGemmProgram;
+  text.replace(text.find("gemm wait=ld"), 12, "gemm wait=-");
+  text.replace(text.find("load signal=ar"), 14, "load signal=-");
+  const machine::MachineRun r = machine::run_machine(isa::assemble(text, "fault.qasm"), dram, kTinySp, tiny_hw());
+  // the GEMM issued before its operands landed: it multiplied the scratchpads' zeros
+  CHECK(r.instr[2].issue < r.instr[0].retire);
+  CHECK(le(r.dram, 128, 4, true) == 0);
+}
+
+namespace {
+// Shiftmax over X1 (2 rows) and ShiftGELU over X2 (3 rows), independent, loaded by two loads; X2 at in:x2.
+std::string rows_program(int x2) {
+  return "load dtype=i8 rows=2 cols=8 dram=0 dram_stride=8 sp=in addr=0 stride=8\n"
+         "load signal=sm|gl dtype=i8 rows=3 cols=8 dram=64 dram_stride=8 sp=in addr=" + std::to_string(x2) + " stride=8\n"
+         "shiftmax wait=ld signal=st x_sp=in x=0 x_type=i8 o_sp=acc o=0 o_type=u16 rows=2 cols=8 imm=-25 bits=16 num=0\n"
+         "shiftgelu wait=ld signal=st x_sp=in x=" + std::to_string(x2) + " x_type=i8 o_sp=acc o=512 o_type=i16 rows=3 cols=8 imm=-17 num=0\n"
+         "store wait=sm dtype=u16 rows=2 cols=8 dram=256 dram_stride=16 sp=acc addr=0 stride=16\n"
+         "store wait=gl dtype=i16 rows=3 cols=8 dram=320 dram_stride=16 sp=acc addr=512 stride=16\n";
+}
+machine::MachineRun run_rows(int x2, const std::vector<int8_t>& x) {
+  std::vector<uint8_t> dram(512, 0);
+  std::memcpy(dram.data(), x.data(), 16);
+  std::memcpy(dram.data() + 64, x.data() + 16, 24);
+  const machine::MachineRun r = machine::run_machine(isa::assemble(rows_program(x2), "rows.qasm"), dram, kTinySp, tiny_hw());
+  std::vector<int64_t> xv(8), out(8);
+  for (int row = 0; row < 5; ++row) {
+    for (int j = 0; j < 8; ++j) xv[static_cast<size_t>(j)] = x[static_cast<size_t>(row * 8 + j)];
+    const bool sm = row < 2;
+    if (sm) golden::shiftmax_row_int(xv.data(), 8, -25, 16, golden::Numerator::pow2_31, out.data());
+    else golden::shiftgelu_row_int(xv.data(), 8, -17, golden::Numerator::pow2_31, out.data());
+    for (int j = 0; j < 8; ++j) {
+      INFO("row " << row << " column " << j);
+      CHECK(le(r.dram, static_cast<size_t>((sm ? 256 + row * 16 : 320 + (row - 2) * 16) + j * 2), 2, !sm) == out[static_cast<size_t>(j)]);
+    }
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("machine cycles by hand: two independent ops overlap; a bank conflict costs one cycle", "[machine]") {
+  const std::vector<int8_t> x = random_i8(40, -50, 50, 5);
+  const model::HwConfig hw = tiny_hw();
+  const std::vector<isa::Instr> code = isa::assemble(rows_program(512), "rows.qasm");
+  CHECK(machine::compute_cycles(code[2], hw) == 2 * (3 * 2 + 32));  // Shiftmax: 3 passes of 8/4 beats and a division per row
+  CHECK(machine::compute_cycles(code[3], hw) == 3 * (2 * 2 + 32));  // ShiftGELU: 2 passes and the divider per row
+  // X2 in bank 1. Loads: X1 channel 2-3, lands 14; X2 channel 4-6, lands 4 + 3 + 10 = 17: both units issue at 17
+  // and read at 18. Shiftmax computes 19-94, writes 95; its store reads 96, channel 97-100, retires 111.
+  // ShiftGELU computes 19-126, writes 127; its store issues 127, reads 128, channel 129-134, retires 145.
+  // Alone the ShiftGELU path takes 144 cycles (its load alone on the channel lands at 15) and the Shiftmax path
+  // 109: together 146, the longer path and the 2 cycles X2's load waits behind X1's on the channel.
+  const machine::MachineRun apart = run_rows(512, x);
+  CHECK(apart.instr[2].issue == 17);
+  CHECK(apart.instr[3].issue == 17);
+  CHECK(apart.instr[2].retire == 95);
+  CHECK(apart.instr[3].retire == 127);
+  CHECK(apart.instr[4].retire == 111);
+  CHECK(apart.cycles == 146);
+  CHECK(apart.bank_conflicts == 0);
+  // X2 in bank 0 beside X1: both read bank 0 at 18; Shiftmax (ahead in queue order) gets it, ShiftGELU reads
+  // at 19 and everything after it moves one cycle.
+  const machine::MachineRun shared = run_rows(64, x);
+  CHECK(shared.bank_conflicts == 1);
+  CHECK(shared.units[5].conflicts == 1);
+  CHECK(shared.instr[3].retire == 128);
+  CHECK(shared.cycles == 147);
+}
+
+TEST_CASE("machine cycles by hand: a DMA starved at 1 byte a cycle stalls the unit by the shortfall", "[machine]") {
+  model::HwConfig hw = tiny_hw();
+  hw.memory.dram_bytes_per_cycle = 1;
+  hw.memory.dram_latency_cycles = 5;
+  std::vector<uint8_t> dram(2048, 0);
+  const std::vector<int8_t> x = random_i8(256, -50, 50, 6);
+  std::memcpy(dram.data(), x.data(), 256);
+  const std::vector<isa::Instr> code = isa::assemble(
+      "load signal=gl dtype=i8 rows=4 cols=64 dram=0 dram_stride=64 sp=in addr=0 stride=64\n"
+      "shiftgelu wait=ld signal=st x_sp=in x=0 x_type=i8 o_sp=acc o=0 o_type=i16 rows=4 cols=64 imm=-17 num=0\n"
+      "store wait=gl dtype=i16 rows=4 cols=64 dram=1024 dram_stride=128 sp=acc addr=0 stride=128\n",
+      "starved.qasm");
+  const machine::MachineRun r = machine::run_machine(code, dram, kTinySp, hw);
+  // The load holds the channel 2-257 (256 bytes); its last word lands 2 + 256 + 5 = 263. ShiftGELU, fetched at 1,
+  // stalls 1-263 (263 cycles: the 256 bytes, the latency, the cycle of issue and the first one on the channel),
+  // reads its 4 words 264-267, computes 4 * (2 * 16 + 32) = 256 cycles 268-523, writes 8 words 524-531. The
+  // store reads 532-539, holds the channel 540-1051 and retires 1057.
+  CHECK(r.units[5].stall == 263);
+  CHECK(r.units[5].busy == 4 + 256 + 8);
+  CHECK(r.instr[1].retire == 531);
+  CHECK(r.cycles == 1058);
+  CHECK(r.units[5].idle == 1058 - 263 - 268);
+  CHECK(r.dram_busy == 256 + 512);
+  std::vector<int64_t> xv(64), out(64);
+  for (int row = 0; row < 4; ++row) {
+    for (int j = 0; j < 64; ++j) xv[static_cast<size_t>(j)] = x[static_cast<size_t>(row * 64 + j)];
+    golden::shiftgelu_row_int(xv.data(), 64, -17, golden::Numerator::pow2_31, out.data());
+    for (int j = 0; j < 64; ++j) CHECK(le(r.dram, static_cast<size_t>(1024 + row * 128 + j * 2), 2, true) == out[static_cast<size_t>(j)]);
+  }
+}
+
+TEST_CASE("machine: small scratchpads and no double buffering, still every tap exact", "[machine]") {
+  const sim::Config c = sim::load_config(std::string(QTSIM_CONFIG_DIR) + "/deit_tiny_int8.yaml", {});
+  const sim::Workload w = sim::build_workload(c);
+  model::HwConfig h;
+  h.memory.input_kib = 8, h.memory.weight_kib = 16, h.memory.acc_kib = 8, h.memory.banks = 2;
+  const machine::MachineRun two = check_machine(w.lowered.program, w.lowered.inputs, h);
+  h.memory.double_buffer = false;
+  h.memory.banks = 1;
+  const machine::MachineRun one = check_machine(w.lowered.program, w.lowered.inputs, h);
+  CHECK(one.cycles > two.cycles);  // one slot per buffer: loads wait for the computes that free it
+}
+
+TEST_CASE("machine: a flipped weight bit in DRAM changes one accumulator column by A[m][k] times the bit's weight", "[machine]") {
+  const int64_t M = 21, K = 30, N = 13, row = 5, col = 17;
+  const golden::Lowered l = golden::lower_gemm(M, K, N, 2);
+  model::HwConfig h;
+  h.memory.input_kib = 8, h.memory.weight_kib = 16, h.memory.acc_kib = 8, h.memory.banks = 2;
+  const compiler::Compiled c = compiler::compile(l.program, l.inputs, h);
+  const golden::ITensor gold = golden::run_program(l.program, l.inputs).at("acc");
+  for (int bit : {0, 6, 7}) {
+    INFO("bit " << bit);
+    std::vector<uint8_t> dram = c.dram;
+    compiler::apply_fault(c, dram, compiler::parse_fault("dram:w:" + std::to_string(row * K + col) + ":" + std::to_string(bit)));
+    const golden::Taps t = compiler::read_taps(l.program, c, machine::run_machine(c.code, dram, c.sp_bytes, h).dram);
+    const int64_t w = l.program.consts.at("w")[row * K + col];
+    const int64_t flipped = static_cast<int8_t>(static_cast<uint8_t>(w) ^ (1u << bit));
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) REQUIRE(t.at("acc")[i * N + j] == gold[i * N + j] + (j == row ? l.inputs.at("a")[i * K + col] * (flipped - w) : 0));
+  }
 }
