@@ -12,12 +12,15 @@
 #include "golden/exec.hpp"
 #include "golden/float_ops.hpp"
 #include "models/accelerator.hpp"
+#include "models/compiler/compile.hpp"
+#include "models/machine/machine.hpp"
 #include "models/rtl_trace.hpp"
 #include "sim/timeline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/config.hpp"
 #include "sim/compare.hpp"
+#include "sim/machine_report.hpp"
 #include "sim/output.hpp"
 
 namespace po = boost::program_options;
@@ -72,6 +75,7 @@ std::string stats_csv(const json& report) {
       row("unit:" + name, "stall_cycles", u["stall_cycles"], "cycles", "stalled on DRAM");
       row("unit:" + name, "idle_cycles", u["idle_cycles"], "cycles", "waiting while other units run");
     }
+  if (report.contains("machine")) machine_csv(report["machine"], csv);
   return csv;
 }
 
@@ -99,11 +103,15 @@ int cmd_run(int argc, const char* const* argv) {
   std::vector<std::string> sets;
   bool dump_taps = false, timeline = false;
   std::string trace;
+  std::vector<std::string> faults;
   po::options_description opts(
-      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--timeline] [--trace fst|vcd]\n\n"
+      "usage: qtsim run [CONFIG.yaml] [--out DIR] [--set key.path=value ...] [--dump-taps] [--timeline] [--trace fst|vcd]\n"
+      "                 [--fault dram:TENSOR:ELEMENT:BIT ...]\n\n"
       "Without CONFIG.yaml runs the built-in default: a DeiT-Tiny INT8 encoder layer (197 tokens) on the golden,\n"
-      "on the cycle model of a 16x16 weight-stationary array and on the same accelerator with every unit as\n"
-      "Verilated RTL (run.executors: golden, model, rtl), every tap compared and the RTL's cycles against the model's.\n"
+      "on the per-op cycle model of a 16x16 weight-stationary array, on the machine (the compiled instruction\n"
+      "stream, its bytes moving through the DMA and the banked scratchpads) and on the per-op accelerator with\n"
+      "every unit as Verilated RTL (run.executors: golden, model, machine, rtl), every tap compared and the RTL's\n"
+      "cycles against the model's.\n"
       "Prints a summary; with --out writes DIR/report.json, DIR/stats.csv and DIR/config.resolved.yaml.\n"
       "Exit 0 when every tap is bit-exact (and the RTL's cycles equal the model's), 1 on any mismatch, 2 on a bad\n"
       "config or usage.\n\noptions");
@@ -115,7 +123,10 @@ int cmd_run(int argc, const char* const* argv) {
       "trace-event format (open in ui.perfetto.dev or chrome://tracing)")(
       "trace", po::value(&trace),
       "waves of the units run as RTL (run.impl), DIR/waves/<unit>.fst or .vcd (vcd: converted with GTKWave's\n"
-      "fst2vcd); every cycle of every signal, so best on small workloads such as a single GEMM");
+      "fst2vcd); every cycle of every signal, so best on small workloads such as a single GEMM")(
+      "fault", po::value(&faults)->composing(),
+      "flip bit BIT of element ELEMENT of tensor TENSOR (a name of dram_map.json) in the machine's DRAM image\n"
+      "before it starts (repeatable; runs the machine; golden stays clean): the checks locate the first tap it reaches");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (!positional.empty()) config = positional[0];
@@ -124,7 +135,7 @@ int cmd_run(int argc, const char* const* argv) {
   if (!trace.empty() && trace != "fst" && trace != "vcd") throw std::invalid_argument("--trace must be fst or vcd, not '" + trace + "'");
   if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
   // The main job on the built-in default also runs the RTL (a --set of run.executors still decides).
-  if (config.empty()) sets.insert(sets.begin(), "run.executors=[golden, model, rtl]");
+  if (config.empty()) sets.insert(sets.begin(), "run.executors=[golden, model, machine, rtl]");
   const Config c = load_config(config, sets);
   if (!trace.empty()) {
     const model::RtlUnits& r = c.hw.rtl;
@@ -152,7 +163,11 @@ int cmd_run(int argc, const char* const* argv) {
   report["checks"] = json::array();
   bool all_exact = true;
   const bool use_model = std::find(c.run.executors.begin(), c.run.executors.end(), "model") != c.run.executors.end();
-  if (timeline && !use_model) throw std::invalid_argument("--timeline needs the model among run.executors");
+  const bool use_machine = !faults.empty() || std::find(c.run.executors.begin(), c.run.executors.end(), "machine") != c.run.executors.end();
+  if (timeline && !use_model && !use_machine) throw std::invalid_argument("--timeline needs the model or the machine among run.executors");
+  std::vector<compiler::DramFault> dram_faults;
+  for (const auto& f : faults) dram_faults.push_back(compiler::parse_fault(f));
+  if (use_machine) machine::elaborate_machine();  // before any SystemC run starts
   const bool use_rtl = std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end();
   const model::HwConfig hw_rtl = all_rtl(c.hw);
   if (use_model && use_rtl) model::elaborate({c.hw, hw_rtl});  // SystemC elaborates once: both before either runs
@@ -188,6 +203,38 @@ int cmd_run(int argc, const char* const* argv) {
     report["units"] = unit_summary(mrun);
   }
   report["ops"] = ops;
+  // The machine: the compiled instruction stream from its DRAM image (with the faults flipped in), every tensor
+  // read back from the DRAM it leaves.
+  compiler::Compiled compiled;
+  machine::MachineRun mach;
+  golden::Taps mtaps;
+  json machine_checks = json::array();
+  double machine_s = 0;
+  if (use_machine) {
+    const auto c0 = std::chrono::steady_clock::now();
+    compiled = compiler::compile(p, w.lowered.inputs, c.hw);
+    const double compile_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    std::vector<uint8_t> dram = compiled.dram;
+    for (const auto& f : dram_faults) compiler::apply_fault(compiled, dram, f);
+    const auto m0 = std::chrono::steady_clock::now();
+    mach = machine::run_machine(compiled.code, std::move(dram), compiled.sp_bytes, c.hw);
+    machine_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
+    mtaps = compiler::read_taps(p, compiled, mach.dram);
+    machine_checks = compare_taps(taps, mtaps, "machine", all_exact);
+    for (const auto& ch : machine_checks) report["checks"].push_back(ch);
+    json rec = machine_json(compiled, mach, c.hw.clock_mhz);
+    rec["seconds"] = machine_s;
+    rec["compile_seconds"] = compile_s;
+    if (!faults.empty()) {
+      rec["faults"] = faults;
+      for (const auto& ch : machine_checks)
+        if (!ch["bit_exact"].get<bool>()) {
+          rec["first_differing_tap"] = ch["name"];
+          break;
+        }
+    }
+    report["machine"] = rec;
+  }
   // The rtl executor: every unit as Verilated RTL, its taps against golden and its cycles against the model's,
   // op by op.
   model::ModelRun rrun;
@@ -237,6 +284,18 @@ int cmd_run(int argc, const char* const* argv) {
     std::printf("model:  %.3f s wall, %lld cycles (%.1f us at %.0f MHz); taps bit-exact against golden: %zu/%zu%s\n",
                 model_s, static_cast<long long>(mrun.total_cycles), static_cast<double>(mrun.total_cycles) / c.hw.clock_mhz,
                 c.hw.clock_mhz, exact, model_checks.size(), exact == model_checks.size() ? "" : "  MISMATCH");
+  }
+  if (use_machine) {
+    const size_t exact = exact_of(machine_checks);
+    const json& m = report["machine"];
+    std::printf("machine: %.3f s wall, %lld cycles, %lld instructions, ops overlapping %.2fx, %lld bank-conflict cycles; taps "
+                "bit-exact against golden: %zu/%zu%s\n",
+                machine_s, static_cast<long long>(mach.cycles), static_cast<long long>(mach.executed), m["op_overlap"].get<double>(),
+                static_cast<long long>(mach.bank_conflicts), exact, machine_checks.size(), exact == machine_checks.size() ? "" : "  MISMATCH");
+    if (m.contains("first_differing_tap"))
+      std::printf("machine: the faults reach tap %s first\n", m["first_differing_tap"].get<std::string>().c_str());
+    else if (!faults.empty())
+      std::printf("machine: the faults changed no tap\n");
   }
   if (use_rtl) {
     const size_t exact = exact_of(rtl_checks);
@@ -293,13 +352,21 @@ int cmd_run(int argc, const char* const* argv) {
     files.add(out + "/report.json", report.dump(2) + "\n");
     files.add(out + "/stats.csv", stats_csv(report));
     files.add(out + "/config.resolved.yaml", YAML::Dump(resolved_yaml(c)) + "\n");
-    if (timeline) files.add(out + "/timeline.json", timeline_json(mrun, p.name, c.hw.clock_mhz).dump() + "\n");
+    if (timeline) {
+      json tl = use_model ? timeline_json(mrun, p.name, c.hw.clock_mhz) : json{{"displayTimeUnit", "ns"}, {"traceEvents", json::array()}};
+      if (use_machine) machine_timeline(compiled, mach, c.hw.clock_mhz, tl);
+      files.add(out + "/timeline.json", tl.dump() + "\n");
+    }
     if (dump_taps) {
       make_dir(out + "/taps/golden");
       add_taps(files, out + "/taps/golden", p, taps);
       if (use_model) {
         make_dir(out + "/taps/model");
         add_taps(files, out + "/taps/model", p, mrun.taps);
+      }
+      if (use_machine) {
+        make_dir(out + "/taps/machine");
+        add_taps(files, out + "/taps/machine", p, mtaps);
       }
       if (use_rtl) {
         make_dir(out + "/taps/rtl");

@@ -257,8 +257,8 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       c.run.executors.clear();
       for (const auto& e : ex) {
         const std::string name = e.as<std::string>();
-        if (name != "golden" && name != "model" && name != "rtl")
-          r.fail_at(e, "executors", "unknown executor '" + name + "' (golden, model, rtl)");
+        if (name != "golden" && name != "model" && name != "machine" && name != "rtl")
+          r.fail_at(e, "executors", "unknown executor '" + name + "' (golden, model, machine, rtl)");
         c.run.executors.push_back(name);
       }
       if (std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end()) {

@@ -66,11 +66,23 @@ std::array<Port, isa::kSpaces> ports_of(const std::vector<isa::Segment>& segs) {
   return ports;
 }
 
-// An instruction in one stage of a unit.
+int64_t words(const std::array<Port, isa::kSpaces>& ports) {
+  int64_t n = 0;
+  for (const Port& p : ports)
+    for (size_t k = 0; k < p.pieces.size(); ++k) n += k == 0 || p.pieces[k].word != p.pieces[k - 1].word;
+  return n;
+}
+
+// An instruction in a unit. A compute unit streams (docs/machine.md): compute step s of cc waits for the first
+// ceil((s + 1) * nr / cc) of its nr operand words, result word k of nw for ceil((k + 1) * cc / nw) steps and
+// for the last operand word (the datapath then holds every operand).
 struct Slot {
   int64_t instr = -1;
-  std::array<Port, isa::kSpaces> ports;
-  int64_t remaining = 0;    // compute cycles left
+  std::array<Port, isa::kSpaces> ports;   // reads (a store's, a compute unit's) or writes (a load's)
+  std::array<Port, isa::kSpaces> wports;  // compute units: the writes
+  int64_t cc = 0, steps = 0;              // compute steps: all, done
+  int64_t nr = 0, reads = 0, nw = 0, writes = 0;  // operand and result words: all, moved
+  bool executed = false;                  // the datapath has computed from the operands it read
   int64_t since = 0;        // DMA: the cycle it asked for the channel
   int64_t start = 0;        // DMA: the cycle its channel transfer began
   int64_t end = 0;          // store: the cycle its last byte reaches DRAM
@@ -81,7 +93,8 @@ struct Slot {
 
 struct Unit {
   std::deque<int64_t> queue;  // fetched, not issued
-  Slot read, compute, write;  // compute units: operands in, datapath, results out; DMA: see Machine
+  Slot read;                  // issued: a compute unit's instruction reading and computing; the DMA's, see cycle()
+  Slot write;                 // compute units: done computing, its last results still to write
   std::deque<Slot> landing;   // loads after their transfer, oldest first; stores on their way to DRAM
   isa::Memories copy;         // compute units: the bytes their ports fetched, and their results
   UnitStats stats;
@@ -159,25 +172,33 @@ class Machine : public model::ClockedUnit {
   // Moves the next word of each of the slot's ports, where its bank is free: from the scratchpad into `to`
   // (reads) or from `from` into the scratchpad (writes). `to`/`from` address by buffer offset (DMA) or by
   // scratchpad address (a unit's copy).
-  template <class Move>
-  void advance(Slot& slot, Unit& u, Move&& move) {
+  // `may(k)`: whether the slot's k-th word (0 first) may move this cycle. Returns the words moved.
+  template <class Move, class May>
+  int64_t advance(std::array<Port, isa::kSpaces>& ports, int64_t moved, Unit& u, Move&& move, May&& may) {
+    int64_t n = 0;
     for (int s = 0; s < isa::kSpaces; ++s) {
-      Port& p = slot.ports[static_cast<size_t>(s)];
-      if (p.done() || !take(s, p.pieces[p.next].word, u)) continue;
+      Port& p = ports[static_cast<size_t>(s)];
+      if (p.done() || !may(moved + n) || !take(s, p.pieces[p.next].word, u)) continue;
       const int64_t word = p.pieces[p.next].word;
       while (!p.done() && p.pieces[p.next].word == word) move(s, p.pieces[p.next++]);
+      ++n;
     }
+    return n;
+  }
+  template <class Move>
+  void advance(Slot& slot, Unit& u, Move&& move) {
+    advance(slot.ports, 0, u, move, [](int64_t) { return true; });
   }
 
   uint8_t* sp(int s, int64_t addr) { return mem_.sp[static_cast<size_t>(s)].data() + addr; }
 
   void check_sp(const Slot& slot) const {
-    for (int s = 0; s < isa::kSpaces; ++s)
-      for (const Piece& p : slot.ports[static_cast<size_t>(s)].pieces)
-        if (p.lo < 0 || p.hi > static_cast<int64_t>(mem_.sp[static_cast<size_t>(s)].size()))
+    for (int s = 0; s < 2 * isa::kSpaces; ++s)
+      for (const Piece& p : (s < isa::kSpaces ? slot.ports : slot.wports)[static_cast<size_t>(s % isa::kSpaces)].pieces)
+        if (p.lo < 0 || p.hi > static_cast<int64_t>(mem_.sp[static_cast<size_t>(s % isa::kSpaces)].size()))
           throw isa::IsaError("instruction " + std::to_string(slot.instr) + " (" + isa::opcode_name(code(slot.instr).op) + "): bytes [" +
                               std::to_string(p.lo) + ", " + std::to_string(p.hi) + ") lie outside scratchpad " +
-                              isa::space_name(static_cast<isa::Space>(s)));
+                              isa::space_name(static_cast<isa::Space>(s % isa::kSpaces)));
   }
 
   // DRAM byte address of byte `b` of a DMA's transfer (its rows in order, gathered by estride).
@@ -230,20 +251,20 @@ class Machine : public model::ClockedUnit {
       advance(st.read, st, [&](int s, const Piece& pc) { std::memcpy(st.read.buf.data() + pc.buf, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo)); });
     for (int q = 2; q < isa::kQueues; ++q) {
       Unit& u = units_[static_cast<size_t>(q)];
-      if (u.write.busy())
-        advance(u.write, u, [&](int s, const Piece& pc) {
-          std::memcpy(sp(s, pc.lo), u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, static_cast<size_t>(pc.hi - pc.lo));
-        });
-      if (u.read.busy())
-        advance(u.read, u, [&](int s, const Piece& pc) {
-          std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
-        });
-    }
-
-    // 2. the datapaths
-    for (int q = 2; q < isa::kQueues; ++q) {
-      Unit& u = units_[static_cast<size_t>(q)];
-      if (u.compute.busy() && u.compute.remaining > 0) --u.compute.remaining, u.granted = true;
+      auto out = [&](int s, const Piece& pc) {
+        std::memcpy(sp(s, pc.lo), u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, static_cast<size_t>(pc.hi - pc.lo));
+      };
+      if (u.write.busy()) u.write.writes += advance(u.write.wports, u.write.writes, u, out, [](int64_t) { return true; });
+      Slot& a = u.read;
+      if (!a.busy()) continue;
+      const int64_t steps = a.steps;  // what the previous cycles computed
+      if (a.executed) a.writes += advance(a.wports, a.writes, u, out, [&](int64_t k) { return steps * a.nw >= (k + 1) * a.cc; });
+      const int64_t reads = a.reads;  // what the previous cycles read
+      a.reads += advance(a.ports, a.reads, u, [&](int s, const Piece& pc) {
+        std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
+      }, [](int64_t) { return true; });
+      // 2. the datapath's step, on operands read in earlier cycles
+      if (a.steps < a.cc && (a.steps + 1) * a.nr <= reads * a.cc) ++a.steps, u.granted = true;
     }
 
     // 3. the DRAM channel: when free, the request waiting longest (a load first on a tie)
@@ -289,21 +310,19 @@ class Machine : public model::ClockedUnit {
     if (st.read.busy() && st.read.ports_done() && st.read.since < 0) st.read.since = t_;  // asks for the channel from the next cycle
     for (int q = 2; q < isa::kQueues; ++q) {
       Unit& u = units_[static_cast<size_t>(q)];
-      if (u.write.busy() && u.write.ports_done()) {
+      if (u.write.busy() && u.write.writes == u.write.nw) {
         retire(q, u.write.instr);
         u.write = Slot{};
       }
-      if (u.compute.busy() && u.compute.remaining == 0 && !u.write.busy()) {
-        u.write.instr = u.compute.instr;
-        u.write.ports = ports_of(fp_[static_cast<size_t>(u.compute.instr)].writes);
-        check_sp(u.write);
-        u.compute = Slot{};
+      Slot& a = u.read;
+      if (!a.busy()) continue;
+      if (!a.executed && a.reads == a.nr) {
+        isa::execute(code(a.instr), u.copy, static_cast<size_t>(a.instr));
+        a.executed = true;
       }
-      if (u.read.busy() && u.read.ports_done() && !u.compute.busy()) {
-        isa::execute(code(u.read.instr), u.copy, static_cast<size_t>(u.read.instr));
-        u.compute.instr = u.read.instr;
-        u.compute.remaining = compute_cycles(code(u.read.instr), hw_);
-        u.read = Slot{};
+      if (a.executed && a.steps == a.cc && !u.write.busy()) {  // in order: behind the one still writing
+        if (a.writes == a.nw) retire(q, a.instr), a = Slot{};
+        else u.write = std::move(a), a = Slot{};
       }
     }
 
@@ -321,7 +340,7 @@ class Machine : public model::ClockedUnit {
       // in-queue interlock: an instruction touching what one ahead of it in the unit still has to write waits
       if (ready && q >= 2) {
         const isa::Footprint& f = fp_[static_cast<size_t>(i)];
-        for (const Slot* s : {&u.compute, &u.write})
+        for (const Slot* s : {&u.write})
           if (s->busy() && (isa::overlaps(f.reads, fp_[static_cast<size_t>(s->instr)].writes) ||
                             isa::overlaps(f.writes, fp_[static_cast<size_t>(s->instr)].writes)))
             ready = false;
@@ -345,8 +364,12 @@ class Machine : public model::ClockedUnit {
         u.read.buf.resize(static_cast<size_t>(fp_[static_cast<size_t>(i)].dram_bytes));
         u.read.since = -1;
       } else {
-        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
-        check_sp(u.read);
+        Slot& a = u.read;
+        a.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
+        a.wports = ports_of(fp_[static_cast<size_t>(i)].writes);
+        check_sp(a);
+        a.nr = words(a.ports), a.nw = words(a.wports);
+        a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
       }
     }
 
@@ -360,7 +383,7 @@ class Machine : public model::ClockedUnit {
     // statistics, and a deadlock
     for (int q = 0; q < isa::kQueues; ++q) {
       Unit& u = units_[static_cast<size_t>(q)];
-      const bool holds = u.read.busy() || u.compute.busy() || u.write.busy() || !u.landing.empty();
+      const bool holds = u.read.busy() || u.write.busy() || !u.landing.empty();
       active = active || holds;
       if (u.granted) ++u.stats.busy;
       else if (holds || !u.queue.empty()) ++u.stats.stall;
