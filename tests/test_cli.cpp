@@ -126,12 +126,25 @@ TEST_CASE("qtsim golden writes every tap with an index, qtsim run writes a repor
   CHECK(golden::load_npy_int(dir + "/out.npy").shape == golden::Shape{7, 5});
   const std::string rdir = scratch("run_out");
   REQUIRE(run({"run", "--set", "workload.tokens=20", "--out", rdir, "--dump-taps"}) == 0);
-  for (const char* f : {"report.json", "stats.csv", "config.resolved.yaml", "taps/golden/probs.npy", "taps/model/probs.npy", "taps/rtl/probs.npy"})
+  for (const char* f : {"report.json", "stats.csv", "config.resolved.yaml", "taps/golden/probs.npy", "taps/model/probs.npy", "taps/machine/probs.npy",
+                        "taps/rtl/probs.npy"})
     CHECK(fs::exists(rdir + "/" + f));
-  // The default job runs golden, the model and the RTL: every tap of both against golden, the RTL's cycles against
-  // the model's (counted by the report's own op records, independently of the executor's verdict).
+  // The default job runs golden, the model, the machine and the RTL: every tap of each against golden, the RTL's
+  // cycles against the model's (counted by the report's own op records, independently of the executor's verdict).
   const nlohmann::json report = nlohmann::json::parse(std::ifstream(rdir + "/report.json"));
-  CHECK(report["executors"] == nlohmann::json({"golden", "model", "rtl"}));
+  CHECK(report["executors"] == nlohmann::json({"golden", "model", "machine", "rtl"}));
+  // the machine executed every instruction of the program it compiled
+  CHECK(report["machine"]["instructions"] == report["machine"]["program_instructions"]);
+  int64_t machine_ops = 0;
+  for (const auto& o : report["machine"]["ops"]) {
+    CHECK(o["end_cycle"].get<int64_t>() < report["machine"]["total_cycles"].get<int64_t>());
+    CHECK(o["start_cycle"].get<int64_t>() <= o["end_cycle"].get<int64_t>());
+    ++machine_ops;
+  }
+  CHECK(machine_ops > 0);
+  for (const auto& [name, u] : report["machine"]["units"].items())
+    CHECK(u["busy_cycles"].get<int64_t>() + u["stall_cycles"].get<int64_t>() + u["idle_cycles"].get<int64_t>() ==
+          report["machine"]["total_cycles"].get<int64_t>());
   int64_t rtl_checks = 0, model_cycles = 0;
   for (const auto& ch : report["checks"]) {
     CHECK(ch["bit_exact"].get<bool>());
@@ -305,4 +318,21 @@ TEST_CASE("qtsim compile writes the program, its DRAM image and map, and --check
   CHECK(test::run_cli({"compile", cfg, "--out", none, "--check", "--fault", "dram:nope:0:0"}) == 2);
   CHECK(test::run_cli({"compile", "--out", none, "--set", "hw.memory.input_kib=1"}) == 2);
   CHECK_FALSE(std::filesystem::exists(none + "/program.qasm"));
+}
+
+TEST_CASE("qtsim run --fault flips a DRAM bit under the machine: the checks locate the first tap it reaches", "[sim][cli][machine]") {
+  const std::string cfg = write_yaml("run_fault.yaml", "workload: {gemm: {M: 9, K: 20, N: 11}}\nrun: {executors: [golden, machine]}\n");
+  const std::string clean = scratch("run_clean");
+  REQUIRE(test::run_cli({"run", cfg, "--out", clean}) == 0);
+  const std::string dir = scratch("run_fault");
+  CHECK(test::run_cli({"run", cfg, "--out", dir, "--fault", "dram:w:3:6", "--fault", "dram:w:4:0"}) == 1);
+  const nlohmann::json r = nlohmann::json::parse(std::ifstream(dir + "/report.json"));
+  CHECK(r["machine"]["first_differing_tap"] == "acc");
+  for (const auto& c : r["checks"])
+    if (c["name"] == "a" || c["name"] == "w") CHECK(c["bit_exact"] == true);  // golden's inputs stay clean; the machine reads a back
+  // an unknown tensor, an element out of range: exit 2, nothing written
+  const std::string none = scratch("run_fault_none");
+  CHECK(test::run_cli({"run", cfg, "--out", none, "--fault", "dram:nope:0:0"}) == 2);
+  CHECK(test::run_cli({"run", cfg, "--out", none, "--fault", "dram:w:220:0"}) == 2);
+  CHECK_FALSE(std::filesystem::exists(none + "/report.json"));
 }
