@@ -13,6 +13,7 @@
 #include "golden/lower.hpp"
 #include "models/accelerator.hpp"
 #include "models/compiler/compile.hpp"
+#include "models/machine/machine.hpp"
 #include "models/mac_array.hpp"
 
 using namespace qtsim;
@@ -38,11 +39,13 @@ static const int kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1"
 
 int sc_main(int, char**) {
   (void)kQuietSystemC;
+  machine::elaborate_machine();
   model::MacArray ws("ws", {16, 16, model::Dataflow::ws, true}), os("os", {16, 16, model::Dataflow::os, true});
   // The whole layer first: the accelerator elaborates its units before the simulation starts.
   {
     const golden::EncoderCase c = golden::make_encoder_case(golden::encoder_dims("deit_tiny", 197), {}, 1, 1);
-    double gold = 1e30, mod = 1e30, with_timeline = 1e30, comp = 1e30, ref = 1e30;
+    double gold = 1e30, mod = 1e30, with_timeline = 1e30, comp = 1e30, ref = 1e30, mach = 1e30;
+    int64_t mach_cycles = 0;
     size_t instructions = 0;
     int64_t cycles = 0;
     size_t spans = 0;
@@ -69,14 +72,23 @@ int sc_main(int, char**) {
       const golden::Taps on_isa = compiler::run_reference(c.lowered.program, compiled, compiled.dram);
       ref = std::min(ref, std::chrono::duration<double>(Clock::now() - r0).count());
       if (on_isa.at("out").data != taps.at("out").data) std::printf("MISMATCH between the instruction set and golden\n");
+      const auto x0 = Clock::now();
+      const machine::MachineRun mr = machine::run_machine(compiled.code, compiled.dram, compiled.sp_bytes, model::HwConfig{});
+      mach = std::min(mach, std::chrono::duration<double>(Clock::now() - x0).count());
+      mach_cycles = mr.cycles;
+      if (compiler::read_taps(c.lowered.program, compiled, mr.dram).at("out").data != taps.at("out").data)
+        std::printf("MISMATCH between the machine and golden\n");
     }
     std::printf("DeiT-Tiny INT8 encoder layer, 16x16 ws accelerator (best of 3), one core\n");
     std::printf("  golden %.1f ms | cycle model %.1f ms for %lld cycles (%.2f Mcycles/s) | model / golden %.1f\n",
                 gold * 1e3, mod * 1e3, static_cast<long long>(cycles), static_cast<double>(cycles) / mod * 1e-6, mod / gold);
     std::printf("  with --timeline: %.1f ms, %zu spans | with / without %.2f\n", with_timeline * 1e3, spans, with_timeline / mod);
     std::printf("  compiler %.1f ms for %zu instructions | reference semantics of the instructions (no timing) %.1f ms | "
-                "reference / golden %.2f\n\n",
+                "reference / golden %.2f\n",
                 comp * 1e3, instructions, ref * 1e3, ref / gold);
+    std::printf("  machine (the instructions, bytes through the DMA and the banks) %.1f ms for %lld cycles (%.2f Mcycles/s) | "
+                "machine / golden %.1f | machine / per-op model %.2f\n\n",
+                mach * 1e3, static_cast<long long>(mach_cycles), static_cast<double>(mach_cycles) / mach * 1e-6, mach / gold, mach / mod);
   }
   std::printf("DeiT-Tiny layer GEMMs (%s) on a 16x16 array alone\n\n", "qkv, 3x qk, 3x sv, proj, fc1, fc2");
   std::printf("%-4s %12s %10s %14s %16s %12s %8s\n", "flow", "cycles", "wall ms", "Mcycles/s", "G PE-updates/s",

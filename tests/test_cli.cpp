@@ -96,7 +96,7 @@ TEST_CASE("config errors name file, line, column, key and reason", "[sim][config
   CHECK_THAT(config_error("workload: {model: deit_tiny}\nquant: {rounding: up}\n"),
              Catch::Contains("'up' is not one of: half_even, half_up"));
   CHECK_THAT(config_error("workload: {model: vit_huge}\n"), Catch::Contains("unknown model 'vit_huge'"));
-  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {executors: [golden, fpga]}\n"), Catch::Contains("unknown executor 'fpga' (golden, model, rtl)"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nrun: {executors: [golden, fpga]}\n"), Catch::Contains("unknown executor 'fpga' (golden, model, machine, rtl)"));
   // the rtl executor needs every unit built as RTL at this hardware's sizes
   CHECK_THAT(config_error("hw: {array: {rows: 12, cols: 12}}\nworkload: {model: deit_tiny}\nrun: {executors: [golden, rtl]}\n"),
              Catch::Contains("c.yaml:3:") && Catch::Contains("run.executors: rtl: no RTL array of 12x12"));
