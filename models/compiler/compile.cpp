@@ -168,7 +168,6 @@ class Compiler {
   int64_t slot_budget(Space sp, int buffers) const { return std::max<int64_t>(0, free_bytes(sp) / slots_ - buffers * kAlign); }
 
   // ---- instructions
-  static Range sp_range(Space sp, int64_t addr, int64_t bytes) { return {static_cast<int>(sp), addr, addr + bytes}; }
 
   // A DMA transfer of rows x cols elements; the scratchpad side is contiguous. estride != 0 gathers (load)
   // or scatters (store) element by element in DRAM.
@@ -180,11 +179,7 @@ class Compiler {
     in[F::dtype] = static_cast<int64_t>(dt), in[F::rows] = rows, in[F::cols] = cols, in[F::dram] = dram_addr;
     in[F::dram_stride] = dram_stride, in[F::dram_estride] = estride, in[F::sp] = static_cast<int64_t>(sp), in[F::addr] = addr,
     in[F::stride] = rb;
-    const int64_t extent = estride ? (cols - 1) * estride + isa::element_bytes(dt) : rb;
-    const Range d{kDram, dram_addr, dram_addr + (rows - 1) * dram_stride + extent};
-    const Range s = sp_range(sp, addr, rows * rb);
-    if (op == Opcode::load) em_.emit(in, {d}, {s});
-    else em_.emit(in, {s}, {d});
+    em_.emit(in);
   }
   void load_table(const DramTensor& t, Slots& slot) {
     const int64_t cols = t.shape.back(), rows = golden::numel(t.shape) / cols;
@@ -259,10 +254,7 @@ class Compiler {
     in[F::a_sp] = static_cast<int64_t>(Space::in), in[F::a] = a, in[F::a_type] = static_cast<int64_t>(a_dt);
     in[F::b_sp] = static_cast<int64_t>(Space::wt), in[F::b] = b, in[F::b_type] = static_cast<int64_t>(b_dt);
     in[F::c] = c, in[F::m] = m, in[F::k] = k, in[F::n] = n, in[F::accumulate] = accumulate, in[F::ones] = ones;
-    const int64_t cb = m * (n + ones) * 4;
-    std::vector<Range> reads = {sp_range(Space::in, a, m * isa::row_bytes(a_dt, k)), sp_range(Space::wt, b, n * isa::row_bytes(b_dt, k))};
-    if (accumulate) reads.push_back(sp_range(Space::acc, c, cb));
-    em_.emit(in, reads, {sp_range(Space::acc, c, cb)});
+    em_.emit(in);
   }
 
   void compile_group4(const Op& op) {
@@ -313,12 +305,7 @@ class Compiler {
           set_o(in, Space::acc, o_addr, Dtype::i64);
           in[F::rows] = mc, in[F::cols] = nc, in[F::tab] = z_addr + g * 8, in[F::tab2] = m_addr + g * 8, in[F::tab3] = b_addr;
           in[F::tab_stride] = groups * 8, in[F::first] = g == 0, in[F::last] = g + 1 == groups;
-          std::vector<Range> reads = {sp_range(Space::acc, px, mc * (nc + 1) * 4), sp_range(Space::wt, z_addr, nc * groups * 8),
-                                      sp_range(Space::wt, m_addr, nc * groups * 8), sp_range(Space::wt, b_addr, nc * 8)};
-          std::vector<Range> writes = {sp_range(Space::acc, w_addr, mc * nc * 16)};
-          if (g > 0) reads.push_back(writes[0]);
-          if (g + 1 == groups) writes.push_back(sp_range(Space::acc, o_addr, mc * nc * 8));
-          em_.emit(in, reads, writes);
+          em_.emit(in);
         }
         dma(Opcode::store, Dtype::i64, mc, nc, out + (m0 * N + n0) * 8, N * 8, 0, Space::acc, o_addr);
       }
@@ -368,21 +355,17 @@ class Compiler {
     for (int64_t r0 = 0; r0 < rows; r0 += rt) {
       const int64_t rc = std::min(rt, rows - r0);
       Instr in = proto;
-      std::vector<Range> reads, writes;
       for (size_t i = 0; i < ins.size(); ++i) {
         const DramTensor& t = *ins[i];
         const int64_t rb = isa::row_bytes(t.dtype, cols), addr = si[i].take();
         dma(Opcode::load, t.dtype, rc, cols, t.addr + r0 * rb, rb, 0, si[i].sp, addr);
         if (i == 0) set_x(in, si[i].sp, addr, t.dtype);
         else set_y(in, si[i].sp, addr, t.dtype);
-        reads.push_back(sp_range(si[i].sp, addr, rc * rb));
       }
-      for (const auto& [field, t] : tables) reads.push_back(sp_range(Space::wt, in[field], t->bytes));
       const int64_t orb = isa::row_bytes(o.dtype, ocols), oaddr = so.take();
       set_o(in, so.sp, oaddr, o.dtype);
       in[F::rows] = rc, in[F::cols] = cols;
-      writes.push_back(sp_range(so.sp, oaddr, rc * orb));
-      em_.emit(in, reads, writes);
+      em_.emit(in);
       dma(Opcode::store, o.dtype, rc, ocols, o.addr + r0 * orb, orb, 0, so.sp, oaddr);
     }
   }
@@ -413,8 +396,7 @@ class Compiler {
         set_y(in, Space::wt, v_addr, vt.dtype);
         set_o(in, Space::acc, e_addr, even.dtype);
         in[F::o2] = o_addr, in[F::rows] = mc, in[F::cols] = D, in[F::k] = T, in[F::bits] = op.bits;
-        em_.emit(in, {sp_range(Space::in, c_addr, mc * T), sp_range(Space::wt, v_addr, D * T)},
-                 {sp_range(Space::acc, e_addr, mc * D * ob), sp_range(Space::acc, o_addr, mc * D * ob)});
+        em_.emit(in);
         const int64_t dst = (h * M + m0) * D * ob;
         dma(Opcode::store, even.dtype, mc, D, even.addr + dst, D * ob, 0, Space::acc, e_addr);
         dma(Opcode::store, odd.dtype, mc, D, odd.addr + dst, D * ob, 0, Space::acc, o_addr);

@@ -1,10 +1,11 @@
-// The dependency tracker of the compiler: instructions emitted with the address ranges they read and write,
-// their wait and signal tokens derived from them (docs/isa.md "Dependencies").
+// The dependency tracker of the compiler: instructions emitted, their wait and signal tokens derived from the
+// address ranges they read and write (docs/isa.md "Dependencies").
 #pragma once
 #include <algorithm>
 #include <array>
 #include <vector>
 
+#include "models/isa/footprint.hpp"
 #include "models/isa/isa.hpp"
 
 namespace qtsim::compiler {
@@ -29,7 +30,13 @@ class Emitter {
   std::vector<int> op_index;
   int op = -1;
 
-  void emit(isa::Instr in, const std::vector<Range>& reads, const std::vector<Range>& writes) {
+  // The ranges are the instruction's footprint (models/isa/footprint.hpp), DRAM's for a load or store.
+  void emit(isa::Instr in) {
+    const isa::Footprint fp = isa::footprint(in);
+    std::vector<Range> reads, writes;
+    for (const isa::Segment& s : fp.reads) reads.push_back({static_cast<int>(s.sp), s.lo, s.hi});
+    for (const isa::Segment& s : fp.writes) writes.push_back({static_cast<int>(s.sp), s.lo, s.hi});
+    if (fp.dram_hi > fp.dram_lo) (in.op == isa::Opcode::load ? reads : writes).push_back({kDram, fp.dram_lo, fp.dram_hi});
     const int q = static_cast<int>(isa::queue_of(in.op));
     std::array<int64_t, isa::kQueues> dep;
     dep.fill(-1);

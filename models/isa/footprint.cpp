@@ -1,5 +1,7 @@
 #include "models/isa/footprint.hpp"
 
+#include "models/isa/elements.hpp"
+
 namespace qtsim::isa {
 
 namespace {
@@ -31,6 +33,11 @@ Footprint footprint(const Instr& in) {
       const int64_t rb = row_bytes(in.dtype(F::dtype), cols);
       for (int64_t i = 0; i < rows; ++i) add(in.op == Opcode::load ? w : r, in.space(F::sp), in[F::addr] + i * in[F::stride], rb);
       fp.dram_bytes = rows * rb;
+      if (rows > 0 && rb > 0) {
+        const int64_t es = in[F::dram_estride];
+        fp.dram_lo = in[F::dram];
+        fp.dram_hi = in[F::dram] + (rows - 1) * in[F::dram_stride] + (es ? (cols - 1) * es + element_bytes(in.dtype(F::dtype)) : rb);
+      }
       break;
     }
     case Opcode::gemm: {

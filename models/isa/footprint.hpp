@@ -1,5 +1,6 @@
 // The scratchpad bytes an instruction reads and writes, from its fields alone: what a unit's ports fetch
-// before it computes and write back after, and what the machine's in-queue interlock compares.
+// before it computes and write back after, what the machine's in-queue interlock compares, and what the
+// compiler derives the dependency tokens from.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -17,6 +18,7 @@ struct Segment {
 struct Footprint {
   std::vector<Segment> reads, writes;  // in the order the ports move them; a DMA's rows in row order
   int64_t dram_bytes = 0;              // load and store: the bytes crossing the DRAM channel
+  int64_t dram_lo = 0, dram_hi = 0;    // load and store: the DRAM bytes [lo, hi) they may touch
 };
 
 Footprint footprint(const Instr& in);

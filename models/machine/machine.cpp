@@ -119,11 +119,12 @@ class Machine : public model::ClockedUnit {
       bank_words_[static_cast<size_t>(s)] = std::max<int64_t>(1, sp_bytes[static_cast<size_t>(s)] / banks / kPortBytes);
       stamp_[static_cast<size_t>(s)].assign(static_cast<size_t>(banks + 1), -1);
     }
-    for (Unit& u : units_) {
+    for (int q = 0; q < isa::kQueues; ++q) {
+      Unit& u = units_[static_cast<size_t>(q)];
       u = Unit{};
+      if (q < 2) continue;  // the DMA moves bytes, it keeps no copy
       for (int s = 0; s < isa::kSpaces; ++s) u.copy.sp[static_cast<size_t>(s)].assign(mem_.sp[static_cast<size_t>(s)].size(), 0);
     }
-    units_[0].copy = {}, units_[1].copy = {};  // the DMA moves bytes, it keeps no copy
     tokens_ = {};
     out_ = MachineRun{};
     out_.instr.assign(code.size(), {});
@@ -239,7 +240,7 @@ class Machine : public model::ClockedUnit {
     // 1. ports, in priority order: landing loads, store reads, then each unit's writes before its reads
     Unit& ld = units_[kLd];
     for (Slot& l : ld.landing) {  // only the oldest load with a word arrived writes this cycle
-      Port& p = l.ports[0].done() ? (l.ports[1].done() ? l.ports[2] : l.ports[1]) : l.ports[0];
+      Port& p = l.ports[static_cast<size_t>(code(l.instr)[F::sp])];
       if (p.done()) continue;
       const Piece& first = p.pieces[p.next];
       if (arrival(l, first.word, p) > t_) break;
