@@ -73,10 +73,10 @@ int sc_main(int, char**) {
       ref = std::min(ref, std::chrono::duration<double>(Clock::now() - r0).count());
       if (on_isa.at("out").data != taps.at("out").data) std::printf("MISMATCH between the instruction set and golden\n");
       const auto x0 = Clock::now();
-      const machine::MachineRun mr = machine::run_machine(compiled.code, compiled.dram, compiled.sp_bytes, model::HwConfig{});
+      const machine::MachineRun mr = machine::run_machine(compiled.code, compiled.dram, compiled.sp_bytes, model::HwConfig{}, compiled.probes);
       mach = std::min(mach, std::chrono::duration<double>(Clock::now() - x0).count());
       mach_cycles = mr.cycles;
-      if (compiler::read_taps(c.lowered.program, compiled, mr.dram).at("out").data != taps.at("out").data)
+      if (compiler::read_taps(c.lowered.program, compiled, mr.dram, mr.probed).at("out").data != taps.at("out").data)
         std::printf("MISMATCH between the machine and golden\n");
     }
     std::printf("DeiT-Tiny INT8 encoder layer, 16x16 ws accelerator (best of 3), one core\n");

@@ -217,9 +217,9 @@ int cmd_run(int argc, const char* const* argv) {
     std::vector<uint8_t> dram = compiled.dram;
     for (const auto& f : dram_faults) compiler::apply_fault(compiled, dram, f);
     const auto m0 = std::chrono::steady_clock::now();
-    mach = machine::run_machine(compiled.code, std::move(dram), compiled.sp_bytes, c.hw);
+    mach = machine::run_machine(compiled.code, std::move(dram), compiled.sp_bytes, c.hw, compiled.probes);
     machine_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
-    mtaps = compiler::read_taps(p, compiled, mach.dram);
+    mtaps = compiler::read_taps(p, compiled, mach.dram, mach.probed);
     machine_checks = compare_taps(taps, mtaps, "machine", all_exact);
     for (const auto& ch : machine_checks) report["checks"].push_back(ch);
     json rec = machine_json(compiled, mach, c.hw.clock_mhz);

@@ -16,23 +16,13 @@ json machine_json(const compiler::Compiled& c, const machine::MachineRun& run, d
                                                           {"bank_conflicts", u.conflicts}};
     busiest = std::max(busiest, u.busy);
   }
-  // each op from its first instruction's issue to its last one's retire
-  std::vector<std::array<int64_t, 3>> span(c.op_names.size(), {-1, -1, 0});
-  for (size_t i = 0; i < c.code.size(); ++i) {
-    const int op = c.op_index[i];
-    if (op < 0) continue;
-    auto& s = span[static_cast<size_t>(op)];
-    const machine::InstrTime& t = run.instr[i];
-    s[0] = s[0] < 0 ? t.issue : std::min(s[0], t.issue);
-    s[1] = std::max(s[1], t.retire);
-    ++s[2];
-  }
+  const std::vector<machine::OpSpan> span = machine::op_spans(c.op_index, c.op_names.size(), run);
   json ops = json::array();
   int64_t spans = 0;
   for (size_t o = 0; o < span.size(); ++o) {
-    if (span[o][2] == 0) continue;
-    ops.push_back({{"name", c.op_names[o]}, {"start_cycle", span[o][0]}, {"end_cycle", span[o][1]}, {"instructions", span[o][2]}});
-    spans += span[o][1] - span[o][0] + 1;
+    if (span[o].instructions == 0) continue;
+    ops.push_back({{"name", c.op_names[o]}, {"start_cycle", span[o].start}, {"end_cycle", span[o].end}, {"instructions", span[o].instructions}});
+    spans += span[o].cycles();
   }
   return {{"instructions", run.executed},
           {"program_instructions", c.code.size()},

@@ -7,6 +7,7 @@
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
 #include "models/compiler/compile.hpp"
+#include "models/isa/footprint.hpp"
 #include "sim/config.hpp"
 
 using namespace qtsim;
@@ -165,4 +166,24 @@ TEST_CASE("program.qasm assembles back to the program and dram_map.json lists ev
   CHECK(c.tensor("acc").role == "intermediate");
   // tensors do not overlap
   for (size_t i = 1; i < c.map.size(); ++i) CHECK(c.map[i].addr >= c.map[i - 1].addr + c.map[i - 1].bytes);
+}
+
+TEST_CASE("a GEMM's requant runs on its accumulator tiles on chip: only the requantized outputs are stored", "[machine]") {
+  const int64_t M = 40, K = 64, N = 48;
+  const golden::Lowered l = golden::lower_gemm(M, K, N, 3);
+  const compiler::Compiled c = compiler::compile(l.program, l.inputs, small_hw());
+  const compiler::DramTensor& acc = c.tensor("acc");
+  CHECK(acc.on_chip);
+  int64_t stored = 0;
+  for (const isa::Instr& in : c.code) {
+    if (in.op != isa::Opcode::load && in.op != isa::Opcode::store) continue;
+    const isa::Footprint f = isa::footprint(in);
+    CHECK((f.dram_hi <= acc.addr || f.dram_lo >= acc.addr + acc.bytes));  // nothing moves the accumulators' home
+    if (in.op == isa::Opcode::store) stored += f.dram_bytes;
+  }
+  CHECK(stored == M * N);  // by hand: the int8 outputs, one byte each, and nothing else
+  CHECK(!c.probes.empty());
+  check_program(l.program, l.inputs, small_hw());  // the accumulators read through the probes equal the golden's
+  std::vector<uint8_t> dram = c.dram;
+  CHECK_THROWS_WITH(compiler::apply_fault(c, dram, compiler::parse_fault("dram:acc:0:0")), Catch::Contains("stays on chip"));
 }

@@ -2,6 +2,7 @@
 // the golden's bit for bit; small hand-written programs take the cycles derived by hand in each case.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 
 #include "golden/exec.hpp"
@@ -18,9 +19,9 @@ namespace {
 machine::MachineRun check_machine(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const model::HwConfig& hw) {
   const golden::Taps gold = golden::run_program(p, inputs);
   const compiler::Compiled c = compiler::compile(p, inputs, hw);
-  machine::MachineRun run = machine::run_machine(c.code, c.dram, c.sp_bytes, hw);
+  machine::MachineRun run = machine::run_machine(c.code, c.dram, c.sp_bytes, hw, c.probes);
   CHECK(run.executed == static_cast<int64_t>(c.code.size()));
-  const golden::Taps taps = compiler::read_taps(p, c, run.dram);
+  const golden::Taps taps = compiler::read_taps(p, c, run.dram, run.probed);
   REQUIRE(taps.order == gold.order);
   for (const auto& name : gold.order) {
     INFO("tap " << name);
@@ -257,10 +258,28 @@ TEST_CASE("machine: a flipped weight bit in DRAM changes one accumulator column 
     INFO("bit " << bit);
     std::vector<uint8_t> dram = c.dram;
     compiler::apply_fault(c, dram, compiler::parse_fault("dram:w:" + std::to_string(row * K + col) + ":" + std::to_string(bit)));
-    const golden::Taps t = compiler::read_taps(l.program, c, machine::run_machine(c.code, dram, c.sp_bytes, h).dram);
+    const machine::MachineRun r = machine::run_machine(c.code, dram, c.sp_bytes, h, c.probes);
+    const golden::Taps t = compiler::read_taps(l.program, c, r.dram, r.probed);
     const int64_t w = l.program.consts.at("w")[row * K + col];
     const int64_t flipped = static_cast<int8_t>(static_cast<uint8_t>(w) ^ (1u << bit));
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) REQUIRE(t.at("acc")[i * N + j] == gold[i * N + j] + (j == row ? l.inputs.at("a")[i * K + col] * (flipped - w) : 0));
   }
+}
+
+TEST_CASE("machine: the next op's first loads run while the op before it computes", "[machine]") {
+  // ln2's I-LayerNorm table does not depend on x2 (the residual before it); consecutive ops allocate from
+  // opposite ends of the scratchpads, so the table's load shares no bytes with x2's buffers and issues
+  // while x2 still runs, as soon as the load queue reaches it.
+  const sim::Config c = sim::load_config(std::string(QTSIM_CONFIG_DIR) + "/deit_tiny_int8.yaml", {"workload.tokens=24"});
+  const sim::Workload w = sim::build_workload(c);
+  const compiler::Compiled comp = compiler::compile(w.lowered.program, w.lowered.inputs, c.hw);
+  const machine::MachineRun r = machine::run_machine(comp.code, comp.dram, comp.sp_bytes, c.hw, comp.probes);
+  const std::vector<machine::OpSpan> s = machine::op_spans(comp.op_index, comp.op_names.size(), r);
+  auto at = [&](const std::string& name) {
+    const auto it = std::find(comp.op_names.begin(), comp.op_names.end(), name);
+    REQUIRE(it != comp.op_names.end());
+    return s[static_cast<size_t>(it - comp.op_names.begin())];
+  };
+  CHECK(at("ln2").start < at("x2").end);
 }

@@ -58,11 +58,18 @@ class Compiler {
 
   Compiled run(const std::map<std::string, ITensor>& inputs) {
     place_activations(inputs);
-    for (size_t i = 0; i < p_.ops.size(); ++i) {
+    for (const Op& op : p_.ops) out_.op_names.push_back(op.name);
+    bool top = false;
+    for (size_t i = 0; i < p_.ops.size(); ++i, top = !top) {
       em_.op = static_cast<int>(i);
-      out_.op_names.push_back(p_.ops[i].name);
       cursor_.fill(0);
-      compile_op(p_.ops[i]);
+      from_top_ = top;
+      if (fuses(i)) {
+        compile_op(p_.ops[i], &p_.ops[i + 1]);
+        ++i;
+      } else {
+        compile_op(p_.ops[i]);
+      }
     }
     out_.code = std::move(em_.code);
     out_.op_index = std::move(em_.op_index);
@@ -78,6 +85,10 @@ class Compiler {
   Emitter em_;
   std::array<int64_t, isa::kSpaces> cap_{}, cursor_{};
   int slots_ = 2;
+  // Consecutive ops allocate from opposite ends of each scratchpad, so that the next op's first loads land
+  // where the current op is not working and can run while it computes; they meet only when the two ops'
+  // buffers together pass the capacity (the dependency tokens then order the shared bytes).
+  bool from_top_ = false;
   std::deque<DramTensor> map_;           // stable references while tensors are added
   std::map<std::string, size_t> where_;  // tensor name -> index in map_
 
@@ -118,6 +129,24 @@ class Compiler {
   }
   const DramTensor& dram(const std::string& name) const { return map_.at(where_.at(name)); }
 
+  // Whether op i's GEMM and the requant after it run as one: the requant consumes each accumulator tile as
+  // the array finishes it, so the accumulators never travel to DRAM and back. Only where nothing else reads
+  // them (they are then an on-chip intermediate, read by the probes) and the requant takes them as its first
+  // operand.
+  bool fuses(size_t i) const {
+    if (i + 1 >= p_.ops.size()) return false;
+    const Op& g = p_.ops[i];
+    const Op& r = p_.ops[i + 1];
+    if (g.kind != OpKind::gemm && g.kind != OpKind::bgemm && g.kind != OpKind::bmm_nt) return false;
+    if (r.kind != OpKind::requant && r.kind != OpKind::add_requant) return false;
+    const std::string& acc = g.out[0];
+    if (r.in[0] != acc || (r.in.size() > 1 && r.in[1] == acc)) return false;
+    if (std::find(p_.outputs.begin(), p_.outputs.end(), acc) != p_.outputs.end()) return false;
+    for (size_t j = 0; j < p_.ops.size(); ++j)
+      if (j != i + 1 && std::find(p_.ops[j].in.begin(), p_.ops[j].in.end(), acc) != p_.ops[j].in.end()) return false;
+    return true;
+  }
+
   void place_activations(const std::map<std::string, ITensor>& inputs) {
     std::map<std::string, bool> only_bgemm_a;  // +-1 tensors that only the binary GEMM reads: stored as bits
     for (const Op& op : p_.ops)
@@ -156,8 +185,8 @@ class Compiler {
     Slots s;
     s.sp = sp, s.bytes = align(bytes), s.n = n;
     int64_t& c = cursor_[static_cast<size_t>(sp)];
-    s.base = c;
     c += s.bytes * n;
+    s.base = from_top_ ? cap_[static_cast<size_t>(sp)] - c : c - s.bytes * n;
     if (c > cap_[static_cast<size_t>(sp)])
       fail(capacity_key(sp), std::to_string(cap_[static_cast<size_t>(sp)] / 1024) + " KiB cannot hold " + what + " of op " +
                                  p_.ops[static_cast<size_t>(em_.op)].name + " (" + std::to_string(c) + " bytes needed)");
@@ -171,15 +200,19 @@ class Compiler {
 
   // A DMA transfer of rows x cols elements; the scratchpad side is contiguous. estride != 0 gathers (load)
   // or scatters (store) element by element in DRAM.
-  void dma(Opcode op, Dtype dt, int64_t rows, int64_t cols, int64_t dram_addr, int64_t dram_stride, int64_t estride, Space sp,
-           int64_t addr) {
+  static Instr dma_instr(Opcode op, Dtype dt, int64_t rows, int64_t cols, int64_t dram_addr, int64_t dram_stride, int64_t estride, Space sp,
+                         int64_t addr) {
     Instr in;
     in.op = op;
     const int64_t rb = isa::row_bytes(dt, cols);
     in[F::dtype] = static_cast<int64_t>(dt), in[F::rows] = rows, in[F::cols] = cols, in[F::dram] = dram_addr;
     in[F::dram_stride] = dram_stride, in[F::dram_estride] = estride, in[F::sp] = static_cast<int64_t>(sp), in[F::addr] = addr,
     in[F::stride] = rb;
-    em_.emit(in);
+    return in;
+  }
+  void dma(Opcode op, Dtype dt, int64_t rows, int64_t cols, int64_t dram_addr, int64_t dram_stride, int64_t estride, Space sp,
+           int64_t addr) {
+    em_.emit(dma_instr(op, dt, rows, cols, dram_addr, dram_stride, estride, sp, addr));
   }
   void load_table(const DramTensor& t, Slots& slot) {
     const int64_t cols = t.shape.back(), rows = golden::numel(t.shape) / cols;
@@ -193,23 +226,61 @@ class Compiler {
     int64_t a = 0, b = 0, c = 0;  // DRAM addresses; rows contiguous, batches one after another
     int64_t bias = -1;            // i32 [n], or none
   };
-  void compile_gemm(const Gemm& g) {
+  // The requant fused after a GEMM (fuses()): applied to every accumulator tile once it is complete.
+  struct Epilogue {
+    int op = -1;                        // its Program op
+    Instr proto;                        // its instruction, operands and table address aside
+    const DramTensor* table = nullptr;  // its multipliers
+    const DramTensor* y = nullptr;      // add_requant's second operand
+    const DramTensor* o = nullptr;
+    // bytes of `n` columns of its y and o blocks that live in scratchpad s
+    int64_t bytes(Space s, int64_t n) const {
+      int64_t b = 0;
+      for (const DramTensor* t : {y, o})
+        if (t && row_space(t->dtype) == s) b += isa::row_bytes(t->dtype, n);
+      return b;
+    }
+    int buffers(Space s) const { return (y && row_space(y->dtype) == s) + (row_space(o->dtype) == s); }
+  };
+  void compile_gemm(const Gemm& g, const Epilogue* ep) {
     const int64_t q = std::max(quantum(g.a_dt), quantum(g.b_dt));
     const int64_t cols = hw_.array.cols;
-    const int64_t cap_in = slot_budget(Space::in, 1), cap_wt = slot_budget(Space::wt, 1), cap_acc = slot_budget(Space::acc, 1);
+    const int gemm_op = em_.op;
+    Slots tab;
+    if (ep) {  // the requant's multipliers first: they stay for the whole op
+      em_.op = ep->op;
+      tab = alloc(Space::wt, ep->table->bytes, 1, "the table " + ep->table->name);
+      load_table(*ep->table, tab);
+      em_.op = gemm_op;
+    }
+    auto ep_bytes = [&](Space s, int64_t n) { return ep ? ep->bytes(s, n) : 0; };
+    auto ep_buffers = [&](Space s) { return ep ? ep->buffers(s) : 0; };
+    const int64_t cap_in = slot_budget(Space::in, 1 + ep_buffers(Space::in)), cap_wt = slot_budget(Space::wt, 1);
+    const int64_t cap_acc = slot_budget(Space::acc, 1 + ep_buffers(Space::acc));
     int64_t kt = std::min(g.k, kMaxDim / q * q);
     while (kt > q && (std::min(g.n, cols) * isa::row_bytes(g.b_dt, kt) > cap_wt || isa::row_bytes(g.a_dt, kt) > cap_in)) kt = std::max(q, kt / 2 / q * q);
     if (isa::row_bytes(g.b_dt, kt) > cap_wt || isa::row_bytes(g.a_dt, kt) > cap_in)
       fail(isa::row_bytes(g.b_dt, kt) > cap_wt ? capacity_key(Space::wt) : capacity_key(Space::in),
            "too small for one row of " + std::to_string(kt) + " elements of op " + p_.ops[static_cast<size_t>(em_.op)].name);
-    int64_t nt = std::min({g.n, kMaxDim, cap_wt / isa::row_bytes(g.b_dt, kt), cap_acc / 4});
+    int64_t nt = std::min({g.n, kMaxDim, cap_wt / isa::row_bytes(g.b_dt, kt), cap_acc / (4 + ep_bytes(Space::acc, 1))});
     if (nt < g.n && nt > cols) nt = nt / cols * cols;
-    int64_t mt = std::min({g.m, kMaxDim, cap_in / isa::row_bytes(g.a_dt, kt), cap_acc / (4 * nt)});
+    // rows of A (and of the requant's blocks) and of accumulators that fit beside nt columns
+    auto rows_for = [&](int64_t n) {
+      return std::min({g.m, kMaxDim, cap_in / (isa::row_bytes(g.a_dt, kt) + ep_bytes(Space::in, n)), cap_acc / (4 * n + ep_bytes(Space::acc, n))});
+    };
+    while (nt > 1 && rows_for(nt) < 1) nt = nt > cols ? std::max(cols, nt / 2 / cols * cols) : nt / 2;
+    const int64_t group = ep && ep->proto[F::ntab] > 1 ? ep->proto[F::group] : 1;  // a tile starts on a multiplier
+    if (nt < g.n && nt % group) nt = nt / group * group;
+    if (nt < 1) fail(capacity_key(Space::wt), "too small for one group of " + std::to_string(group) + " channels of op " + p_.ops[static_cast<size_t>(em_.op)].name);
+    const int64_t mt = rows_for(nt);
     if (mt < 1) fail(capacity_key(Space::acc), "too small for one row of " + std::to_string(nt) + " accumulators of op " + p_.ops[static_cast<size_t>(em_.op)].name);
     const int64_t nm = ceil_div(g.m, mt), nk = ceil_div(g.k, kt), nn = ceil_div(g.n, nt);
     Slots sa = alloc(Space::in, mt * isa::row_bytes(g.a_dt, kt), slots_, "a block of A");
     Slots sb = alloc(Space::wt, nt * isa::row_bytes(g.b_dt, kt), slots_, "a block of B");
     Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators");
+    Slots sy, so;
+    if (ep && ep->y) sy = alloc(row_space(ep->y->dtype), mt * isa::row_bytes(ep->y->dtype, nt), slots_, "a block of " + ep->y->name);
+    if (ep) so = alloc(row_space(ep->o->dtype), mt * isa::row_bytes(ep->o->dtype, nt), slots_, "a block of " + ep->o->name);
     const int64_t a_rb = isa::row_bytes(g.a_dt, g.k), b_rb = isa::row_bytes(g.b_dt, g.k), c_rb = 4 * g.n;
     for (int64_t h = 0; h < g.batches; ++h) {
       const int64_t a0 = g.a + h * g.m * a_rb, b0 = g.b + h * g.n * b_rb, c0 = g.c + h * g.m * c_rb;
@@ -243,7 +314,29 @@ class Compiler {
             }
             gemm(a_addr, g.a_dt, mc, kc, b_addr, g.b_dt, nc, c_addr, g.bias >= 0 || ik > 0, false);
           }
-          dma(Opcode::store, Dtype::i32, mc, nc, c0 + m0 * c_rb + 4 * n0, c_rb, 0, Space::acc, c_addr);
+          const Instr store_c = dma_instr(Opcode::store, Dtype::i32, mc, nc, c0 + m0 * c_rb + 4 * n0, c_rb, 0, Space::acc, c_addr);
+          if (!ep) {
+            em_.emit(store_c);
+            continue;
+          }
+          out_.probes.push_back({static_cast<int64_t>(em_.code.size()) - 1, store_c});
+          em_.op = ep->op;
+          Instr in = ep->proto;
+          set_x(in, Space::acc, c_addr, Dtype::i32);
+          if (ep->y) {
+            const DramTensor& y = *ep->y;
+            const int64_t rb = isa::row_bytes(y.dtype, g.n), addr = sy.take();
+            dma(Opcode::load, y.dtype, mc, nc, y.addr + (h * g.m + m0) * rb + isa::row_bytes(y.dtype, n0), rb, 0, sy.sp, addr);
+            set_y(in, sy.sp, addr, y.dtype);
+          }
+          const DramTensor& o = *ep->o;
+          const int64_t orb = isa::row_bytes(o.dtype, g.n), oaddr = so.take();
+          set_o(in, so.sp, oaddr, o.dtype);
+          in[F::rows] = mc, in[F::cols] = nc, in[F::tab] = tab.base;
+          if (in[F::ntab] > 1) in[F::tab] += n0 / group * 8, in[F::ntab] -= n0 / group;
+          em_.emit(in);
+          dma(Opcode::store, o.dtype, mc, nc, o.addr + (h * g.m + m0) * orb + isa::row_bytes(o.dtype, n0), orb, 0, so.sp, oaddr);
+          em_.op = gemm_op;
         }
       }
     }
@@ -484,7 +577,28 @@ class Compiler {
     return v;
   }
 
-  void compile_op(const Op& op) {
+  Instr requant_proto(const Op& op) const {
+    Instr in = proto(op.kind == OpKind::requant ? Opcode::requant : Opcode::add_requant);
+    in[F::ntab] = static_cast<int64_t>(op.rq.mult.size()), in[F::group] = op.rq.group, in[F::bits] = op.rq.bits;
+    in[F::round] = op.rq.rounding == golden::Rounding::half_up;
+    if (op.kind == OpKind::add_requant) in[F::im] = op.rq_identity.at(0).m, in[F::ie] = op.rq_identity.at(0).e;
+    return in;
+  }
+  // The GEMM of `op` with `rq` fused after it (fuses()), or alone.
+  void compile_gemm(const Gemm& g, const Op& op, const Op* rq) {
+    if (!rq) return compile_gemm(g, nullptr);
+    Epilogue ep;
+    ep.op = em_.op + 1;
+    ep.proto = requant_proto(*rq);
+    ep.table = dyadic_table(rq->name + ".mult", rq->rq.mult);
+    if (rq->in.size() > 1) ep.y = &dram(rq->in[1]);
+    ep.o = &dram(rq->out[0]);
+    map_[where_.at(op.out[0])].on_chip = true;
+    compile_gemm(g, &ep);
+  }
+
+  // op, or op with the requant `fused` after it (fuses()).
+  void compile_op(const Op& op, const Op* fused = nullptr) {
     switch (op.kind) {
       case OpKind::gemm:
       case OpKind::bgemm: {
@@ -512,7 +626,7 @@ class Compiler {
           std::vector<int64_t> b = op.bias;
           g.bias = table(op.name + ".bias", Dtype::i32, {1, g.n}, b).addr;
         }
-        compile_gemm(g);
+        compile_gemm(g, op, fused);
         break;
       }
       case OpKind::bmm_nt: {
@@ -521,17 +635,13 @@ class Compiler {
         Gemm g;
         g.batches = a.shape[0], g.m = a.shape[1], g.k = a.shape[2], g.n = b.shape[1];
         g.a_dt = a.dtype, g.b_dt = b.dtype, g.a = a.addr, g.b = b.addr, g.c = dram(op.out[0]).addr;
-        compile_gemm(g);
+        compile_gemm(g, op, fused);
         break;
       }
       case OpKind::gemm_group4: compile_group4(op); break;
       case OpKind::requant:
       case OpKind::add_requant: {
-        Instr in = proto(op.kind == OpKind::requant ? Opcode::requant : Opcode::add_requant);
-        in[F::ntab] = static_cast<int64_t>(op.rq.mult.size()), in[F::group] = op.rq.group, in[F::bits] = op.rq.bits;
-        in[F::round] = op.rq.rounding == golden::Rounding::half_up;
-        if (op.kind == OpKind::add_requant) in[F::im] = op.rq_identity.at(0).m, in[F::ie] = op.rq_identity.at(0).e;
-        compile_rows(in, op, {{F::tab, dyadic_table(op.name + ".mult", op.rq.mult)}});
+        compile_rows(requant_proto(op), op, {{F::tab, dyadic_table(op.name + ".mult", op.rq.mult)}});
         break;
       }
       case OpKind::binarize: compile_rows(proto(Opcode::binarize), op, {{F::tab, vec_table(op.name + ".beta", op.vec)}}); break;

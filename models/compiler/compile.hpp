@@ -17,13 +17,15 @@
 namespace qtsim::compiler {
 
 // A tensor's place in DRAM. role: weight (constants, biases and parameter tables), input, output or
-// intermediate (every other tensor of the Program).
+// intermediate (every other tensor of the Program). An on-chip intermediate is never stored: its address is
+// its home in the probe image, where the executors' probes read it from the scratchpads when complete.
 struct DramTensor {
   std::string name;
   int64_t addr = 0, bytes = 0;
   isa::Dtype dtype = isa::Dtype::i8;
   golden::Shape shape;
   std::string role;
+  bool on_chip = false;
 };
 
 struct Compiled {
@@ -32,6 +34,7 @@ struct Compiled {
   std::vector<std::string> op_names;  // per Program op
   std::vector<uint8_t> dram;          // the DRAM image the program starts from
   std::vector<DramTensor> map;        // every tensor with a DRAM address, in address order
+  std::vector<isa::Probe> probes;     // where the on-chip tensors are read, in instruction order
   std::array<int64_t, isa::kSpaces> sp_bytes{};  // scratchpad sizes: in, wt, acc
   int64_t bank_bytes = 0;                        // bytes per bank (every scratchpad has hw.memory.banks)
   const DramTensor& tensor(const std::string& name) const;  // throws naming an unknown tensor
@@ -46,8 +49,9 @@ Compiled compile(const golden::Program& p, const std::map<std::string, golden::I
 
 // A tensor's elements read back from a DRAM image (the taps the executors compare with golden).
 golden::ITensor read_tensor(const std::vector<uint8_t>& dram, const DramTensor& t);
-// Every tensor of `p` (its inputs, then each op's outputs) read back from a DRAM image a program left.
-golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram);
+// Every tensor of `p` (its inputs, then each op's outputs) read back from a DRAM image a program left, the
+// on-chip ones from the probe image its run filled from c.probes.
+golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram, const std::vector<uint8_t>& probed);
 
 // program.qasm: one instruction per line, a comment naming the Program op of each.
 std::string program_text(const Compiled& c);

@@ -18,11 +18,16 @@ ITensor read_tensor(const std::vector<uint8_t>& dram, const DramTensor& t) {
   return out;
 }
 
-golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram) {
+golden::Taps read_taps(const golden::Program& p, const Compiled& c, const std::vector<uint8_t>& dram, const std::vector<uint8_t>& probed) {
   golden::Taps taps;
-  for (const auto& name : p.inputs) taps.put(name, read_tensor(dram, c.tensor(name)));
+  auto read = [&](const std::string& name) {
+    const DramTensor& t = c.tensor(name);
+    if (t.on_chip && probed.empty()) throw std::invalid_argument("tensor " + name + " stays on chip: read it from a run's probe image");
+    taps.put(name, read_tensor(t.on_chip ? probed : dram, t));
+  };
+  for (const auto& name : p.inputs) read(name);
   for (const golden::Op& op : p.ops)
-    for (const auto& o : op.out) taps.put(o, read_tensor(dram, c.tensor(o)));
+    for (const auto& o : op.out) read(o);
   return taps;
 }
 
@@ -41,7 +46,7 @@ std::string program_text(const Compiled& c) {
 std::string dram_map_json(const Compiled& c) {
   nlohmann::ordered_json j = nlohmann::ordered_json::array();
   for (const DramTensor& t : c.map)
-    j.push_back({{"name", t.name}, {"address", t.addr}, {"bytes", t.bytes}, {"dtype", isa::dtype_name(t.dtype)}, {"shape", t.shape}, {"role", t.role}});
+    j.push_back({{"name", t.name}, {"address", t.addr}, {"bytes", t.bytes}, {"dtype", isa::dtype_name(t.dtype)}, {"shape", t.shape}, {"role", t.role}, {"on_chip", t.on_chip}});
   return j.dump(1) + "\n";
 }
 
@@ -64,6 +69,7 @@ DramFault parse_fault(const std::string& spec) {
 
 void apply_fault(const Compiled& c, std::vector<uint8_t>& dram, const DramFault& f) {
   const DramTensor* t = &c.tensor(f.tensor);
+  if (t->on_chip) throw std::invalid_argument("fault: tensor " + f.tensor + " stays on chip: it has no bytes in DRAM to flip");
   const int64_t n = golden::numel(t->shape);
   if (f.element >= n) throw std::invalid_argument("fault: tensor " + f.tensor + " has " + std::to_string(n) + " elements, not " + std::to_string(f.element + 1));
   const int64_t cols = t->shape.back(), rb = isa::row_bytes(t->dtype, cols), r = f.element / cols, j = f.element % cols;

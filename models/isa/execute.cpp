@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <random>
+#include <stdexcept>
 
 #include "golden/gemm.hpp"
 #include "golden/gemm_group4.hpp"
@@ -269,7 +270,21 @@ class Exec {
 
 void execute(const Instr& in, Memories& m, size_t index) { Exec(in, m, index).run(); }
 
-FunctionalRun run_functional(const std::vector<Instr>& code, Memories& m, uint64_t seed) {
+void apply_probe(const Probe& p, Memories& m, std::vector<uint8_t>& probed) {
+  if (probed.empty()) probed.assign(m.dram.size(), 0);
+  std::swap(m.dram, probed);  // the store's own semantics, writing into the probe image
+  try {
+    execute(p.store, m, static_cast<size_t>(p.after));
+  } catch (...) {
+    std::swap(m.dram, probed);
+    throw;
+  }
+  std::swap(m.dram, probed);
+}
+
+FunctionalRun run_functional(const std::vector<Instr>& code, Memories& m, uint64_t seed, const std::vector<Probe>& probes,
+                             std::vector<uint8_t>* probed) {
+  if (!probes.empty() && !probed) throw std::invalid_argument("run_functional: probes need a probe image");
   std::array<std::deque<size_t>, kQueues> queues;
   for (size_t i = 0; i < code.size(); ++i) queues[static_cast<size_t>(queue_of(code[i].op))].push_back(i);
   std::array<std::array<int64_t, kQueues>, kQueues> tokens{};  // [from][to]
@@ -308,6 +323,8 @@ FunctionalRun run_functional(const std::vector<Instr>& code, Memories& m, uint64
     for (int p = 0; p < kQueues; ++p)
       if ((in[F::wait] >> p) & 1) --tokens[static_cast<size_t>(p)][static_cast<size_t>(q)];
     execute(in, m, i);
+    auto at = std::lower_bound(probes.begin(), probes.end(), static_cast<int64_t>(i), [](const Probe& p, int64_t x) { return p.after < x; });
+    for (; at != probes.end() && at->after == static_cast<int64_t>(i); ++at) apply_probe(*at, m, *probed);
     for (int p = 0; p < kQueues; ++p)
       if ((in[F::signal] >> p) & 1) run.max_tokens = std::max(run.max_tokens, ++tokens[static_cast<size_t>(q)][static_cast<size_t>(p)]);
     ++run.executed;

@@ -1,5 +1,6 @@
 #include "models/machine/machine.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -106,8 +107,9 @@ class Machine : public model::ClockedUnit {
   explicit Machine(sc_core::sc_module_name name) : ClockedUnit(name) {}
 
   MachineRun run(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                 const model::HwConfig& hw) {
+                 const model::HwConfig& hw, const std::vector<isa::Probe>& probes) {
     code_ = &code;
+    probes_ = &probes;
     hw_ = hw;
     fp_.clear();
     for (const Instr& in : code) fp_.push_back(isa::footprint(in));
@@ -227,6 +229,8 @@ class Machine : public model::ClockedUnit {
     for (int p = 0; p < isa::kQueues; ++p)
       if ((in[F::signal] >> p) & 1) ++tokens_[static_cast<size_t>(q)][static_cast<size_t>(p)];
     out_.instr[static_cast<size_t>(i)].retire = t_;
+    auto at = std::lower_bound(probes_->begin(), probes_->end(), i, [](const isa::Probe& p, int64_t x) { return p.after < x; });
+    for (; at != probes_->end() && at->after == i; ++at) isa::apply_probe(*at, mem_, out_.probed);
     ++units_[static_cast<size_t>(q)].stats.executed;
     ++out_.executed;
   }
@@ -407,6 +411,7 @@ class Machine : public model::ClockedUnit {
   }
 
   const std::vector<Instr>* code_ = nullptr;
+  const std::vector<isa::Probe>* probes_ = nullptr;
   model::HwConfig hw_;
   std::vector<isa::Footprint> fp_;
   isa::Memories mem_;
@@ -429,9 +434,22 @@ Machine& instance() {
 
 void elaborate_machine() { instance(); }
 
+std::vector<OpSpan> op_spans(const std::vector<int>& op_index, size_t ops, const MachineRun& run) {
+  std::vector<OpSpan> span(ops);
+  for (size_t i = 0; i < op_index.size() && i < run.instr.size(); ++i) {
+    if (op_index[i] < 0) continue;
+    OpSpan& s = span[static_cast<size_t>(op_index[i])];
+    const InstrTime& t = run.instr[i];
+    s.start = s.start < 0 ? t.issue : std::min(s.start, t.issue);
+    s.end = std::max(s.end, t.retire);
+    ++s.instructions;
+  }
+  return span;
+}
+
 MachineRun run_machine(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                       const model::HwConfig& hw) {
-  return instance().run(code, std::move(dram), sp_bytes, hw);
+                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes) {
+  return instance().run(code, std::move(dram), sp_bytes, hw, probes);
 }
 
 }  // namespace qtsim::machine

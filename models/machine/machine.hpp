@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/hw/hw_config.hpp"
+#include "models/isa/execute.hpp"
 #include "models/isa/isa.hpp"
 
 namespace qtsim::machine {
@@ -30,7 +31,8 @@ struct InstrTime {
 };
 
 struct MachineRun {
-  std::vector<uint8_t> dram;  // the image the program leaves
+  std::vector<uint8_t> dram;    // the image the program leaves
+  std::vector<uint8_t> probed;  // the probe image (isa::Probe): the on-chip tensors, empty without probes
   int64_t cycles = 0, executed = 0;
   std::array<UnitStats, isa::kQueues> units;
   int64_t bank_conflicts = 0;  // over all units
@@ -38,10 +40,19 @@ struct MachineRun {
   std::vector<InstrTime> instr;
 };
 
-// The scratchpads' sizes and hw's memory, lanes and array as the compiler mapped for. Throws isa::IsaError
-// naming the instruction and field for an access outside a memory or a deadlock.
+// The scratchpads' sizes and hw's memory, lanes and array as the compiler mapped for; the probes (sorted by
+// `after`) read when their instruction retires. Throws isa::IsaError naming the instruction and field for an
+// access outside a memory or a deadlock.
 MachineRun run_machine(const std::vector<isa::Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                       const model::HwConfig& hw);
+                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes = {});
+
+// A Program op on the machine: from its first instruction's issue to its last one's retire.
+struct OpSpan {
+  int64_t start = -1, end = -1, instructions = 0;
+  int64_t cycles() const { return instructions ? end - start + 1 : 0; }
+};
+// Per op of `ops`, from each instruction's op (the compiler's op_index).
+std::vector<OpSpan> op_spans(const std::vector<int>& op_index, size_t ops, const MachineRun& run);
 
 // The unit's cycles from its operands' arrival to its results' first write (docs/machine.md).
 int64_t compute_cycles(const isa::Instr& in, const model::HwConfig& hw);
