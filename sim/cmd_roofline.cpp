@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "models/analytic.hpp"
+#include "models/compiler/compile.hpp"
+#include "models/machine/machine.hpp"
 #include "models/llm_roofline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
@@ -80,7 +82,8 @@ int cmd_roofline(int argc, const char* const* argv) {
       "Costs the configured layer on the configured accelerator without simulating it: per op the operations\n"
       "(2 per MAC; element-wise ops as LLM-Viewer counts them), DRAM bytes, intensity, bound, the roofline time\n"
       "max(ops / peak, bytes / bandwidth) and the mapped time (array folds, fill, drain, unit latencies,\n"
-      "re-fetch). --fidelity cycle also runs the SystemC model and reports each op's error against it.\n\n"
+      "re-fetch). --fidelity cycle also runs the compiled program on the SystemC machine and reports the roofline's\n"
+      "and the mapped time's error against it, per op (its span on the machine) and for the layer.\n\n"
       "With --model, one LLaMA-style decoder layer on a GPU table entry instead, LLM-Viewer style:\n"
       "  qtsim roofline --model llama2-7b --device nvidia_A100 --stage prefill --seqlen 1024 --batch 1\n"
       "                 --w-bits 16 --a-bits 16 --kv-bits 16 [--flash-attention] [--compat llmviewer] --format csv\n\noptions");
@@ -108,13 +111,17 @@ int cmd_roofline(int argc, const char* const* argv) {
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;
   const model::Roofline r = model::roofline(p, c.hw);
+  // --fidelity cycle: the machine runs the compiled program; an op's cycles are its span there (first issue
+  // to last retire), which overlaps its neighbours' where the machine runs them at the same time.
   std::vector<int64_t> cycle;
   int64_t cycle_total = 0;
   if (fidelity == "cycle") {
-    const model::ModelRun run = model::run_on_model(p, w.lowered.inputs, c.hw);
-    for (const auto& st : run.ops) cycle.push_back(st.cycles);
-    cycle_total = run.total_cycles;
+    const compiler::Compiled compiled = compiler::compile(p, w.lowered.inputs, c.hw);
+    const machine::MachineRun run = machine::run_machine(compiled.code, compiled.dram, compiled.sp_bytes, c.hw, compiled.probes);
+    for (const machine::OpSpan& s : machine::op_spans(compiled.op_index, p.ops.size(), run)) cycle.push_back(s.cycles());
+    cycle_total = run.cycles;
   }
+  auto error = [](double estimate, int64_t measured) { return measured > 0 ? (estimate - static_cast<double>(measured)) / static_cast<double>(measured) : 0.0; };
   const bool with_mapped = fidelity != "roofline", with_cycle = fidelity == "cycle";
   if (format == "json") {
     nlohmann::json rows = nlohmann::json::array();
@@ -124,7 +131,11 @@ int cmd_roofline(int argc, const char* const* argv) {
                        {"load_weight", x.load_weight}, {"load_act", x.load_act}, {"load_meta", x.load_meta}, {"store_act", x.store_act},
                        {"intensity", x.intensity}, {"peak", x.peak}, {"bound", x.bound}, {"roofline_cycles", x.roofline_cycles}};
       if (with_mapped) j["mapped_cycles"] = x.mapped_cycles;
-      if (with_cycle) j["cycle_cycles"] = cycle[i];
+      if (with_cycle) {
+        j["cycle_cycles"] = cycle[i];
+        j["roofline_error"] = error(x.roofline_cycles, cycle[i]);
+        j["mapped_error"] = error(static_cast<double>(x.mapped_cycles), cycle[i]);
+      }
       rows.push_back(j);
     }
     nlohmann::json out{{"program", p.name},
@@ -135,7 +146,11 @@ int cmd_roofline(int argc, const char* const* argv) {
                        {"bytes", r.dram_bytes},
                        {"roofline_cycles", r.roofline_cycles}};
     if (with_mapped) out["mapped_cycles"] = r.mapped_cycles;
-    if (with_cycle) out["cycle_cycles"] = cycle_total;
+    if (with_cycle) {
+      out["cycle_cycles"] = cycle_total;
+      out["roofline_error"] = error(r.roofline_cycles, cycle_total);
+      out["mapped_error"] = error(static_cast<double>(r.mapped_cycles), cycle_total);
+    }
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -148,7 +163,7 @@ int cmd_roofline(int argc, const char* const* argv) {
                 static_cast<long long>(c.hw.array.cols), model::dataflow_name(c.hw.array.dataflow),
                 c.hw.memory.dram_bytes_per_cycle);
     std::printf("%-14s %-11s %-10s %13s %10s %9s %-8s %12s%s%s\n", "op", "kind", "unit", "ops", "bytes", "intensity", "bound",
-                "roofline", with_mapped ? "       mapped" : "", with_cycle ? "        cycle  rf err" : "");
+                "roofline", with_mapped ? "       mapped" : "", with_cycle ? "        cycle  rf err map err" : "");
   }
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const auto& x = r.rows[i];
@@ -165,16 +180,17 @@ int cmd_roofline(int argc, const char* const* argv) {
     std::printf("%-14s %-11s %-10s %13.0f %10lld %9.2f %-8s %12.0f", x.name.c_str(), x.kind, x.unit, x.ops,
                 static_cast<long long>(x.dram_bytes), x.intensity, x.bound, x.roofline_cycles);
     if (with_mapped) std::printf(" %12lld", static_cast<long long>(x.mapped_cycles));
-    if (with_cycle) {
-      const double err = cycle[i] > 0 ? (x.roofline_cycles - static_cast<double>(cycle[i])) / static_cast<double>(cycle[i]) : 0;
-      std::printf(" %12lld %6.1f%%", static_cast<long long>(cycle[i]), err * 100);
-    }
+    if (with_cycle)
+      std::printf(" %12lld %6.1f%% %6.1f%%", static_cast<long long>(cycle[i]), error(x.roofline_cycles, cycle[i]) * 100,
+                  error(static_cast<double>(x.mapped_cycles), cycle[i]) * 100);
     std::printf("\n");
   }
   if (!csv) {
     std::printf("%-37s %13.0f %10lld %9s %-8s %12.0f", "total", r.ops, static_cast<long long>(r.dram_bytes), "", "", r.roofline_cycles);
     if (with_mapped) std::printf(" %12lld", static_cast<long long>(r.mapped_cycles));
-    if (with_cycle) std::printf(" %12lld", static_cast<long long>(cycle_total));
+    if (with_cycle)
+      std::printf(" %12lld %6.1f%% %6.1f%%", static_cast<long long>(cycle_total), error(r.roofline_cycles, cycle_total) * 100,
+                  error(static_cast<double>(r.mapped_cycles), cycle_total) * 100);
     std::printf("\n");
   }
   return 0;

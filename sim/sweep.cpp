@@ -8,7 +8,9 @@
 #include "golden/exec.hpp"
 #include "models/analytic.hpp"
 #include "models/energy_area.hpp"
+#include "models/compiler/compile.hpp"
 #include "models/llm_roofline.hpp"
+#include "models/machine/machine.hpp"
 #include "sim/compare.hpp"
 
 namespace qtsim::sim {
@@ -269,10 +271,12 @@ std::string SweepEvaluator::row(size_t i) {
     put(num(v));
   double cycles = spec_.fidelity == "roofline" ? std::ceil(r.roofline_cycles) : static_cast<double>(r.mapped_cycles);
   if (spec_.fidelity == "cycle") {
-    const model::ModelRun run = model::run_on_model(p, w.lowered.inputs, c.hw);
+    // the compiled program on the machine, every tap against golden
+    const compiler::Compiled compiled = compiler::compile(p, w.lowered.inputs, c.hw);
+    const machine::MachineRun run = machine::run_machine(compiled.code, compiled.dram, compiled.sp_bytes, c.hw, compiled.probes);
     bool exact = true;
-    compare_taps(golden::run_program(p, w.lowered.inputs), run.taps, "model", exact);
-    cycles = static_cast<double>(run.total_cycles);
+    compare_taps(golden::run_program(p, w.lowered.inputs), compiler::read_taps(p, compiled, run.dram, run.probed), "machine", exact);
+    cycles = static_cast<double>(run.cycles);
     put(num(cycles));
     put(exact ? "true" : "false");
   }
