@@ -110,17 +110,20 @@ TEST_CASE("machine cycles by hand: load, GEMM, store", "[machine]") {
   CHECK(machine::compute_cycles(code[2], hw) == 28);
   const machine::MachineRun r = machine::run_machine(code, dram, kTinySp, hw);
   // A: issued 1, channel 2-5, lands 2 + 4 + 10 = 16. B: issued 2, channel 6-9, lands 20 (token to ar).
-  // gemm: issued 20, reads A and B (two scratchpads) at 21, computes 22-49, writes C (one word) at 50.
-  // store: issued 50, reads 51, channel 52-59, retires 60 + 10 = 70: cycles 0-70.
+  // gemm: issued 20; its array steps run at 21-48, one a cycle (no two accesses share a port): tile 0 preloads
+  // 21-24 (a B column a cycle), streams 25-28 (a row of A a cycle) and drains 31-34 (row r leaves 4 + r + R +
+  // C - 2 steps after the stream begins); tile 1 (one weight buffer) preloads 35-38 once tile 0 has left,
+  // streams 39-42, drains 45-48 and writes C. Retires 48.
+  // store: issued 48, reads 49, channel 50-57, retires 58 + 10 = 68: cycles 0-68.
   CHECK(r.instr[0].retire == 16);
   CHECK(r.instr[1].retire == 20);
   CHECK(r.instr[2].issue == 20);
-  CHECK(r.instr[2].retire == 50);
-  CHECK(r.instr[3].retire == 70);
-  CHECK(r.cycles == 71);
+  CHECK(r.instr[2].retire == 48);
+  CHECK(r.instr[3].retire == 68);
+  CHECK(r.cycles == 69);
   CHECK(r.dram_busy == 4 + 4 + 8);
   CHECK(r.bank_conflicts == 0);
-  CHECK(r.units[2].busy == 1 + 28 + 1);
+  CHECK(r.units[2].busy == 28);
   CHECK(r.units[2].stall == 19);  // fetched at 2, its queue head waits 2-20
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 4; ++j) {
@@ -129,6 +132,39 @@ TEST_CASE("machine cycles by hand: load, GEMM, store", "[machine]") {
       INFO("C[" << i << "][" << j << "]");
       CHECK(le(r.dram, static_cast<size_t>(128 + (i * 4 + j) * 4), 4, true) == s);
     }
+}
+
+TEST_CASE("machine cycles by hand: the array's steps share a scratchpad port, and a step waits for its accesses", "[machine]") {
+  model::HwConfig hw = tiny_hw();
+  hw.array.overlap = true;
+  std::vector<uint8_t> dram(1024, 0);
+  const std::vector<int8_t> a = random_i8(80, -128, 127, 7), b = random_i8(32, -128, 127, 8);
+  std::memcpy(dram.data(), a.data(), 80);
+  std::memcpy(dram.data() + 128, b.data(), 32);
+  auto program = [](const char* b_sp, int b_addr) {
+    return std::string("load dtype=i8 rows=10 cols=8 dram=0 dram_stride=8 sp=in addr=0 stride=8\n") +
+           "load signal=ar dtype=i8 rows=4 cols=8 dram=128 dram_stride=8 sp=" + b_sp + " addr=" + std::to_string(b_addr) + " stride=8\n" +
+           "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=" + b_sp + " b=" + std::to_string(b_addr) +
+           " b_type=i8 c=0 m=10 k=8 n=4\n" + "store wait=ar dtype=i32 rows=10 cols=4 dram=512 dram_stride=16 sp=acc addr=0 stride=16\n";
+  };
+  // M 10 = 2R + C - 2, so no hazard binds: T * M + 2R + C - 2 = 30 steps. Tile 0 preloads at steps 0-3 and
+  // streams at 4-13; tile 1 preloads into the second buffer at 4-7, beside tile 0's stream, streams at
+  // 14-23 and its last row leaves at 29.
+  const machine::MachineRun apart = machine::run_machine(isa::assemble(program("wt", 0), "apart.qasm"), dram, kTinySp, hw);
+  CHECK(apart.instr[2].retire - apart.instr[2].issue == 30);
+  // B beside A in the activation scratchpad (its other bank): steps 4-7 read a row of A and a column of B
+  // through the one port, two words, two cycles each; the array holds meanwhile: 34.
+  const machine::MachineRun shared = machine::run_machine(isa::assemble(program("in", 512), "shared.qasm"), dram, kTinySp, hw);
+  CHECK(shared.instr[2].retire - shared.instr[2].issue == 34);
+  CHECK(shared.bank_conflicts == 0);
+  for (const machine::MachineRun* r : {&apart, &shared})
+    for (int i = 0; i < 10; ++i)
+      for (int j = 0; j < 4; ++j) {
+        int64_t s = 0;
+        for (int x = 0; x < 8; ++x) s += a[static_cast<size_t>(i * 8 + x)] * b[static_cast<size_t>(j * 8 + x)];
+        INFO("C[" << i << "][" << j << "]");
+        CHECK(le(r->dram, static_cast<size_t>(512 + (i * 4 + j) * 4), 4, true) == s);
+      }
 }
 
 TEST_CASE("machine: a missing token shows as wrong bytes", "[machine]") {

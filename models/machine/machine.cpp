@@ -10,6 +10,7 @@
 #include "models/isa/elements.hpp"
 #include "models/isa/execute.hpp"
 #include "models/isa/footprint.hpp"
+#include "models/machine/ws_sequencer.hpp"
 #include "models/mac_array.hpp"
 #include "models/row_units.hpp"
 
@@ -88,6 +89,9 @@ struct Slot {
   int64_t start = 0;        // DMA: the cycle its channel transfer began
   int64_t end = 0;          // store: the cycle its last byte reaches DRAM
   std::vector<uint8_t> buf; // DMA: the bytes in transfer order
+  std::unique_ptr<WsSequencer> seq;  // a weight-stationary GEMM: the array's own sequencer drives its ports
+  std::array<Port, isa::kSpaces> step_reads, step_acc;  // seq: the current step's accesses still to make
+  bool planned = false;              // seq: step_reads and step_acc hold the current step's accesses
   bool busy() const { return instr >= 0; }
   bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
 };
@@ -262,6 +266,10 @@ class Machine : public model::ClockedUnit {
       if (u.write.busy()) u.write.writes += advance(u.write.wports, u.write.writes, u, out, [](int64_t) { return true; });
       Slot& a = u.read;
       if (!a.busy()) continue;
+      if (a.seq) {
+        gemm_cycle(u, a);
+        continue;
+      }
       const int64_t steps = a.steps;  // what the previous cycles computed
       if (a.executed) a.writes += advance(a.wports, a.writes, u, out, [&](int64_t k) { return steps * a.nw >= (k + 1) * a.cc; });
       const int64_t reads = a.reads;  // what the previous cycles read
@@ -321,6 +329,10 @@ class Machine : public model::ClockedUnit {
       }
       Slot& a = u.read;
       if (!a.busy()) continue;
+      if (a.seq) {
+        if (a.seq->done()) retire(q, a.instr), a = Slot{};
+        continue;
+      }
       if (!a.executed && a.reads == a.nr) {
         isa::execute(code(a.instr), u.copy, static_cast<size_t>(a.instr));
         a.executed = true;
@@ -375,6 +387,9 @@ class Machine : public model::ClockedUnit {
         check_sp(a);
         a.nr = words(a.ports), a.nw = words(a.wports);
         a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
+        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws)
+          a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], (in[F::k] + lanes(in) - 1) / lanes(in), in[F::n] + in[F::ones],
+                                                                   hw_.array.rows, hw_.array.cols, hw_.array.overlap});
       }
     }
 
@@ -401,6 +416,87 @@ class Machine : public model::ClockedUnit {
           heads += " " + std::string(isa::queue_name(static_cast<isa::Queue>(q))) + ":" + std::to_string(units_[static_cast<size_t>(q)].queue.front());
       throw isa::IsaError("deadlock at cycle " + std::to_string(t_) + ": no queue head has its tokens (heads" + heads + ")");
     }
+  }
+
+  // One cycle of a sequenced GEMM: the accesses of the array's current step, one word per scratchpad port;
+  // once all are granted the step is done and the array moves on (docs/machine.md, "The MAC array").
+  void gemm_cycle(Unit& u, Slot& a) {
+    const Instr& in = code(a.instr);
+    if (!a.planned) plan_gemm_step(a, in), a.planned = true;
+    auto read = [&](int s, const Piece& pc) {
+      std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
+    };
+    advance(a.step_reads, 0, u, read, [](int64_t) { return true; });
+    advance(a.step_acc, 0, u, [](int, const Piece&) {}, [](int64_t) { return true; });
+    for (int s = 0; s < isa::kSpaces; ++s)
+      if (!a.step_reads[static_cast<size_t>(s)].done() || !a.step_acc[static_cast<size_t>(s)].done()) return;
+    const WsSequencer::Row d = a.seq->step().drain;
+    if (d.tile >= 0) drain_row(u, a, in, d);
+    a.seq->next();
+    a.planned = false;
+    u.granted = true;
+  }
+
+  static int64_t lanes(const Instr& in) {
+    const isa::Dtype b = in.dtype(F::b_type);
+    return b == isa::Dtype::bits ? 64 : (b == isa::Dtype::i4 || b == isa::Dtype::u4) ? 2 : 1;
+  }
+  // Bytes [lo, hi) within a row of `d` elements that a K tile covers.
+  std::pair<int64_t, int64_t> k_bytes(const Instr& in, const WsSequencer& s, int64_t tile, isa::Dtype d) const {
+    const int64_t e0 = s.k_tile(tile) * hw_.array.rows * lanes(in), e1 = std::min(in[F::k], e0 + hw_.array.rows * lanes(in));
+    return {isa::row_bytes(d, e0), isa::row_bytes(d, e1)};
+  }
+  // A row of A for the array row 0 port; the weights of the preloading tile's columns (the ones column has
+  // none: its weights are constant); the accumulator row whose results leave the array.
+  void plan_gemm_step(Slot& a, const Instr& in) {
+    const WsSequencer& s = *a.seq;
+    const WsSequencer::Step& st = s.step();
+    const isa::Dtype at = in.dtype(F::a_type), bt = in.dtype(F::b_type);
+    std::vector<isa::Segment> rd, acc;
+    if (st.stream.tile >= 0) {
+      const auto [lo, hi] = k_bytes(in, s, st.stream.tile, at);
+      const int64_t row = in[F::a] + st.stream.row * isa::row_bytes(at, in[F::k]);
+      rd.push_back({in.space(F::a_sp), row + lo, row + hi});
+    }
+    if (st.preload.tile >= 0) {
+      const auto [lo, hi] = k_bytes(in, s, st.preload.tile, bt);
+      const int64_t n0 = s.n_tile(st.preload.tile) * hw_.array.cols;
+      for (int64_t c = st.preload.col_lo; c < st.preload.col_hi && n0 + c < in[F::n]; ++c) {
+        const int64_t row = in[F::b] + (n0 + c) * isa::row_bytes(bt, in[F::k]);
+        rd.push_back({in.space(F::b_sp), row + lo, row + hi});
+      }
+    }
+    if (st.drain.tile >= 0) {
+      const auto [lo, hi] = drain_bytes(in, s, st.drain);
+      acc.push_back({isa::Space::acc, lo, hi});
+    }
+    a.step_reads = ports_of(rd);
+    a.step_acc = ports_of(acc);
+  }
+  std::pair<int64_t, int64_t> drain_bytes(const Instr& in, const WsSequencer& s, const WsSequencer::Row& d) const {
+    const int64_t cw = in[F::n] + in[F::ones], n0 = s.n_tile(d.tile) * hw_.array.cols;
+    const int64_t lo = in[F::c] + (d.row * cw + n0) * 4;
+    return {lo, lo + std::min(hw_.array.cols, cw - n0) * 4};
+  }
+  // The accumulator row's read-modify-write. The first K tile reads what it accumulates onto; the last one
+  // writes the row's final sums, computed by the golden GEMM on the row's operands the ports fetched (partial
+  // sums in between are not observable: no other unit may touch the block while the GEMM holds it).
+  void drain_row(Unit& u, const Slot& a, const Instr& in, const WsSequencer::Row& d) {
+    const WsSequencer& s = *a.seq;
+    const auto [lo, hi] = drain_bytes(in, s, d);
+    uint8_t* copy = u.copy.sp[static_cast<size_t>(isa::Space::acc)].data();
+    if (s.k_tile(d.tile) == 0 && in[F::accumulate]) std::memcpy(copy + lo, sp(static_cast<int>(isa::Space::acc), lo), static_cast<size_t>(hi - lo));
+    if (s.k_tile(d.tile) != s.k_tiles() - 1) return;
+    const int64_t n0 = s.n_tile(d.tile) * hw_.array.cols, n = in[F::n];
+    Instr row = in;
+    row[F::m] = 1;
+    row[F::a] = in[F::a] + d.row * isa::row_bytes(in.dtype(F::a_type), in[F::k]);
+    row[F::b] = in[F::b] + std::min(n0, n) * isa::row_bytes(in.dtype(F::b_type), in[F::k]);
+    row[F::n] = std::max<int64_t>(0, std::min(hw_.array.cols, n - n0));
+    row[F::ones] = in[F::ones] && n0 + hw_.array.cols > n ? 1 : 0;
+    row[F::c] = lo;
+    isa::execute(row, u.copy, static_cast<size_t>(a.instr));
+    std::memcpy(sp(static_cast<int>(isa::Space::acc), lo), copy + lo, static_cast<size_t>(hi - lo));
   }
 
   // The cycle a load's word may be written: its last byte crossed the channel, then the DRAM latency.
