@@ -27,18 +27,18 @@ Trace run(const WsSequencer::Shape& s) {
   WsSequencer q(s);
   Trace t;
   while (!q.done()) {
-    REQUIRE(q.steps_taken() < 1000000);
+    REQUIRE(q.cycles() < 1000000);
     const WsSequencer::Step& st = q.step();
-    const int64_t tau = q.steps_taken();
+    const int64_t tau = q.cycles();
     if (st.preload.tile >= 0) {
       for (int64_t c = st.preload.col_lo; c < st.preload.col_hi; ++c) CHECK(t.columns[st.preload.tile].insert(c).second);
       t.preload_end[st.preload.tile] = tau + 1;
     }
     if (st.stream.tile >= 0) CHECK(t.enter.emplace(std::make_pair(st.stream.tile, st.stream.row), tau).second);
     if (st.drain.tile >= 0) CHECK(t.leave.emplace(std::make_pair(st.drain.tile, st.drain.row), tau).second);
-    q.next();
+    q.advance(true, true);
   }
-  t.steps = q.steps_taken();
+  t.steps = q.cycles();
   return t;
 }
 }  // namespace
@@ -76,4 +76,19 @@ TEST_CASE("ws sequencer: DeiT-Tiny's qkv block on 16x16 takes the documented 85,
   // docs/cycle-model.md: M 197, K 192, N 576, 36 x 12 = 432 tiles, every preload hidden: 432 * 197 + 46
   CHECK(run({197, 192, 576, 16, 16, true}).steps == 432 * 197 + 2 * 16 + 16 - 2);
   CHECK(run({197, 192, 576, 16, 16, false}).steps == 432 * (197 + 2 * 16 + 16 - 2));
+}
+
+TEST_CASE("ws sequencer: a weight port at half speed delays only the stream waiting for its weights", "[machine]") {
+  // R = C = 4, M 10, K 8 (two tiles), N 4. Preload steps take two cycles: tile 0's weights are in at 8 and it
+  // streams at 8-17; tile 1 preloads at 8-15 behind it and streams at 18, once tile 0 has entered; its last
+  // row leaves 18 + 9 + R + C - 2 = 33: 34 cycles, against 30 at full speed.
+  WsSequencer q({10, 8, 4, 4, 4, true});
+  int64_t first_stream_1 = -1;
+  while (!q.done()) {
+    REQUIRE(q.cycles() < 1000);
+    if (q.step().stream.tile == 1 && first_stream_1 < 0) first_stream_1 = q.cycles();
+    q.advance(q.cycles() % 2 == 1, true);
+  }
+  CHECK(first_stream_1 == 18);
+  CHECK(q.cycles() == 34);
 }

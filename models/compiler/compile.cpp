@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <set>
+#include <tuple>
 
 #include "golden/ilayernorm.hpp"
 #include "golden/shift_exp.hpp"
@@ -181,10 +182,15 @@ class Compiler {
   }
 
   // ---- scratchpads
-  Slots alloc(Space sp, int64_t bytes, int n, const std::string& what) {
+  // `apart`: the n slots start on their own banks where the space still holds them so, that a unit filling one
+  // slot and a unit emptying the other never ask one bank in the same cycle.
+  Slots alloc(Space sp, int64_t bytes, int n, const std::string& what, bool apart = false) {
     Slots s;
     s.sp = sp, s.bytes = align(bytes), s.n = n;
     int64_t& c = cursor_[static_cast<size_t>(sp)];
+    const int64_t bank = cap_[static_cast<size_t>(sp)] / std::max<int64_t>(1, hw_.memory.banks);
+    const int64_t pad = ceil_div(c, bank) * bank - c, stride = ceil_div(s.bytes, bank) * bank;
+    if (apart && n > 1 && c + pad + stride * n <= cap_[static_cast<size_t>(sp)]) c += pad, s.bytes = stride;
     c += s.bytes * n;
     s.base = from_top_ ? cap_[static_cast<size_t>(sp)] - c : c - s.bytes * n;
     if (c > cap_[static_cast<size_t>(sp)])
@@ -262,22 +268,39 @@ class Compiler {
     if (isa::row_bytes(g.b_dt, kt) > cap_wt || isa::row_bytes(g.a_dt, kt) > cap_in)
       fail(isa::row_bytes(g.b_dt, kt) > cap_wt ? capacity_key(Space::wt) : capacity_key(Space::in),
            "too small for one row of " + std::to_string(kt) + " elements of op " + p_.ops[static_cast<size_t>(em_.op)].name);
-    int64_t nt = std::min({g.n, kMaxDim, cap_wt / isa::row_bytes(g.b_dt, kt), cap_acc / (4 + ep_bytes(Space::acc, 1))});
-    if (nt < g.n && nt > cols) nt = nt / cols * cols;
-    // rows of A (and of the requant's blocks) and of accumulators that fit beside nt columns
-    auto rows_for = [&](int64_t n) {
-      return std::min({g.m, kMaxDim, cap_in / (isa::row_bytes(g.a_dt, kt) + ep_bytes(Space::in, n)), cap_acc / (4 * n + ep_bytes(Space::acc, n))});
-    };
-    while (nt > 1 && rows_for(nt) < 1) nt = nt > cols ? std::max(cols, nt / 2 / cols * cols) : nt / 2;
     const int64_t group = ep && ep->proto[F::ntab] > 1 ? ep->proto[F::group] : 1;  // a tile starts on a multiplier
-    if (nt < g.n && nt % group) nt = nt / group * group;
-    if (nt < 1) fail(capacity_key(Space::wt), "too small for one group of " + std::to_string(group) + " channels of op " + p_.ops[static_cast<size_t>(em_.op)].name);
-    const int64_t mt = rows_for(nt);
-    if (mt < 1) fail(capacity_key(Space::acc), "too small for one row of " + std::to_string(nt) + " accumulators of op " + p_.ops[static_cast<size_t>(em_.op)].name);
+    // the N and M tiles beside a K tile of kt elements
+    auto tiles_for = [&](int64_t kt) {
+      int64_t nt = std::min({g.n, kMaxDim, cap_wt / isa::row_bytes(g.b_dt, kt), cap_acc / (4 + ep_bytes(Space::acc, 1))});
+      // whole array columns: accumulator rows of a multiple of C int32 keep every drained row in one SRAM word
+      if (nt > cols) nt = nt / cols * cols;
+      // rows of A (and of the requant's blocks) and of accumulators that fit beside nt columns
+      auto rows_for = [&](int64_t n) {
+        return std::min({g.m, kMaxDim, cap_in / (isa::row_bytes(g.a_dt, kt) + ep_bytes(Space::in, n)), cap_acc / (4 * n + ep_bytes(Space::acc, n))});
+      };
+      while (nt > 1 && rows_for(nt) < 1) nt = nt > cols ? std::max(cols, nt / 2 / cols * cols) : nt / 2;
+      if (nt < g.n && nt % group) nt = nt / group * group;
+      if (nt < 1) fail(capacity_key(Space::wt), "too small for one group of " + std::to_string(group) + " channels of op " + p_.ops[static_cast<size_t>(em_.op)].name);
+      int64_t mt = rows_for(nt);
+      if (mt < 1) fail(capacity_key(Space::acc), "too small for one row of " + std::to_string(nt) + " accumulators of op " + p_.ops[static_cast<size_t>(em_.op)].name);
+      mt = ceil_div(g.m, ceil_div(g.m, mt));  // as many blocks, of even rows: a short last block is a tile of preloads
+      return std::make_pair(nt, mt);
+    };
+    int64_t nt = 0, mt = 0;
+    std::tie(nt, mt) = tiles_for(kt);
+    // A weight-stationary tile of fewer than 2R + C - 2 rows waits for its weights: split K instead, while a
+    // K tile still fills the array's rows.
+    if (hw_.array.dataflow == model::Dataflow::ws) {
+      const int64_t want = std::min(g.m, 2 * hw_.array.rows + cols - 2);
+      while (mt < want && kt / 2 / q * q >= q * hw_.array.rows) {
+        kt = kt / 2 / q * q;
+        std::tie(nt, mt) = tiles_for(kt);
+      }
+    }
     const int64_t nm = ceil_div(g.m, mt), nk = ceil_div(g.k, kt), nn = ceil_div(g.n, nt);
     Slots sa = alloc(Space::in, mt * isa::row_bytes(g.a_dt, kt), slots_, "a block of A");
     Slots sb = alloc(Space::wt, nt * isa::row_bytes(g.b_dt, kt), slots_, "a block of B");
-    Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators");
+    Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators", true);  // the array drains one, the requant reads the other
     Slots sy, so;
     if (ep && ep->y) sy = alloc(row_space(ep->y->dtype), mt * isa::row_bytes(ep->y->dtype, nt), slots_, "a block of " + ep->y->name);
     if (ep) so = alloc(row_space(ep->o->dtype), mt * isa::row_bytes(ep->o->dtype, nt), slots_, "a block of " + ep->o->name);

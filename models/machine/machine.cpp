@@ -90,7 +90,7 @@ struct Slot {
   int64_t end = 0;          // store: the cycle its last byte reaches DRAM
   std::vector<uint8_t> buf; // DMA: the bytes in transfer order
   std::unique_ptr<WsSequencer> seq;  // a weight-stationary GEMM: the array's own sequencer drives its ports
-  std::array<Port, isa::kSpaces> step_reads, step_acc;  // seq: the current step's accesses still to make
+  std::array<Port, isa::kSpaces> step_wt, step_a, step_acc;  // seq: the current step's accesses still to make
   bool planned = false;              // seq: step_reads and step_acc hold the current step's accesses
   bool busy() const { return instr >= 0; }
   bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
@@ -418,23 +418,32 @@ class Machine : public model::ClockedUnit {
     }
   }
 
-  // One cycle of a sequenced GEMM: the accesses of the array's current step, one word per scratchpad port;
-  // once all are granted the step is done and the array moves on (docs/machine.md, "The MAC array").
+  // One cycle of a sequenced GEMM: the accesses of the array's current step (a row of A, a row of results)
+  // and of the weight port's, one word a port; each part moves on once its accesses are all granted, the
+  // array first to its banks (docs/machine.md, "The MAC array").
   void gemm_cycle(Unit& u, Slot& a) {
     const Instr& in = code(a.instr);
     if (!a.planned) plan_gemm_step(a, in), a.planned = true;
     auto read = [&](int s, const Piece& pc) {
       std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
     };
-    advance(a.step_reads, 0, u, read, [](int64_t) { return true; });
-    advance(a.step_acc, 0, u, [](int, const Piece&) {}, [](int64_t) { return true; });
-    for (int s = 0; s < isa::kSpaces; ++s)
-      if (!a.step_reads[static_cast<size_t>(s)].done() || !a.step_acc[static_cast<size_t>(s)].done()) return;
-    const WsSequencer::Row d = a.seq->step().drain;
-    if (d.tile >= 0) drain_row(u, a, in, d);
-    a.seq->next();
-    a.planned = false;
-    u.granted = true;
+    auto always = [](int64_t) { return true; };
+    advance(a.step_a, 0, u, read, always);
+    advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
+    advance(a.step_wt, 0, u, read, always);
+    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
+    const bool array = done(a.step_a) && done(a.step_acc), weights = done(a.step_wt);
+    const WsSequencer::Step st = a.seq->step();
+    if ((weights && st.preload.tile >= 0) || (array && a.seq->array_busy())) u.granted = true;
+    if (array && st.drain.tile >= 0) drain_row(u, a, in, st.drain);
+    a.seq->advance(weights, array);
+    if (a.seq->done()) return;
+    // the next cycle's accesses: a part still waiting keeps what it has left (a held drain may meet a stream
+    // that starts meanwhile: the array's step is the same)
+    const WsSequencer::Row& stream = a.seq->step().stream;
+    if (weights) a.step_wt = wt_accesses(in, *a.seq);
+    if (array || stream.tile != st.stream.tile || stream.row != st.stream.row) a.step_a = a_accesses(in, *a.seq);
+    if (array) a.step_acc = acc_accesses(in, *a.seq);
   }
 
   static int64_t lanes(const Instr& in) {
@@ -448,30 +457,37 @@ class Machine : public model::ClockedUnit {
   }
   // A row of A for the array row 0 port; the weights of the preloading tile's columns (the ones column has
   // none: its weights are constant); the accumulator row whose results leave the array.
+  std::array<Port, isa::kSpaces> a_accesses(const Instr& in, const WsSequencer& s) const {
+    const WsSequencer::Row& r = s.step().stream;
+    if (r.tile < 0) return {};
+    const isa::Dtype at = in.dtype(F::a_type);
+    const auto [lo, hi] = k_bytes(in, s, r.tile, at);
+    const int64_t row = in[F::a] + r.row * isa::row_bytes(at, in[F::k]);
+    return ports_of({{in.space(F::a_sp), row + lo, row + hi}});
+  }
+  std::array<Port, isa::kSpaces> wt_accesses(const Instr& in, const WsSequencer& s) const {
+    const WsSequencer::Preload& p = s.step().preload;
+    if (p.tile < 0) return {};
+    const isa::Dtype bt = in.dtype(F::b_type);
+    const auto [lo, hi] = k_bytes(in, s, p.tile, bt);
+    const int64_t n0 = s.n_tile(p.tile) * hw_.array.cols;
+    std::vector<isa::Segment> rd;
+    for (int64_t c = p.col_lo; c < p.col_hi && n0 + c < in[F::n]; ++c) {
+      const int64_t row = in[F::b] + (n0 + c) * isa::row_bytes(bt, in[F::k]);
+      rd.push_back({in.space(F::b_sp), row + lo, row + hi});
+    }
+    return ports_of(rd);
+  }
+  std::array<Port, isa::kSpaces> acc_accesses(const Instr& in, const WsSequencer& s) const {
+    const WsSequencer::Row& d = s.step().drain;
+    if (d.tile < 0) return {};
+    const auto [lo, hi] = drain_bytes(in, s, d);
+    return ports_of({{isa::Space::acc, lo, hi}});
+  }
   void plan_gemm_step(Slot& a, const Instr& in) {
-    const WsSequencer& s = *a.seq;
-    const WsSequencer::Step& st = s.step();
-    const isa::Dtype at = in.dtype(F::a_type), bt = in.dtype(F::b_type);
-    std::vector<isa::Segment> rd, acc;
-    if (st.stream.tile >= 0) {
-      const auto [lo, hi] = k_bytes(in, s, st.stream.tile, at);
-      const int64_t row = in[F::a] + st.stream.row * isa::row_bytes(at, in[F::k]);
-      rd.push_back({in.space(F::a_sp), row + lo, row + hi});
-    }
-    if (st.preload.tile >= 0) {
-      const auto [lo, hi] = k_bytes(in, s, st.preload.tile, bt);
-      const int64_t n0 = s.n_tile(st.preload.tile) * hw_.array.cols;
-      for (int64_t c = st.preload.col_lo; c < st.preload.col_hi && n0 + c < in[F::n]; ++c) {
-        const int64_t row = in[F::b] + (n0 + c) * isa::row_bytes(bt, in[F::k]);
-        rd.push_back({in.space(F::b_sp), row + lo, row + hi});
-      }
-    }
-    if (st.drain.tile >= 0) {
-      const auto [lo, hi] = drain_bytes(in, s, st.drain);
-      acc.push_back({isa::Space::acc, lo, hi});
-    }
-    a.step_reads = ports_of(rd);
-    a.step_acc = ports_of(acc);
+    a.step_a = a_accesses(in, *a.seq);
+    a.step_wt = wt_accesses(in, *a.seq);
+    a.step_acc = acc_accesses(in, *a.seq);
   }
   std::pair<int64_t, int64_t> drain_bytes(const Instr& in, const WsSequencer& s, const WsSequencer::Row& d) const {
     const int64_t cw = in[F::n] + in[F::ones], n0 = s.n_tile(d.tile) * hw_.array.cols;

@@ -14,17 +14,17 @@ WsSequencer::WsSequencer(const Shape& s) : s_(s) {
   plan();
 }
 
-// The events of step tau_, from the state the steps before it left.
+// The events of this cycle, from the state the cycles before it left.
 void WsSequencer::plan() {
   const int64_t R = s_.rows, C = s_.array_cols;
   step_ = Step{};
   // Weights: a tile takes R steps through the weight port, into a buffer that the tile two before it (one
   // without overlap) has left: every PE of a tile holds its weights until the tile's last result is out.
-  if (preload_start_ >= 0 && tau_ - preload_start_ == R) ++loaded_, preload_start_ = -1;
+  if (preload_q_ == R) ++loaded_, preload_q_ = -1;
   const int64_t buffers = s_.overlap ? 2 : 1;
-  if (preload_start_ < 0 && next_preload_ < tiles() && next_preload_ - drained_ < buffers) preload_start_ = tau_, ++next_preload_;
-  if (preload_start_ >= 0) {
-    const int64_t t = next_preload_ - 1, q = tau_ - preload_start_;
+  if (preload_q_ < 0 && next_preload_ < tiles() && next_preload_ - drained_ < buffers) preload_q_ = 0, ++next_preload_;
+  if (preload_q_ >= 0) {
+    const int64_t t = next_preload_ - 1, q = preload_q_;
     const int64_t width = std::min(C, s_.cols - n_tile(t) * C);  // the columns of the last N tile may be fewer
     step_.preload = {t, q * width / R, (q + 1) * width / R};
   }
@@ -44,9 +44,15 @@ void WsSequencer::plan() {
   }
 }
 
-void WsSequencer::next() {
-  if (step_.drain.tile >= 0 && step_.drain.row == s_.m - 1) passes_.pop_front(), ++drained_;
-  ++tau_;
+void WsSequencer::advance(bool preload_done, bool array_done) {
+  ++cycles_;
+  if (step_.preload.tile >= 0 && preload_done) ++preload_q_;
+  // The array is clocked only while a tile is in it (streaming or draining); between tiles it waits for
+  // weights without counting steps, so its rows keep their distances to the weights that arrive late.
+  if (array_done && (step_.array() || !passes_.empty())) {
+    if (step_.drain.tile >= 0 && step_.drain.row == s_.m - 1) passes_.pop_front(), ++drained_;
+    ++tau_;
+  }
   if (!done()) plan();
 }
 

@@ -1,9 +1,10 @@
 // The weight-stationary MAC array's sequencer inside the machine (docs/machine.md, "The MAC array"). Driven by
 // one GEMM instruction's shape, it decides step by step which tile's weights preload, which row of A enters the
 // array and which row of results leaves it, from its own state only: a weight buffer free, a tile's weights in,
-// the stream before it done. No schedule is computed ahead. The machine performs a step's port accesses and
-// calls next() once all of them were granted, so a step whose operands cannot be read or whose results cannot
-// be written holds the whole array: a stall.
+// the stream before it done. No schedule is computed ahead. Each cycle the machine performs the accesses of the
+// two parts' current steps and tells advance() which part got all of them: the weight port (a preload step) and
+// the systolic array (a row of A in, a row of results out). A part whose step is not done holds: a stall of the
+// array stops every PE, a stall of the weight port only delays the tile waiting for those weights.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -28,6 +29,7 @@ class WsSequencer {
     Preload preload;  // tile -1: none
     Row stream;       // the row of A entering array row 0 (the skew delays it one cycle per array row)
     Row drain;        // the row of results whose last column leaves the bottom of the array
+    bool array() const { return stream.tile >= 0 || drain.tile >= 0; }
   };
 
   explicit WsSequencer(const Shape& s);
@@ -39,8 +41,11 @@ class WsSequencer {
 
   bool done() const { return drained_ == tiles(); }
   const Step& step() const { return step_; }
-  void next();  // the step's accesses are done: one cycle of the array passes
-  int64_t steps_taken() const { return tau_; }
+  // One cycle passes; the weight port's step and the array's step (a step without accesses is always done)
+  // move on where their accesses were all granted.
+  void advance(bool preload_done, bool array_done);
+  int64_t cycles() const { return cycles_; }
+  bool array_busy() const { return !passes_.empty(); }  // a tile is streaming or draining
 
  private:
   struct Pass {
@@ -50,10 +55,11 @@ class WsSequencer {
 
   Shape s_;
   int64_t n_tiles_ = 0, k_tiles_ = 0;
-  int64_t tau_ = 0;
-  int64_t next_preload_ = 0, preload_start_ = -1;  // the tile to preload next; the step its preload began
+  int64_t cycles_ = 0;
+  int64_t tau_ = 0;                                // array steps: a row of A enters at most once a step
+  int64_t next_preload_ = 0, preload_q_ = -1;      // the tile to preload next; steps its preload has done (-1: none)
   int64_t loaded_ = 0;                             // tiles whose weights are in their buffer
-  int64_t next_stream_ = 0, stream_start_ = -1;    // the tile to stream next; the step its stream began
+  int64_t next_stream_ = 0, stream_start_ = -1;    // the tile to stream next; the array step its stream began
   int64_t drained_ = 0;                            // tiles whose last result left the array
   std::deque<Pass> passes_;                        // streamed tiles with results still in the array
   Step step_;
