@@ -169,6 +169,41 @@ TEST_CASE("machine cycles by hand: the array and its weight port share a bank, a
       }
 }
 
+TEST_CASE("machine cycles by hand: a row of A straddling two SRAM words holds the array a cycle, a padded stride none", "[machine]") {
+  const model::HwConfig hw = tiny_hw();  // 4x4, tile by tile: T * (M + 2R + C - 2)
+  std::vector<uint8_t> dram(1024, 0xAB);  // the padding bytes on chip: garbage that must not be read
+  std::vector<uint16_t> a(8 * 13);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<uint16_t>((i * 2654435761u >> 7) % 1000);
+  const std::vector<int8_t> b = random_i8(4 * 13, -128, 127, 9);
+  std::memcpy(dram.data(), a.data(), 8 * 26);
+  std::memcpy(dram.data() + 256, b.data(), 4 * 13);
+  auto program = [](int stride) {
+    const std::string st = std::to_string(stride ? stride : 26);
+    return std::string("load dtype=u8 rows=1 cols=256 dram=768 dram_stride=256 sp=in addr=0 stride=256\n") +
+           "load dtype=u16 rows=8 cols=13 dram=0 dram_stride=26 sp=in addr=0 stride=" + st + "\n" +
+           "load signal=ar dtype=i8 rows=4 cols=13 dram=256 dram_stride=13 sp=wt addr=0 stride=13\n" +
+           "gemm wait=ld signal=st a_sp=in a=0 a_type=u16 a_stride=" + std::to_string(stride) +
+           " b_sp=wt b=0 b_type=i8 c=0 m=8 k=13 n=4\n" +
+           "store wait=ar dtype=i32 rows=8 cols=4 dram=512 dram_stride=16 sp=acc addr=0 stride=16\n";
+  };
+  // K 13 in 4 tiles of 4 PE steps (8 bytes of a u16 row; 2 in the last): T = 4, 4 * (8 + 8 + 4 - 2) = 72.
+  // Packed rows of 26 bytes: tile 1's pieces start at 26r + 8, rows 2 (60) and 7 (190 = 2 * 64 + 62) cross a
+  // 64-byte word; no other tile's do. Each costs its stream step a second cycle: 74.
+  const machine::MachineRun packed = machine::run_machine(isa::assemble(program(0), "packed.qasm"), dram, kTinySp, hw);
+  CHECK(packed.instr[3].retire - packed.instr[3].issue == 74);
+  // Rows 32 bytes apart: every piece starts on a multiple of 8 and stays in its word: the closed form.
+  const machine::MachineRun padded = machine::run_machine(isa::assemble(program(32), "padded.qasm"), dram, kTinySp, hw);
+  CHECK(padded.instr[3].retire - padded.instr[3].issue == 72);
+  for (const machine::MachineRun* r : {&packed, &padded})
+    for (int i = 0; i < 8; ++i)
+      for (int j = 0; j < 4; ++j) {
+        int64_t s = 0;
+        for (int x = 0; x < 13; ++x) s += int64_t{a[static_cast<size_t>(i * 13 + x)]} * b[static_cast<size_t>(j * 13 + x)];
+        INFO("C[" << i << "][" << j << "]");
+        CHECK(le(r->dram, static_cast<size_t>(512 + (i * 4 + j) * 4), 4, true) == s);
+      }
+}
+
 TEST_CASE("machine: a missing token shows as wrong bytes", "[machine]") {
   std::vector<uint8_t> dram(256, 0);
   const std::vector<int8_t> a = random_i8(32, 1, 100, 3), b = random_i8(32, 1, 100, 4);  // every product > 0

@@ -206,19 +206,20 @@ class Compiler {
 
   // A DMA transfer of rows x cols elements; the scratchpad side is contiguous. estride != 0 gathers (load)
   // or scatters (store) element by element in DRAM.
+  // `stride`: the rows' distance on chip, 0 for rows packed back to back
   static Instr dma_instr(Opcode op, Dtype dt, int64_t rows, int64_t cols, int64_t dram_addr, int64_t dram_stride, int64_t estride, Space sp,
-                         int64_t addr) {
+                         int64_t addr, int64_t stride = 0) {
     Instr in;
     in.op = op;
     const int64_t rb = isa::row_bytes(dt, cols);
     in[F::dtype] = static_cast<int64_t>(dt), in[F::rows] = rows, in[F::cols] = cols, in[F::dram] = dram_addr;
     in[F::dram_stride] = dram_stride, in[F::dram_estride] = estride, in[F::sp] = static_cast<int64_t>(sp), in[F::addr] = addr,
-    in[F::stride] = rb;
+    in[F::stride] = stride ? stride : rb;
     return in;
   }
   void dma(Opcode op, Dtype dt, int64_t rows, int64_t cols, int64_t dram_addr, int64_t dram_stride, int64_t estride, Space sp,
-           int64_t addr) {
-    em_.emit(dma_instr(op, dt, rows, cols, dram_addr, dram_stride, estride, sp, addr));
+           int64_t addr, int64_t stride = 0) {
+    em_.emit(dma_instr(op, dt, rows, cols, dram_addr, dram_stride, estride, sp, addr, stride));
   }
   void load_table(const DramTensor& t, Slots& slot) {
     const int64_t cols = t.shape.back(), rows = golden::numel(t.shape) / cols;
@@ -248,6 +249,16 @@ class Compiler {
     }
     int buffers(Space s) const { return (y && row_space(y->dtype) == s) + (row_space(o->dtype) == s); }
   };
+  // A GEMM operand's row of `cols` elements on chip: padded so that the weight-stationary array's K tile of
+  // a row (R PE steps) never straddles two SRAM words, which would cost its stream step a second cycle
+  // (docs/machine.md). A power-of-two piece up to a word never crosses one from a multiple of its size.
+  int64_t chip_row(Dtype d, int64_t cols, Dtype b_dt) const {
+    const int64_t rb = isa::row_bytes(d, cols);
+    if (hw_.array.dataflow != model::Dataflow::ws) return rb;
+    const int64_t piece = std::min(kAlign, isa::row_bytes(d, hw_.array.rows * quantum(b_dt)));
+    if (piece < 1 || (piece & (piece - 1))) return rb;
+    return ceil_div(rb, piece) * piece;
+  }
   void compile_gemm(const Gemm& g, const Epilogue* ep) {
     const int64_t q = std::max(quantum(g.a_dt), quantum(g.b_dt));
     const int64_t cols = hw_.array.cols;
@@ -271,12 +282,13 @@ class Compiler {
     const int64_t group = ep && ep->proto[F::ntab] > 1 ? ep->proto[F::group] : 1;  // a tile starts on a multiplier
     // the N and M tiles beside a K tile of kt elements
     auto tiles_for = [&](int64_t kt) {
-      int64_t nt = std::min({g.n, kMaxDim, cap_wt / isa::row_bytes(g.b_dt, kt), cap_acc / (4 + ep_bytes(Space::acc, 1))});
+      const int64_t a_row = chip_row(g.a_dt, kt, g.b_dt), b_row = chip_row(g.b_dt, kt, g.b_dt);
+      int64_t nt = std::min({g.n, kMaxDim, cap_wt / b_row, cap_acc / (4 + ep_bytes(Space::acc, 1))});
       // whole array columns: accumulator rows of a multiple of C int32 keep every drained row in one SRAM word
       if (nt > cols) nt = nt / cols * cols;
       // rows of A (and of the requant's blocks) and of accumulators that fit beside nt columns
       auto rows_for = [&](int64_t n) {
-        return std::min({g.m, kMaxDim, cap_in / (isa::row_bytes(g.a_dt, kt) + ep_bytes(Space::in, n)), cap_acc / (4 * n + ep_bytes(Space::acc, n))});
+        return std::min({g.m, kMaxDim, cap_in / (a_row + ep_bytes(Space::in, n)), cap_acc / (4 * n + ep_bytes(Space::acc, n))});
       };
       while (nt > 1 && rows_for(nt) < 1) nt = nt > cols ? std::max(cols, nt / 2 / cols * cols) : nt / 2;
       if (nt < g.n && nt % group) nt = nt / group * group;
@@ -298,8 +310,8 @@ class Compiler {
       }
     }
     const int64_t nm = ceil_div(g.m, mt), nk = ceil_div(g.k, kt), nn = ceil_div(g.n, nt);
-    Slots sa = alloc(Space::in, mt * isa::row_bytes(g.a_dt, kt), slots_, "a block of A");
-    Slots sb = alloc(Space::wt, nt * isa::row_bytes(g.b_dt, kt), slots_, "a block of B");
+    Slots sa = alloc(Space::in, mt * chip_row(g.a_dt, kt, g.b_dt), slots_, "a block of A");
+    Slots sb = alloc(Space::wt, nt * chip_row(g.b_dt, kt, g.b_dt), slots_, "a block of B");
     Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators", true);  // the array drains one, the requant reads the other
     Slots sy, so;
     if (ep && ep->y) sy = alloc(row_space(ep->y->dtype), mt * isa::row_bytes(ep->y->dtype, nt), slots_, "a block of " + ep->y->name);
@@ -311,14 +323,14 @@ class Compiler {
       int64_t a_addr = 0;
       if (a_resident) {
         a_addr = sa.take();
-        dma(Opcode::load, g.a_dt, g.m, g.k, a0, a_rb, 0, Space::in, a_addr);
+        dma(Opcode::load, g.a_dt, g.m, g.k, a0, a_rb, 0, Space::in, a_addr, chip_row(g.a_dt, g.k, g.b_dt));
       }
       for (int64_t jn = 0; jn < nn; ++jn) {
         const int64_t n0 = jn * nt, nc = std::min(nt, g.n - n0);
         int64_t b_addr = 0;
         if (nk == 1) {
           b_addr = sb.take();
-          dma(Opcode::load, g.b_dt, nc, g.k, b0 + n0 * b_rb, b_rb, 0, Space::wt, b_addr);
+          dma(Opcode::load, g.b_dt, nc, g.k, b0 + n0 * b_rb, b_rb, 0, Space::wt, b_addr, chip_row(g.b_dt, g.k, g.b_dt));
         }
         for (int64_t im = 0; im < nm; ++im) {
           const int64_t m0 = im * mt, mc = std::min(mt, g.m - m0);
@@ -329,13 +341,14 @@ class Compiler {
             const int64_t koff_a = isa::row_bytes(g.a_dt, k0), koff_b = isa::row_bytes(g.b_dt, k0);
             if (nk > 1) {
               b_addr = sb.take();
-              dma(Opcode::load, g.b_dt, nc, kc, b0 + n0 * b_rb + koff_b, b_rb, 0, Space::wt, b_addr);
+              dma(Opcode::load, g.b_dt, nc, kc, b0 + n0 * b_rb + koff_b, b_rb, 0, Space::wt, b_addr, chip_row(g.b_dt, kc, g.b_dt));
             }
             if (!a_resident) {
               a_addr = sa.take();
-              dma(Opcode::load, g.a_dt, mc, kc, a0 + m0 * a_rb + koff_a, a_rb, 0, Space::in, a_addr);
+              dma(Opcode::load, g.a_dt, mc, kc, a0 + m0 * a_rb + koff_a, a_rb, 0, Space::in, a_addr, chip_row(g.a_dt, kc, g.b_dt));
             }
-            gemm(a_addr, g.a_dt, mc, kc, b_addr, g.b_dt, nc, c_addr, g.bias >= 0 || ik > 0, false);
+            gemm(a_addr, g.a_dt, mc, kc, b_addr, g.b_dt, nc, c_addr, g.bias >= 0 || ik > 0, false, chip_row(g.a_dt, kc, g.b_dt),
+                 chip_row(g.b_dt, kc, g.b_dt));
           }
           const Instr store_c = dma_instr(Opcode::store, Dtype::i32, mc, nc, c0 + m0 * c_rb + 4 * n0, c_rb, 0, Space::acc, c_addr);
           if (!ep) {
@@ -364,12 +377,16 @@ class Compiler {
       }
     }
   }
-  void gemm(int64_t a, Dtype a_dt, int64_t m, int64_t k, int64_t b, Dtype b_dt, int64_t n, int64_t c, bool accumulate, bool ones) {
+  // Strides of 0 or the packed row leave the field 0 (rows back to back).
+  void gemm(int64_t a, Dtype a_dt, int64_t m, int64_t k, int64_t b, Dtype b_dt, int64_t n, int64_t c, bool accumulate, bool ones,
+            int64_t a_stride = 0, int64_t b_stride = 0) {
     Instr in;
     in.op = Opcode::gemm;
     in[F::a_sp] = static_cast<int64_t>(Space::in), in[F::a] = a, in[F::a_type] = static_cast<int64_t>(a_dt);
     in[F::b_sp] = static_cast<int64_t>(Space::wt), in[F::b] = b, in[F::b_type] = static_cast<int64_t>(b_dt);
     in[F::c] = c, in[F::m] = m, in[F::k] = k, in[F::n] = n, in[F::accumulate] = accumulate, in[F::ones] = ones;
+    in[F::a_stride] = a_stride == isa::row_bytes(a_dt, k) ? 0 : a_stride;
+    in[F::b_stride] = b_stride == isa::row_bytes(b_dt, k) ? 0 : b_stride;
     em_.emit(in);
   }
 

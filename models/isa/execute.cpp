@@ -47,10 +47,11 @@ class Exec {
     const uint8_t* row(int64_t r) const { return base + r * row_bytes; }
     uint8_t* row(int64_t r) { return base + r * row_bytes; }
   };
-  Operand operand(F sp_f, F addr_f, F type_f, int64_t rows, int64_t cols) const {
+  Operand operand(F sp_f, F addr_f, F type_f, int64_t rows, int64_t cols, int64_t stride = 0) const {
     const Dtype d = in_.dtype(type_f);
-    const int64_t rb = row_bytes(d, cols);
-    return {sp(in_.space(sp_f), in_[addr_f], rows * rb, addr_f), d, rb};
+    const int64_t rb = row_bytes(d, cols), st = stride ? stride : rb;
+    if (st < rb && rows > 1) fail(addr_f, "rows of " + std::to_string(rb) + " bytes overlap at a stride of " + std::to_string(st));
+    return {sp(in_.space(sp_f), in_[addr_f], rows > 0 ? (rows - 1) * st + rb : 0, addr_f), d, st};
   }
   void put(Operand& o, int64_t r, int64_t j, int64_t v, F field) const {
     if (!set_element(o.row(r), o.dt, j, v))
@@ -114,8 +115,8 @@ class Exec {
     if (bt != Dtype::i8 && bt != Dtype::i4 && bt != Dtype::u4 && bt != Dtype::bits)
       fail(F::b_type, std::string("the PE's weight operand is 8 bits (i8, i4, u4 or bits), not ") + dtype_name(bt));
     if (at == Dtype::i32 || at == Dtype::i64 || at == Dtype::i128 || at == Dtype::u4) fail(F::a_type, std::string("the PE's activation operand is at most 16 bits, not ") + dtype_name(at));
-    const Operand a = operand(F::a_sp, F::a, F::a_type, m, k);
-    const Operand b = operand(F::b_sp, F::b, F::b_type, n, k);
+    const Operand a = operand(F::a_sp, F::a, F::a_type, m, k, in_[F::a_stride]);
+    const Operand b = operand(F::b_sp, F::b, F::b_type, n, k, in_[F::b_stride]);
     uint8_t* c = sp(Space::acc, in_[F::c], m * (n + ones) * 4, F::c);
     // +-1 bits, int4 and int8 weights as int8; activations as int16 (the PE multiplier is 16 x 8 bits)
     std::vector<int16_t> a16(static_cast<size_t>(m * k));

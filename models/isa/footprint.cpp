@@ -41,8 +41,14 @@ Footprint footprint(const Instr& in) {
       break;
     }
     case Opcode::gemm: {
-      operand(r, F::a_sp, F::a, F::a_type, in[F::m], in[F::k]);
-      operand(r, F::b_sp, F::b, F::b_type, in[F::n], in[F::k]);
+      // strided operands: each row its own segment (the padding between rows is not read)
+      auto strided = [&](F sp, F addr, F stride, F type, int64_t n) {
+        const int64_t rb = row_bytes(in.dtype(type), in[F::k]), st = operand_stride(in, stride, type, in[F::k]);
+        if (st == rb) return operand(r, sp, addr, type, n, in[F::k]);
+        for (int64_t i = 0; i < n; ++i) add(r, in.space(sp), in[addr] + i * st, rb);
+      };
+      strided(F::a_sp, F::a, F::a_stride, F::a_type, in[F::m]);
+      strided(F::b_sp, F::b, F::b_stride, F::b_type, in[F::n]);
       const int64_t cb = in[F::m] * (in[F::n] + in[F::ones]) * 4;
       if (in[F::accumulate]) add(r, Space::acc, in[F::c], cb);
       add(w, Space::acc, in[F::c], cb);

@@ -49,7 +49,8 @@ std::vector<std::vector<FieldSpec>> build_layouts() {
   at(Opcode::gemm) = {{F::a_sp, "a_sp", 2, Kind::space}, {F::a, "a", kAddr, Kind::addr},   {F::a_type, "a_type", 4, Kind::dtype},
                       {F::b_sp, "b_sp", 2, Kind::space}, {F::b, "b", kAddr, Kind::addr},   {F::b_type, "b_type", 4, Kind::dtype},
                       {F::c, "c", kAddr, Kind::addr},    {F::m, "m", kDim, Kind::uint},    {F::k, "k", kDim, Kind::uint},
-                      {F::n, "n", kDim, Kind::uint},     {F::accumulate, "accumulate", 1, Kind::uint}, {F::ones, "ones", 1, Kind::uint}};
+                      {F::n, "n", kDim, Kind::uint},     {F::accumulate, "accumulate", 1, Kind::uint}, {F::ones, "ones", 1, Kind::uint},
+                      {F::a_stride, "a_stride", kAddr, Kind::uint}, {F::b_stride, "b_stride", kAddr, Kind::uint}};
   const std::vector<FieldSpec> rq = {{F::ntab, "ntab", kDim, Kind::uint}, {F::group, "group", kDim, Kind::uint},
                                      {F::bits, "bits", 7, Kind::uint},    {F::round, "round", 1, Kind::uint}};
   at(Opcode::requant) = with({kX, kO, kRows, kTab, rq});
@@ -204,6 +205,10 @@ int64_t row_bytes(Dtype d, int64_t cols) {
     case Dtype::bits: return (cols + 63) / 64 * 8;
   }
   return 0;
+}
+
+int64_t operand_stride(const Instr& in, F stride, F type, int64_t cols) {
+  return in[stride] ? in[stride] : row_bytes(in.dtype(type), cols);
 }
 
 const std::vector<FieldSpec>& layout(Opcode o) {

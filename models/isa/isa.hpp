@@ -55,7 +55,7 @@ enum class F : uint8_t {
   // DMA
   dtype, dram, dram_stride, dram_estride, sp, addr, stride,
   // operands: array (a, b, c) and lanes (x, y, o, o2)
-  a_sp, a, a_type, b_sp, b, b_type, c, m, k, n, accumulate, ones,
+  a_sp, a, a_type, b_sp, b, b_type, c, m, k, n, accumulate, ones, a_stride, b_stride,
   x_sp, x, x_type, y_sp, y, y_type, o_sp, o, o_type, o2,
   rows, cols,
   // parameters
@@ -82,6 +82,9 @@ struct Instr {
   Space space(F x) const { return static_cast<Space>(f[static_cast<size_t>(x)]); }
   bool operator==(const Instr& o) const { return op == o.op && f == o.f; }
 };
+
+// The on-chip distance between a GEMM operand's rows: its stride field, or (0) rows packed back to back.
+int64_t operand_stride(const Instr& in, F stride, F type, int64_t cols);
 
 // The fields of an opcode after the header, in encoding order (docs/isa.md).
 const std::vector<FieldSpec>& layout(Opcode o);

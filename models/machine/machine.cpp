@@ -462,7 +462,7 @@ class Machine : public model::ClockedUnit {
     if (r.tile < 0) return {};
     const isa::Dtype at = in.dtype(F::a_type);
     const auto [lo, hi] = k_bytes(in, s, r.tile, at);
-    const int64_t row = in[F::a] + r.row * isa::row_bytes(at, in[F::k]);
+    const int64_t row = in[F::a] + r.row * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
     return ports_of({{in.space(F::a_sp), row + lo, row + hi}});
   }
   std::array<Port, isa::kSpaces> wt_accesses(const Instr& in, const WsSequencer& s) const {
@@ -473,7 +473,7 @@ class Machine : public model::ClockedUnit {
     const int64_t n0 = s.n_tile(p.tile) * hw_.array.cols;
     std::vector<isa::Segment> rd;
     for (int64_t c = p.col_lo; c < p.col_hi && n0 + c < in[F::n]; ++c) {
-      const int64_t row = in[F::b] + (n0 + c) * isa::row_bytes(bt, in[F::k]);
+      const int64_t row = in[F::b] + (n0 + c) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
       rd.push_back({in.space(F::b_sp), row + lo, row + hi});
     }
     return ports_of(rd);
@@ -506,8 +506,8 @@ class Machine : public model::ClockedUnit {
     const int64_t n0 = s.n_tile(d.tile) * hw_.array.cols, n = in[F::n];
     Instr row = in;
     row[F::m] = 1;
-    row[F::a] = in[F::a] + d.row * isa::row_bytes(in.dtype(F::a_type), in[F::k]);
-    row[F::b] = in[F::b] + std::min(n0, n) * isa::row_bytes(in.dtype(F::b_type), in[F::k]);
+    row[F::a] = in[F::a] + d.row * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
+    row[F::b] = in[F::b] + std::min(n0, n) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
     row[F::n] = std::max<int64_t>(0, std::min(hw_.array.cols, n - n0));
     row[F::ones] = in[F::ones] && n0 + hw_.array.cols > n ? 1 : 0;
     row[F::c] = lo;
