@@ -91,7 +91,7 @@ struct Slot {
   std::vector<uint8_t> buf; // DMA: the bytes in transfer order
   std::unique_ptr<WsSequencer> seq;  // a weight-stationary GEMM: the array's own sequencer drives its ports
   std::array<Port, isa::kSpaces> step_wt, step_a, step_acc;  // seq: the current step's accesses still to make
-  bool planned = false;              // seq: step_reads and step_acc hold the current step's accesses
+  bool planned = false;              // seq: step_wt, step_a and step_acc hold the current step's accesses
   bool busy() const { return instr >= 0; }
   bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
 };
@@ -387,7 +387,8 @@ class Machine : public model::ClockedUnit {
         check_sp(a);
         a.nr = words(a.ports), a.nw = words(a.wports);
         a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
-        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws)
+        // an empty block has no rows to stream: the generic path retires it at once
+        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws && in[F::m] > 0 && in[F::n] + in[F::ones] > 0)
           a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], (in[F::k] + lanes(in) - 1) / lanes(in), in[F::n] + in[F::ones],
                                                                    hw_.array.rows, hw_.array.cols, hw_.array.overlap});
       }
