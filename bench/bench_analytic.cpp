@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "golden/lower.hpp"
-#include "models/accelerator.hpp"
-#include "models/analytic.hpp"
-#include "models/llm_roofline.hpp"
-#include "models/op_cost.hpp"
+#include "models/units/accelerator.hpp"
+#include "models/analytic/analytic.hpp"
+#include "models/analytic/llm_roofline.hpp"
+#include "models/analytic/op_cost.hpp"
 
 using namespace qtsim;
 using Clock = std::chrono::steady_clock;

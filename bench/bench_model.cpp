@@ -11,10 +11,10 @@
 #include "golden/quantize.hpp"
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
-#include "models/accelerator.hpp"
+#include "models/units/accelerator.hpp"
 #include "models/compiler/compile.hpp"
 #include "models/machine/machine.hpp"
-#include "models/mac_array.hpp"
+#include "models/units/mac_array.hpp"
 
 using namespace qtsim;
 using Clock = std::chrono::steady_clock;

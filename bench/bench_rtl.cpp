@@ -19,12 +19,12 @@
 #include "golden/lower.hpp"
 #include "golden/quantize.hpp"
 #include "golden/requant.hpp"
-#include "models/accelerator.hpp"
-#include "models/mac_array.hpp"
-#include "models/row_units.hpp"
-#include "models/rtl_dma.hpp"
-#include "models/rtl_mac_array.hpp"
-#include "models/rtl_requant_unit.hpp"
+#include "models/units/accelerator.hpp"
+#include "models/units/mac_array.hpp"
+#include "models/units/row_units.hpp"
+#include "models/verilated/rtl_dma.hpp"
+#include "models/verilated/rtl_mac_array.hpp"
+#include "models/verilated/rtl_requant_unit.hpp"
 
 using namespace qtsim;
 using Clock = std::chrono::steady_clock;

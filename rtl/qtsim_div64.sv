@@ -1,5 +1,5 @@
 // Unsigned 64-bit division, radix 4: two restoring steps per cycle, so a quotient of 64 bits takes
-// DIV_CYCLES = 32 cycles, the divider time of the cycle model (models/row_units.hpp, kDividerCycles).
+// DIV_CYCLES = 32 cycles, the divider time of the cycle model (models/units/row_units.hpp, kDividerCycles).
 // The cycle with start_i high latches dividend and divisor and does the first two steps; quot_o and rem_o
 // hold the result after the 32nd edge and until the next start.
 module qtsim_div64 (

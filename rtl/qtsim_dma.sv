@@ -2,7 +2,7 @@
 // to the op's end, and the channel beats of the load and of the store), fetches each block's data into the
 // scratchpad window, starts the unit on a block once its data has landed and the previous block is done, and
 // writes each block's results back when the unit is done with it. The same rules as the SystemC engine
-// (models/dma.hpp), cycle for cycle. Each cycle, in order:
+// (models/units/dma.hpp), cycle for cycle. Each cycle, in order:
 //   1. done_i (the unit's block ends this cycle) frees the block's unkept bytes and queues its store;
 //   2. loads queue in block order while they fit the window (double_buffer_i), or once every earlier block
 //      is stored (not): as many as fit in this one cycle;

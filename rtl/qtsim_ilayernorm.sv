@@ -1,5 +1,5 @@
 // I-LayerNorm (I-ViT IntLayerNorm, golden/ilayernorm.hpp) over rows of LANES-wide beats, in the cycle
-// model's six phases per row (models/row_units.cpp): B beats of sum; a 32-cycle division for the mean
+// model's six phases per row (models/units/row_units.cpp): B beats of sum; a 32-cycle division for the mean
 // (rounded half to even); B beats of squared deviations; ten Newton steps k = (k + var / k) / 2 from 2^16,
 // 32 cycles each; a 32-cycle division numerator / std; B beats of ((x - mean) * factor >> 1) + bias.
 // Rows back to back, rows x (3 B + 12 x 32) cycles in all. One shared radix-4 divider (qtsim_div64) does

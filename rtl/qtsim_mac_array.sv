@@ -1,5 +1,5 @@
 // The weight-stationary MAC array: ROWS x COLS qtsim_mac_pe. Activations enter column 0 of every row
-// (skewed by the row: the caller's sequencer, as in models/mac_array.cpp) and move right one PE per cycle;
+// (skewed by the row: the caller's sequencer, as in models/units/mac_array.cpp) and move right one PE per cycle;
 // partial sums enter the top row as zero and move down; the bottom row hands COLS finished sums per cycle
 // to the accumulators, valid where a real activation made them. The weight port writes one row of the
 // array (COLS x LANES weights) per cycle into either buffer, so a tile of weights loads in ROWS cycles.

@@ -3,7 +3,7 @@
 // next tile's weights load while the current tile streams; the buffer a product uses travels with its
 // activation (sel), so the two tiles can share the array during the hand-over. The edge that takes an
 // activation in from the left also registers its partial sum, as the cycle model's PE does
-// (models/mac_array.cpp): operands and sums move one PE per cycle. In binary mode (bin_i, BinaryViT's
+// (models/units/mac_array.cpp): operands and sums move one PE per cycle. In binary mode (bin_i, BinaryViT's
 // linears) the PE takes a 64-bit word of +-1 activations instead (bit 1 is +1) and adds the +-1 dot
 // product of the word with its weight word over the weight's valid bits: 2 popcount(~(a ^ w) & mask) -
 // popcount(mask), the XNOR-popcount of qtsim_xnor_popcount.sv. Output-stationary (OS, a build-time choice as

@@ -8,7 +8,7 @@
 // exceeds, or -1 (zero) for z <= 0 or none exceeded (golden::logsqrt2_code_int, a comparator bank). Operands are
 // registered on entry, then four stages (multiply, shift, round: qtsim_requant_term; add and clamp): a
 // stream of B beats takes B + 4 cycles with ready_i high, as the cycle model's post-processing unit
-// (models/row_units.hpp, kPpuLatency). Beats enter on valid_i && ready_o and leave on valid_o && ready_i; a
+// (models/units/row_units.hpp, kPpuLatency). Beats enter on valid_i && ready_o and leave on valid_o && ready_i; a
 // consumer holding ready_i low stalls the whole pipeline (qtsim_pipe_ctrl). half_up_i and
 // bits_i are configuration, held for a whole stream. Lane l of a flat port occupies bits [l*W +: W] (the
 // layout of a packed [LANES][W] array, in a form every tool reads, yosys included).

@@ -1,5 +1,5 @@
 // ShiftGELU (I-ViT, golden/shiftgelu.hpp) over rows of LANES-wide beats, in the cycle model's three phases
-// per row (models/row_units.cpp): B beats of running maximum (and, on the last beat, e2 = ShiftExp(-max)),
+// per row (models/units/row_units.cpp): B beats of running maximum (and, on the last beat, e2 = ShiftExp(-max)),
 // B beats that each send LANES elements into per-lane pipelined dividers, and DIV_CYCLES cycles in which
 // the pipelines drain; rows back to back, rows x (2 B + 32) cycles in all. Per element the pipeline takes
 // e1 = ShiftExp(x - max), divides the numerator by min(e1 + e2, 2^31 - 1) one quotient bit per stage, and

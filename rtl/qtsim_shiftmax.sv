@@ -1,5 +1,5 @@
 // Shiftmax (I-ViT IntSoftmax, golden/shiftmax.hpp) over rows of LANES-wide beats, in the cycle model's
-// four phases per row (models/row_units.cpp): B beats of running maximum, B beats of exponentials and
+// four phases per row (models/units/row_units.cpp): B beats of running maximum, B beats of exponentials and
 // their sum, DIV_CYCLES cycles of a radix-2 division numerator / min(sum, 2^31 - 1), B beats of
 // normalisation; rows back to back, rows x (3 B + 32) cycles in all. The unit reads its input row from a
 // scratchpad it addresses (rd_row_o, rd_beat_o: combinational, the data x_i in the same cycle) and

@@ -5,10 +5,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "models/analytic.hpp"
+#include "models/analytic/analytic.hpp"
 #include "models/compiler/compile.hpp"
 #include "models/machine/machine.hpp"
-#include "models/llm_roofline.hpp"
+#include "models/analytic/llm_roofline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/config.hpp"

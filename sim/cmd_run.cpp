@@ -11,10 +11,10 @@
 
 #include "golden/exec.hpp"
 #include "golden/float_ops.hpp"
-#include "models/accelerator.hpp"
+#include "models/units/accelerator.hpp"
 #include "models/compiler/compile.hpp"
 #include "models/machine/machine.hpp"
-#include "models/rtl_trace.hpp"
+#include "models/verilated/rtl_trace.hpp"
 #include "sim/timeline.hpp"
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"

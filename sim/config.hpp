@@ -10,7 +10,7 @@
 #include "golden/idx.hpp"
 #include "golden/lower.hpp"
 #include "golden/vit_model.hpp"
-#include "models/accelerator.hpp"
+#include "models/hw/hw_config.hpp"
 #include "sim/yaml_reader.hpp"
 
 namespace qtsim::sim {

@@ -6,10 +6,10 @@
 #include <fstream>
 
 #include "golden/exec.hpp"
-#include "models/analytic.hpp"
-#include "models/energy_area.hpp"
+#include "models/analytic/analytic.hpp"
+#include "models/analytic/energy_area.hpp"
 #include "models/compiler/compile.hpp"
-#include "models/llm_roofline.hpp"
+#include "models/analytic/llm_roofline.hpp"
 #include "models/machine/machine.hpp"
 #include "sim/compare.hpp"
 

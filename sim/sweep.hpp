@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "models/llm_roofline.hpp"
-#include "models/op_cost.hpp"
+#include "models/analytic/llm_roofline.hpp"
+#include "models/analytic/op_cost.hpp"
 #include "sim/config.hpp"
 
 namespace qtsim::sim {

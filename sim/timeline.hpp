@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "models/accelerator.hpp"
+#include "models/analytic/op_stats.hpp"
 
 namespace qtsim::sim {
 

@@ -8,7 +8,7 @@
 
 #include "cli_test_util.hpp"
 #include "golden/exec.hpp"
-#include "models/accelerator.hpp"
+#include "models/units/accelerator.hpp"
 #include "sim/cli.hpp"
 #include "sim/config.hpp"
 

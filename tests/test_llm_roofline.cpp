@@ -2,7 +2,7 @@
 // (docs/roofline.md): h = 4096, 32 heads of d = 128, ffn 11008.
 #include <catch2/catch.hpp>
 
-#include "models/llm_roofline.hpp"
+#include "models/analytic/llm_roofline.hpp"
 
 using namespace qtsim::model;
 

@@ -7,7 +7,7 @@
 #include "golden/bgemm.hpp"
 #include "golden/gemm.hpp"
 #include "golden/quantize.hpp"
-#include "models/mac_array.hpp"
+#include "models/units/mac_array.hpp"
 
 using namespace qtsim;
 using model::ArrayConfig;

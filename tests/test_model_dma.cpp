@@ -10,9 +10,9 @@
 #include <tuple>
 
 #include "golden/lower.hpp"
-#include "models/dma.hpp"
-#include "models/op_cost.hpp"
-#include "models/rtl_dma.hpp"
+#include "models/units/dma.hpp"
+#include "models/analytic/op_cost.hpp"
+#include "models/verilated/rtl_dma.hpp"
 
 using namespace qtsim;
 using model::Block;

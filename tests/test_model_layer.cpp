@@ -7,9 +7,9 @@
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
 #include "golden/lower_binary.hpp"
-#include "models/accelerator.hpp"
-#include "models/analytic.hpp"
-#include "models/op_cost.hpp"
+#include "models/units/accelerator.hpp"
+#include "models/analytic/analytic.hpp"
+#include "models/analytic/op_cost.hpp"
 
 using namespace qtsim;
 

@@ -6,7 +6,7 @@
 
 #include "golden/quantize.hpp"
 #include "golden/requant.hpp"
-#include "models/row_units.hpp"
+#include "models/units/row_units.hpp"
 
 using namespace qtsim;
 using golden::ITensor;

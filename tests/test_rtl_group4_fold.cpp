@@ -8,7 +8,7 @@
 #include "Vqtsim_group4_fold_l16.h"
 #include "golden/gemm_group4.hpp"
 #include "golden/quantize.hpp"
-#include "models/verilated_ports.hpp"
+#include "models/verilated/verilated_ports.hpp"
 #include "verilated_dut.hpp"
 
 using namespace qtsim::golden;

@@ -8,7 +8,7 @@
 #include "Vqtsim_requant_l16.h"
 #include "golden/quantize.hpp"
 #include "golden/requant.hpp"
-#include "models/verilated_ports.hpp"
+#include "models/verilated/verilated_ports.hpp"
 #include "verilated.h"
 #include "verilated_dut.hpp"
 

@@ -16,12 +16,12 @@
 #include "golden/quantize.hpp"
 #include "golden/shiftgelu.hpp"
 #include "golden/shiftmax.hpp"
-#include "models/row_units.hpp"
-#include "models/rtl_group4_fold.hpp"
-#include "models/rtl_requant_unit.hpp"
-#include "models/rtl_row_units.hpp"
-#include "models/rtl_shift_add.hpp"
-#include "models/verilated_unit.hpp"
+#include "models/units/row_units.hpp"
+#include "models/verilated/rtl_group4_fold.hpp"
+#include "models/verilated/rtl_requant_unit.hpp"
+#include "models/verilated/rtl_row_units.hpp"
+#include "models/verilated/rtl_shift_add.hpp"
+#include "models/verilated/verilated_unit.hpp"
 
 using namespace qtsim;
 

@@ -10,7 +10,7 @@
 
 #include "golden/bgemm.hpp"
 #include "golden/quantize.hpp"
-#include "models/verilated_ports.hpp"
+#include "models/verilated/verilated_ports.hpp"
 
 using namespace qtsim;
 using model::get_field;

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <tuple>
 
-#include "models/analytic.hpp"
-#include "models/llm_roofline.hpp"
+#include "models/analytic/analytic.hpp"
+#include "models/analytic/llm_roofline.hpp"
 #include "cli_test_util.hpp"
 #include "sim/config.hpp"
 #include "sim/sweep.hpp"

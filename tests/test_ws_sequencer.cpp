@@ -8,7 +8,7 @@
 #include <set>
 #include <utility>
 
-#include "models/mac_array.hpp"
+#include "models/units/mac_array.hpp"
 #include "models/machine/ws_sequencer.hpp"
 
 using namespace qtsim;

@@ -73,7 +73,7 @@ struct HwConfig {
   int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
   RtlUnits rtl;                  // units run as Verilated RTL instead of SystemC
   double clock_mhz = 1000;
-  void check() const;            // models/accelerator.cpp: it knows which RTL parameter sets exist
+  void check() const;            // models/units/accelerator.cpp: it knows which RTL parameter sets exist
 };
 
 }  // namespace qtsim::model

@@ -6,13 +6,12 @@
 #include <deque>
 #include <memory>
 
-#include "models/clocked_unit.hpp"
+#include "models/analytic/unit_cycles.hpp"
 #include "models/isa/elements.hpp"
 #include "models/isa/execute.hpp"
 #include "models/isa/footprint.hpp"
 #include "models/machine/ws_sequencer.hpp"
-#include "models/mac_array.hpp"
-#include "models/row_units.hpp"
+#include "models/units/clocked_unit.hpp"
 
 namespace qtsim::machine {
 
