@@ -29,8 +29,6 @@ constexpr int64_t kMaxDim = (int64_t{1} << 16) - 1;  // rows, columns and GEMM d
 int64_t align(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// Elements of K that one slice must be a multiple of, so that it starts on a byte.
-int64_t quantum(Dtype d) { return d == Dtype::i4 || d == Dtype::u4 ? 2 : d == Dtype::bits ? 64 : 1; }
 
 Dtype activation_dtype(const golden::IntType& t) {
   if (t.bits <= 8) return t.is_signed ? Dtype::i8 : Dtype::u8;
@@ -255,12 +253,13 @@ class Compiler {
   int64_t chip_row(Dtype d, int64_t cols, Dtype b_dt) const {
     const int64_t rb = isa::row_bytes(d, cols);
     if (hw_.array.dataflow != model::Dataflow::ws) return rb;
-    const int64_t piece = std::min(kAlign, isa::row_bytes(d, hw_.array.rows * quantum(b_dt)));
+    const int64_t piece = std::min(kAlign, isa::row_bytes(d, hw_.array.rows * isa::pe_lanes(b_dt)));
     if (piece < 1 || (piece & (piece - 1))) return rb;
     return ceil_div(rb, piece) * piece;
   }
   void compile_gemm(const Gemm& g, const Epilogue* ep) {
-    const int64_t q = std::max(quantum(g.a_dt), quantum(g.b_dt));
+    // K slices start on a PE's lane group, and so on a byte
+    const int64_t q = std::max(isa::pe_lanes(g.a_dt), isa::pe_lanes(g.b_dt));
     const int64_t cols = hw_.array.cols;
     const int gemm_op = em_.op;
     Slots tab;

@@ -176,6 +176,7 @@ std::string parse_value(const FieldSpec& s, const std::string& text, int64_t& v)
 const char* queue_name(Queue q) { return kQueueNames[static_cast<int>(q)]; }
 const char* opcode_name(Opcode o) { return valid_opcode(static_cast<int>(o)) ? kOpNames[static_cast<int>(o) - 1] : "?"; }
 const char* dtype_name(Dtype d) { return kDtypeNames[static_cast<int>(d)]; }
+int64_t pe_lanes(Dtype d) { return d == Dtype::i4 || d == Dtype::u4 ? 2 : d == Dtype::bits ? 64 : 1; }
 const char* space_name(Space s) { return kSpaceNames[static_cast<int>(s)]; }
 const char* field_name(F f) { return kFieldNames[static_cast<int>(f)]; }
 

@@ -42,6 +42,9 @@ constexpr int kDtypes = 10;
 const char* dtype_name(Dtype d);
 // Bytes of a row of `cols` elements.
 int64_t row_bytes(Dtype d, int64_t cols);
+// Products one PE makes per cycle on operands of this type: two int4 (W4A8, W4A4), one 64-bit XNOR word of
+// +-1 bits (binary), else one. A K tile of the array is rows * pe_lanes elements.
+int64_t pe_lanes(Dtype d);
 
 // The on-chip memories: activations, weights (and every operand the array holds stationary, and the
 // parameter tables), accumulators.

@@ -23,9 +23,7 @@ int64_t compute_cycles(const Instr& in, const model::HwConfig& hw) {
   const int64_t rows = in[F::rows], cols = in[F::cols];
   switch (in.op) {
     case Opcode::gemm: {
-      const isa::Dtype b = in.dtype(F::b_type);
-      const int64_t lanes = b == isa::Dtype::bits ? 64 : (b == isa::Dtype::i4 || b == isa::Dtype::u4) ? 2 : 1;
-      return model::array_cycles(hw.array, in[F::m], in[F::k], in[F::n] + in[F::ones], lanes);
+      return model::array_cycles(hw.array, in[F::m], in[F::k], in[F::n] + in[F::ones], isa::pe_lanes(in.dtype(F::b_type)));
     }
     case Opcode::shift_add: return model::shift_add_cycles(rows * cols, in[F::k], hw.ppu_lanes);
     case Opcode::shiftmax: return model::shiftmax_cycles(rows, cols, hw.nonlinear_lanes);
@@ -384,12 +382,14 @@ class Machine : public model::ClockedUnit {
         a.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
         a.wports = ports_of(fp_[static_cast<size_t>(i)].writes);
         check_sp(a);
-        a.nr = words(a.ports), a.nw = words(a.wports);
-        a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
         // an empty block has no rows to stream: the generic path retires it at once
-        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws && in[F::m] > 0 && in[F::n] + in[F::ones] > 0)
+        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws && in[F::m] > 0 && in[F::n] + in[F::ones] > 0) {
           a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], (in[F::k] + lanes(in) - 1) / lanes(in), in[F::n] + in[F::ones],
                                                                    hw_.array.rows, hw_.array.cols, hw_.array.overlap});
+        } else {  // the generic path: operand words, closed-form steps, result words, paced by one another
+          a.nr = words(a.ports), a.nw = words(a.wports);
+          a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
+        }
       }
     }
 
@@ -446,10 +446,7 @@ class Machine : public model::ClockedUnit {
     if (array) a.step_acc = acc_accesses(in, *a.seq);
   }
 
-  static int64_t lanes(const Instr& in) {
-    const isa::Dtype b = in.dtype(F::b_type);
-    return b == isa::Dtype::bits ? 64 : (b == isa::Dtype::i4 || b == isa::Dtype::u4) ? 2 : 1;
-  }
+  static int64_t lanes(const Instr& in) { return isa::pe_lanes(in.dtype(F::b_type)); }
   // Bytes [lo, hi) within a row of `d` elements that a K tile covers.
   std::pair<int64_t, int64_t> k_bytes(const Instr& in, const WsSequencer& s, int64_t tile, isa::Dtype d) const {
     const int64_t e0 = s.k_tile(tile) * hw_.array.rows * lanes(in), e1 = std::min(in[F::k], e0 + hw_.array.rows * lanes(in));
