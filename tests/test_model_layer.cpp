@@ -7,6 +7,7 @@
 #include "golden/exec.hpp"
 #include "golden/lower.hpp"
 #include "golden/lower_binary.hpp"
+#include "models/analytic/unit_cycles.hpp"
 #include "models/units/accelerator.hpp"
 #include "models/analytic/analytic.hpp"
 #include "models/analytic/op_cost.hpp"

@@ -3,6 +3,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "golden/gemm.hpp"
 #include "golden/gemm_group4.hpp"
 #include "models/analytic/op_cost.hpp"
 #include "models/units/slots.hpp"

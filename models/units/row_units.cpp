@@ -9,10 +9,6 @@
 
 namespace qtsim::model {
 
-namespace {
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-}  // namespace
-
 LaneUnit::LaneUnit(sc_core::sc_module_name name, int64_t lanes) : ClockedUnit(name), lanes_(lanes) {
   if (lanes < 1) throw std::invalid_argument(std::string(this->name()) + ": lanes must be >= 1");
 }
