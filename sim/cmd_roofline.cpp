@@ -22,16 +22,19 @@ namespace {
 int llm_roofline(const std::string& model_name, const std::string& device_name, const model::LlmQuery& q, const std::string& format) {
   const model::LlmShape m = model::llm_shape(model_name);
   const model::Device dev = model::device(device_name);
-  const std::vector<model::LlmOp> ops = model::llm_layer_roofline(m, dev, q);
+  std::vector<model::LlmOp> ops = model::llm_layer_roofline(m, dev, q);
+  const model::LlmOp total = model::llm_total(ops);
+  auto row_json = [](const model::LlmOp& o) {
+    return nlohmann::json{{"op", o.name}, {"count", o.count}, {"ops", o.ops}, {"bytes", o.bytes()}, {"load_weight", o.load_weight},
+                          {"load_act", o.load_act}, {"store_act", o.store_act}, {"load_kv_cache", o.load_kv_cache},
+                          {"store_kv_cache", o.store_kv_cache}, {"load_meta", o.load_meta}, {"intensity", o.intensity},
+                          {"bound", o.bound}, {"time_s", o.time_s}};
+  };
   if (format == "json") {
     nlohmann::json rows = nlohmann::json::array();
-    for (const auto& o : ops)
-      rows.push_back({{"op", o.name}, {"ops", o.ops}, {"bytes", o.bytes()}, {"load_weight", o.load_weight}, {"load_act", o.load_act},
-                      {"store_act", o.store_act}, {"load_kv_cache", o.load_kv_cache}, {"store_kv_cache", o.store_kv_cache},
-                      {"load_meta", o.load_meta},
-                      {"intensity", o.intensity}, {"bound", o.bound}, {"time_s", o.time_s}});
+    for (const auto& o : ops) rows.push_back(row_json(o));
     const model::LlmFootprint f = model::llm_footprint(m, q);
-    std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows},
+    std::cout << nlohmann::json{{"model", m.name}, {"device", dev.name}, {"stage", q.stage}, {"rows", rows}, {"total", row_json(total)},
                                 {"params", f.params}, {"weight_bytes", f.weight_bytes}, {"meta_bytes", f.meta_bytes},
                                 {"kv_cache_bytes", f.kv_cache_bytes}}
                      .dump(2)
@@ -39,30 +42,28 @@ int llm_roofline(const std::string& model_name, const std::string& device_name, 
     return 0;
   }
   const bool csv = format == "csv";
-  // LLM-Viewer's columns; the default mode adds the quantization metadata at the end.
+  // LLM-Viewer's columns, with each row's count in the whole model; the default mode adds the quantization
+  // metadata at the end. The last row is the model's TOTAL (every row times its count).
   if (csv)
-    std::printf("op,ops,bytes,load_weight,load_act,store_act,load_kv_cache,store_kv_cache,intensity,bound,time_s%s\n",
+    std::printf("op,count,ops,bytes,load_weight,load_act,store_act,load_kv_cache,store_kv_cache,intensity,bound,time_s%s\n",
                 q.compat ? "" : ",load_meta");
   else
-    std::printf("%s on %s, %s, seqlen %lld, batch %lld, W%dA%d KV%d%s (one layer)\n%-16s %14s %13s %10s %-8s %12s\n",
+    std::printf("%s on %s, %s, seqlen %lld, batch %lld, W%dA%d KV%d%s, %s\n%-16s %5s %14s %13s %10s %-8s %12s\n",
                 m.name.c_str(), dev.name.c_str(), q.stage.c_str(), static_cast<long long>(q.seqlen), static_cast<long long>(q.batch),
-                q.w_bits, q.a_bits, q.kv_bits, q.flash_attention ? ", flash attention" : "", "op", "ops", "bytes", "intensity",
-                "bound", "time_s");
-  double layer = 0, head = 0;
+                q.w_bits, q.a_bits, q.kv_bits, q.flash_attention ? ", flash attention" : "",
+                q.compat ? "LLM-Viewer rules" : "quirks fixed", "op", "count", "ops", "bytes (B)", "ops/B", "bound", "time (s)");
+  ops.push_back(total);
   for (const auto& o : ops) {
-    (o.name == "lm_head" ? head : layer) += o.time_s;
     if (csv) {
-      std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g", o.name.c_str(), o.ops, o.bytes(), o.load_weight,
-                  o.load_act, o.store_act, o.load_kv_cache, o.store_kv_cache, o.intensity, o.bound.c_str(), o.time_s);
+      std::printf("%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s,%.17g", o.name.c_str(), o.count, o.ops, o.bytes(),
+                  o.load_weight, o.load_act, o.store_act, o.load_kv_cache, o.store_kv_cache, o.intensity, o.bound.c_str(), o.time_s);
       if (!q.compat) std::printf(",%.17g", o.load_meta);
       std::printf("\n");
     } else {
-      std::printf("%-16s %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.ops, o.bytes(), o.intensity, o.bound.c_str(), o.time_s);
+      std::printf("%-16s %5.0f %14.4g %13.4g %10.2f %-8s %12.4g\n", o.name.c_str(), o.count, o.ops, o.bytes(), o.intensity, o.bound.c_str(),
+                  o.time_s);
     }
   }
-  if (!csv)
-    std::printf("%s: one layer %.4g s; %lld layers%s %.4g s\n", q.compat ? "LLM-Viewer rules" : "quirks fixed", layer,
-                static_cast<long long>(m.layers), q.compat ? " (no lm_head row)" : " + lm_head", layer * static_cast<double>(m.layers) + head);
   if (!csv) {
     const model::LlmFootprint f = model::llm_footprint(m, q);
     std::printf("memory: %.4g parameters, weights %.4g GB + group metadata %.4g GB + KV cache %.4g GB = %.4g GB\n", f.params,

@@ -247,15 +247,11 @@ std::string SweepEvaluator::row(size_t i) {
   auto put = [&](const std::string& v) { out += "," + v; };
   if (spec_.llm) {
     const LlmPoint& p = spec_.queries[i];
-    double ops = 0, bytes = 0, layer = 0, head = 0;
-    for (const auto& o : model::llm_layer_roofline(p.shape, p.device, p.query)) {
-      if (o.name == "lm_head") {
-        head += o.time_s;
-        continue;
-      }
-      ops += o.ops, bytes += o.bytes(), layer += o.time_s;
-    }
-    const double total = layer * static_cast<double>(p.shape.layers) + head;
+    const std::vector<model::LlmOp> rows = model::llm_layer_roofline(p.shape, p.device, p.query);
+    double ops = 0, bytes = 0, layer = 0;
+    for (const auto& o : rows)
+      if (o.name != "lm_head") ops += o.ops, bytes += o.bytes(), layer += o.time_s;
+    const double total = model::llm_total(rows).time_s;
     const double tokens = static_cast<double>(p.query.batch * (p.query.stage == "prefill" ? p.query.seqlen : 1));
     const model::LlmFootprint f = model::llm_footprint(p.shape, p.query);
     for (double v : {ops, bytes, layer, total, tokens / total, f.params, f.weight_bytes, f.kv_cache_bytes, f.bytes()}) put(num(v));

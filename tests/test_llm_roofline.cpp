@@ -1,5 +1,5 @@
-// LLaMA-2-7B decoder-layer roofline against numbers derived by hand from LLM-Viewer's counting rules
-// (docs/roofline.md): h = 4096, 32 heads of d = 128, ffn 11008.
+// LLaMA-2-7B roofline against numbers derived by hand from LLM-Viewer's counting rules (docs/roofline.md) and
+// against LLM-Viewer's own output: h = 4096, 32 heads of d = 128, ffn 11008.
 #include <catch2/catch.hpp>
 
 #include "models/analytic/llm_roofline.hpp"
@@ -77,19 +77,101 @@ TEST_CASE("LLaMA-2-7B decode on H100 and the peak-selection rule", "[model][anal
   CHECK(t8 == Approx(34359738368.0 / 1979e12).epsilon(1e-12));
 }
 
-TEST_CASE("flash attention fuses qk, softmax and sv with LLM-Viewer's K/V reload count", "[model][analytic][llm]") {
+TEST_CASE("flash attention fuses qk, softmax and sv: K and V reloaded once per row block", "[model][analytic][llm]") {
   LlmQuery q;
   q.compat = true;
   q.flash_attention = true;
   const auto ops = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
   const LlmOp& fa = op(ops, "fused_attention");
   CHECK(fa.ops == 2 * (2.0 * 1024 * 1024 * 128 * 32) + 5.0 * 32 * 1024 * 1024);
-  // B_r = min(ceil(27.65e6 / (2 * 128)), 128) = 128: ceil(1024 / 128) = 8 row blocks
-  CHECK(fa.load_kv_cache == 8.0 * 1024 * 128 * 32 * 2);
+  // B_r = min(ceil(27.648e6 / (2 * 128)), 128) = 128: ceil(1024 / 128) = 8 row blocks, K and V each
+  CHECK(fa.load_kv_cache == 2 * 8.0 * 1024 * 128 * 32 * 2);
   CHECK(fa.load_act == 1024.0 * 128 * 32 * 2);
-  CHECK(fa.store_act == 2.0 * 1024 * 1024 * 32 * 2);
+  CHECK(fa.store_act == 2 * 1024.0 * 128 * 32 * 2);  // LLM-Viewer: "initialize O and save O"
   CHECK_THROWS_WITH(device("tpu_v9"), Catch::Contains("unknown device"));
   CHECK_THROWS_WITH(llm_shape("gpt5"), Catch::Contains("unknown model"));
+}
+
+// LLM-Viewer's own output: its model_analyzer.py at commit df2cba9 (hahnyuan/LLM-Viewer), run unmodified on
+// Llama-2-7b's config and nvidia_A100 (ModelAnalyzer.analyze(seqlen, batchsize, w_bit, a_bit, kv_bit,
+// use_flashattention)), its "lm_head" and "fused_attention" rows and its total_results, copied as printed.
+namespace {
+struct ViewerCase {
+  int64_t seqlen, batch;
+  int w, a, kv;
+  bool flash;
+  const char* stage;
+  // TOTAL: OPs, load_weight, load_act, store_act, load_kv_cache, store_kv_cache, inference_time
+  double ops, load_weight, load_act, store_act, load_kv, store_kv, time_s;
+};
+const ViewerCase kViewer[] = {
+    {1024, 1, 16, 16, 16, false, "prefill", 13820530524160, 13214154752, 8506056704, 8153790976, 536870912, 536870912, 0.05079127450596225},
+    {1024, 1, 16, 16, 16, false, "decode", 13627555840, 13214154752, 8314880, 8026624, 536870912, 524288, 0.008853949489389067},
+    {1024, 1, 16, 16, 16, true, "prefill", 13820530524160, 13214154752, 4211089408, 4127259136, 4294967296, 536870912, 0.047856610356766104},
+    {1024, 1, 16, 16, 16, true, "decode", 13627555840, 13214154752, 4120576, 4094464, 536870912, 524288, 0.008848723467524116},
+    {1024, 1, 8, 8, 8, false, "prefill", 13820530524160, 6607077376, 4253028352, 4076895488, 268435456, 268435456, 0.025395637252981124},
+    {1024, 1, 8, 8, 8, false, "decode", 13627555840, 6607077376, 4157440, 4013312, 268435456, 262144, 0.004426974744694534},
+    {1024, 1, 4, 16, 16, true, "prefill", 13820530524160, 3303538688, 4211089408, 4127259136, 4294967296, 536870912, 0.04773017434390437},
+    {1024, 1, 4, 16, 16, true, "decode", 13627555840, 3303538688, 4120576, 4094464, 536870912, 524288, 0.0024753369311897107},
+    {2048, 4, 8, 8, 8, true, "prefill", 115004716089344, 6607077376, 16844328960, 16508812544, 34359738368, 2147483648, 0.2018843915955532},
+    {2048, 4, 8, 8, 8, true, "decode", 56678678528, 6607077376, 8228864, 8092928, 2147483648, 1048576, 0.005641113435369775},
+    {512, 2, 4, 4, 4, true, "prefill", 13543099334656, 3303538688, 1052772352, 1031814784, 536870912, 134217728, 0.011618897983403745},
+    {512, 2, 4, 4, 4, true, "decode", 26712997888, 3303538688, 2058240, 2031232, 134217728, 262144, 0.0022135742971061086},
+};
+LlmQuery viewer_query(const ViewerCase& c) {
+  LlmQuery q;
+  q.compat = true;
+  q.stage = c.stage, q.seqlen = c.seqlen, q.batch = c.batch;
+  q.w_bits = c.w, q.a_bits = c.a, q.kv_bits = c.kv, q.flash_attention = c.flash;
+  return q;
+}
+}  // namespace
+
+TEST_CASE("compat mode equals LLM-Viewer's own TOTAL on twelve queries", "[model][analytic][llm]") {
+  for (const ViewerCase& c : kViewer) {
+    INFO("seqlen " << c.seqlen << " batch " << c.batch << " W" << c.w << "A" << c.a << "KV" << c.kv << (c.flash ? " flash " : " ") << c.stage);
+    const auto rows = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), viewer_query(c));
+    const LlmOp t = llm_total(rows);
+    // byte and OP counters are integers in both tools: equal exactly
+    CHECK(t.ops == c.ops);
+    CHECK(t.load_weight == c.load_weight);
+    CHECK(t.load_act == c.load_act);
+    CHECK(t.store_act == c.store_act);
+    CHECK(t.load_kv_cache == c.load_kv);
+    CHECK(t.store_kv_cache == c.store_kv);
+    CHECK(t.time_s == Approx(c.time_s).epsilon(1e-12));  // a sum of quotients, summed in another order
+  }
+}
+
+TEST_CASE("compat lm_head and fused_attention rows equal LLM-Viewer's", "[model][analytic][llm]") {
+  // decode and prefill alike: one token per sequence, one OP per MAC, activations not scaled by the batch
+  for (const char* stage : {"prefill", "decode"}) {
+    const ViewerCase& c = kViewer[8];  // seqlen 2048, batch 4, W8A8KV8, flash
+    LlmQuery q = viewer_query(c);
+    q.stage = stage;
+    const auto rows = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
+    const LlmOp& head = op(rows, "lm_head");
+    CHECK(head.count == 1);
+    CHECK(head.ops == 524288000);
+    CHECK(head.load_weight == 131072000);
+    CHECK(head.load_act == 4096);
+    CHECK(head.store_act == 32000);
+    CHECK(head.time_s == Approx(8.43138881028939e-05).epsilon(1e-12));
+    const LlmOp& fa = op(rows, "fused_attention");
+    CHECK(fa.count == 32);
+    const bool prefill = std::string(stage) == "prefill";
+    CHECK(fa.ops == (prefill ? 277562261504 : 135528448));
+    CHECK(fa.load_act == (prefill ? 33554432 : 16384));
+    CHECK(fa.store_act == (prefill ? 67108864 : 32768));
+    CHECK(fa.load_kv_cache == (prefill ? 1073741824 : 67108864));
+    CHECK(fa.time_s == Approx(prefill ? 0.0007552444501607717 : 4.31884347266881e-05).epsilon(1e-12));
+  }
+  // W4A4KV4: every op at the INT4 peak (1248 TOPS); prefill q_proj is compute bound there
+  const auto w4 = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), viewer_query(kViewer[10]));
+  CHECK(op(w4, "q_proj").bound == "compute");
+  CHECK(op(w4, "q_proj").time_s == Approx(2.7531841641025642e-05).epsilon(1e-12));
+  // H100 has no INT4 tier: the INT8 one
+  CHECK(device("nvidia_H100").peak(4) == 3958e12 / 2);
 }
 
 TEST_CASE("default mode fixes LLM-Viewer's quirks, each by the hand-derived amount", "[model][analytic][llm]") {
@@ -106,8 +188,14 @@ TEST_CASE("default mode fixes LLM-Viewer's quirks, each by the hand-derived amou
   // flash attention: output s x d per head, K and V reloaded with H_kv heads per row block
   q.flash_attention = true;
   const LlmOp& fa = op(llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q), "fused_attention");
-  CHECK(fa.store_act == 1024.0 * 128 * 32 * 2);
+  CHECK(fa.store_act == 1024.0 * 128 * 32 * 2);  // stored once
   CHECK(fa.load_kv_cache == 2 * 8.0 * 1024 * 128 * 32 * 2);
+  // the whole model: 32 layers and lm_head once
+  const auto rows = llm_layer_roofline(llm_shape("llama2-7b"), device("nvidia_A100"), q);
+  double layer = 0;
+  for (const auto& o : rows)
+    if (o.name != "lm_head") layer += o.ops;
+  CHECK(llm_total(rows).ops == 32 * layer + 2.0 * 4096 * 32000 * 1024);
 }
 
 TEST_CASE("model footprint: parameter counts as published, KV cache in closed form", "[model][analytic][llm]") {

@@ -18,18 +18,36 @@ LlmShape llm_shape(const std::string& name) {
 }
 
 Device device(const std::string& name) {
+  // LLM-Viewer's hardware_params.py (df2cba9): bandwidth TB/s, dense FP16/INT8/INT4 TOPS (0: no such tier),
+  // on-chip buffer in kB
   struct Row {
     const char* name;
-    double tbps, fp16, int8, mb;
+    double tbps, fp16, int8, int4, kb;
   };
-  static const Row table[] = {{"nvidia_A100", 1.555, 312, 624, 27.65}, {"nvidia_A100_80G", 2.039, 312, 624, 27.65},
-                              {"nvidia_H100", 3.072, 989.5, 1979, 33.79}, {"nvidia_H100_PCIe", 2.048, 756.5, 1513, 29.18},
-                              {"nvidia_V100", 0.900, 112, 62, 20.48},     {"nvidia_A6000", 0.768, 154.8, 309.7, 21.50},
-                              {"nvidia_A40", 0.696, 149.7, 299.3, 21.50}, {"nvidia_L40", 0.864, 181, 362, 36.35}};
-  for (const Row& r : table)
-    if (name == r.name) return {r.name, r.tbps * 1e12, r.fp16 * 1e12, r.int8 * 1e12, r.mb * 1e6};
-  throw std::invalid_argument("unknown device '" + name + "' (nvidia_A100, nvidia_A100_80G, nvidia_H100, nvidia_H100_PCIe, "
-                              "nvidia_V100, nvidia_A6000, nvidia_A40, nvidia_L40)");
+  static const Row table[] = {{"nvidia_V100", 0.900, 112, 62, 0, 20480},
+                              {"nvidia_A6000", 0.768, 154.8, 309.7, 619.4, 21504},
+                              {"nvidia_A6000_Ada", 0.960, 364.2, 728.5, 1457, 36352},
+                              {"nvidia_A100", 1.555, 312, 624, 1248, 27648},
+                              {"nvidia_A100_40G", 1.555, 312, 624, 1248, 27648},
+                              {"nvidia_A100_80G", 2.039, 312, 624, 1248, 27648},
+                              {"nvidia_A800_80G_SXM", 2.039, 312, 624, 1248, 27648},
+                              {"nvidia_A40", 0.696, 149.7, 299.3, 598.6, 21504},
+                              {"nvidia_H100", 3.072, 1979.0 / 2, 3958.0 / 2, 0, 33792},
+                              {"nvidia_H100_SXM", 3.072, 1979.0 / 2, 3958.0 / 2, 0, 33792},
+                              {"nvidia_H100_PCIe", 2.048, 1513.0 / 2, 3026.0 / 2, 0, 29184},
+                              {"nvidia_L40", 0.864, 181, 362, 724, 36352}};
+  std::string names;
+  for (const Row& r : table) {
+    if (name == r.name) return {r.name, r.tbps * 1e12, r.fp16 * 1e12, r.int8 * 1e12, r.int4 * 1e12, r.kb * 1e3};
+    names += (names.empty() ? "" : ", ") + std::string(r.name);
+  }
+  throw std::invalid_argument("unknown device '" + name + "' (" + names + ")");
+}
+
+double Device::peak(int bits) const {
+  if (bits <= 4 && int4_ops > 0) return int4_ops;
+  if (bits <= 8 && int8_ops > 0) return int8_ops;
+  return fp16_ops;
 }
 
 LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q) {
@@ -90,10 +108,10 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
     const double block_r = std::min(std::ceil(dev.onchip_bytes / (k * d)), d);
     const double blocks = prefill ? std::ceil(s / block_r) : 1;
     o.load_act = (prefill ? s : 1) * d * b * H * a;  // Q read once
-    // LLM-Viewer charges two score-sized output stores and reloads K/V with H heads; fixed: the output is
-    // s x d per head, and K and V (H_kv heads each) are reloaded once per row block.
-    o.store_act = fix ? (prefill ? s : 1) * d * b * H * a : 2 * (prefill ? s * s : s) * b * H * a;
-    o.load_kv_cache = fix ? 2 * blocks * s * d * b * Hkv * k : blocks * s * d * b * H * k;
+    // K and V (H_kv heads each) reloaded once per row block. LLM-Viewer stores the output twice ("initialize
+    // O and save O"); fixed: once, since O accumulates on chip.
+    o.store_act = (fix ? 1 : 2) * (prefill ? s : 1) * d * b * H * a;
+    o.load_kv_cache = 2 * blocks * s * d * b * Hkv * k;
     ops.push_back(o);
   } else {
     LlmOp qk;
@@ -130,32 +148,46 @@ std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& dev, cons
   elementwise("attn_add", 1, 1, h);
   elementwise("mlp_add", 1, 1, h);
   elementwise("mlp_act", 2, 2, fix ? f : h);  // LLM-Viewer sizes it by the hidden width; fixed: the ffn width
-  if (fix) {  // the model's head, for every token processed (LLM-Viewer counts MACs of one token, per model)
+  for (LlmOp& o : ops) o.count = static_cast<double>(m.layers);
+  {
+    // The model's head, once per model. LLM-Viewer counts it for one token per sequence with one OP per MAC
+    // and activations not scaled by the batch; fixed: 2 OPs per MAC for every token processed.
     LlmOp o;
     o.name = "lm_head";
     const double V = static_cast<double>(m.vocab);
-    o.ops = 2 * h * V * T;
+    o.ops = fix ? 2 * h * V * T : b * h * V;
     o.load_weight = h * V * w;
-    o.load_act = h * T * a;
-    o.store_act = V * T * a;
+    o.load_act = h * (fix ? T : 1) * a;
+    o.store_act = V * (fix ? T : 1) * a;
     ops.push_back(o);
   }
 
-  // LLM-Viewer: the INT8 peak only when weights, activations and KV cache are all 8 bits or fewer. Fixed: each
-  // op at the precision it computes in (linears: weights and activations; attention: activations and KV).
-  const bool all8 = q.w_bits <= 8 && q.a_bits <= 8 && q.kv_bits <= 8;
+  // LLM-Viewer: one peak for every op, the tier of the widest of W, A and KV (INT4, INT8 or FP16, where the
+  // device has it). Fixed: each op at the precision it computes in (linears: weights and activations;
+  // attention: activations and KV; the rest: activations).
+  const int widest = std::max({q.w_bits, q.a_bits, q.kv_bits});
   for (LlmOp& o : ops) {
     const bool attention = o.name == "qk_matmul" || o.name == "sv_matmul" || o.name == "fused_attention";
-    const bool weights = o.load_weight > 0;
-    const bool int8 = !fix ? all8
-                           : (weights ? q.w_bits <= 8 && q.a_bits <= 8
-                                      : attention ? q.a_bits <= 8 && q.kv_bits <= 8 : q.a_bits <= 8);
-    const double peak = int8 ? dev.int8_ops : dev.fp16_ops;
+    const int bits = !fix ? widest : o.load_weight > 0 ? std::max(q.w_bits, q.a_bits) : attention ? std::max(q.a_bits, q.kv_bits) : q.a_bits;
+    const double peak = dev.peak(bits);
     o.intensity = o.ops / o.bytes();
     o.bound = o.intensity < peak / dev.bandwidth ? "memory" : "compute";
     o.time_s = o.ops / std::min(peak, o.intensity * dev.bandwidth);
   }
   return ops;
+}
+
+LlmOp llm_total(const std::vector<LlmOp>& rows) {
+  LlmOp t;
+  t.name = "TOTAL";
+  for (const LlmOp& o : rows) {
+    t.ops += o.count * o.ops, t.time_s += o.count * o.time_s;
+    t.load_weight += o.count * o.load_weight, t.load_act += o.count * o.load_act, t.store_act += o.count * o.store_act;
+    t.load_kv_cache += o.count * o.load_kv_cache, t.store_kv_cache += o.count * o.store_kv_cache, t.load_meta += o.count * o.load_meta;
+  }
+  t.intensity = t.ops / t.bytes();
+  t.bound = "-";
+  return t;
 }
 
 }  // namespace qtsim::model

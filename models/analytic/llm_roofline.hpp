@@ -15,8 +15,10 @@ LlmShape llm_shape(const std::string& name);  // llama2-7b, llama2-13b; throws f
 struct Device {
   std::string name;
   double bandwidth = 0;            // bytes per second
-  double fp16_ops = 0, int8_ops = 0;  // operations per second (dense)
+  double fp16_ops = 0, int8_ops = 0, int4_ops = 0;  // operations per second (dense; 0: the device has no such tier)
   double onchip_bytes = 0;
+  // The peak of the narrowest tier that holds `bits`-bit operands (INT4, INT8, else FP16).
+  double peak(int bits) const;
 };
 Device device(const std::string& name);  // LLM-Viewer's table: nvidia_A100, nvidia_H100, ...
 
@@ -28,8 +30,8 @@ struct LlmQuery {
   // Group-wise weights (as in GPTQ/AWQ/QA-LoRA): each group of w_group weights of a decoder linear carries an
   // FP16 scale and a w_bits zero point, loaded with the weights (load_meta). 0: none, as LLM-Viewer counts.
   int64_t w_group = 0;
-  // true: LLM-Viewer's rules quirks included (its per-layer table, no lm_head). false (default): the quirks
-  // fixed (docs/roofline.md lists each difference) and lm_head added as a row.
+  // true: LLM-Viewer's rules, quirks included (as its model_analyzer.py at df2cba9 counts). false (default):
+  // the quirks fixed (docs/roofline.md lists each difference).
   bool compat = false;
 };
 
@@ -39,6 +41,7 @@ struct LlmOp {
   double bytes() const { return load_weight + load_act + store_act + load_kv_cache + store_kv_cache + load_meta; }
   double intensity = 0, time_s = 0;
   std::string bound;
+  double count = 1;  // times the row counts in the whole model: the layer count for a decoder row, 1 for lm_head
 };
 
 // What the whole model holds in memory: every parameter (decoder layers with their norms, embedding, final
@@ -49,7 +52,10 @@ struct LlmFootprint {
 };
 LlmFootprint llm_footprint(const LlmShape& m, const LlmQuery& q);
 
-// One decoder layer, op by op, in LLM-Viewer's order and names.
+// One decoder layer, op by op, in LLM-Viewer's order and names, then lm_head (count 1).
 std::vector<LlmOp> llm_layer_roofline(const LlmShape& m, const Device& d, const LlmQuery& q);
+// The whole model as LLM-Viewer totals it: every row's counters and time times its count, summed (the time is
+// the sum of the rows' times, not the roofline of the sums); bound "-".
+LlmOp llm_total(const std::vector<LlmOp>& rows);
 
 }  // namespace qtsim::model
