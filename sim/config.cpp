@@ -145,6 +145,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
       if (mc.dram_latency_cycles < 0) m.fail("dram_latency_cycles", "must be >= 0");
       mc.double_buffer = m.get<bool>("double_buffer", mc.double_buffer);
       mc.banks = positive(m, "banks", m.get<int64_t>("banks", mc.banks));
+      mc.word_bytes = m.get<int64_t>("word_bytes", mc.word_bytes);
       m.finish();
     }
     c.hw.ppu_lanes = positive(h, "ppu_lanes", h.get<int64_t>("ppu_lanes", c.hw.ppu_lanes));
@@ -323,6 +324,7 @@ YAML::Node resolved_yaml(const Config& c) {
   n["hw"]["memory"]["dram_latency_cycles"] = c.hw.memory.dram_latency_cycles;
   n["hw"]["memory"]["double_buffer"] = c.hw.memory.double_buffer;
   n["hw"]["memory"]["banks"] = c.hw.memory.banks;
+  n["hw"]["memory"]["word_bytes"] = c.hw.memory.word_bytes;
   n["hw"]["ppu_lanes"] = c.hw.ppu_lanes;
   n["hw"]["nonlinear_lanes"] = c.hw.nonlinear_lanes;
   n["hw"]["clock_mhz"] = c.hw.clock_mhz;

@@ -192,6 +192,8 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
   CHECK_THAT(config_error("hw:\n  memory: {banks: 1}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("c.yaml:2:") && Catch::Contains("double buffering needs at least 2 banks"));
   CHECK(sim::load_config("", {"hw.memory.banks=1", "hw.memory.double_buffer=false"}).hw.memory.banks == 1);
+  CHECK_THAT(config_error("hw: {memory: {word_bytes: 48}}\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("hw.memory") && Catch::Contains("word_bytes must be 0 (derived from the array) or a power of two"));
   // input-stationary tiles live in the input scratchpad
   CHECK_THAT(config_error("hw: {array: {dataflow: is, rows: 64, cols: 64}, memory: {input_kib: 4}}\nworkload: {model: deit_tiny}\n"),
              Catch::Contains("input scratchpad of 4 KiB is too small for one 64x64 tile"));

@@ -139,6 +139,33 @@ TEST_CASE("faults name what is wrong", "[machine]") {
   CHECK(dram == c.dram);  // nothing flipped by the refused faults
 }
 
+TEST_CASE("accumulator slots on banks of their own never refuse a config that maps packed", "[machine]") {
+  // The tiles do not depend on the bank count; on one bank the two slots are packed. So every accumulator size
+  // that maps on one bank must map on eight, the slots put apart only where the requant's blocks still fit.
+  int mapped = 0;
+  for (const char* name : {"deit_tiny_int8.yaml", "deit_tiny_w4a8.yaml", "deit_tiny_logsqrt2.yaml", "deit_tiny_binary.yaml"}) {
+    const sim::Config cfg = sim::load_config(std::string(QTSIM_CONFIG_DIR) + "/" + name, {"workload.tokens=20"});
+    const sim::Workload w = sim::build_workload(cfg);
+    for (int64_t kib = 2; kib <= 62; kib += 6) {  // even: banks of whole words on the 64x64 array too
+      model::HwConfig h = cfg.hw;
+      h.memory.acc_kib = kib;
+      h.memory.banks = 1;  // with double buffering, which qtsim's configs refuse on one bank: the slots packed
+      bool packed = true;
+      try {
+        compiler::compile(w.lowered.program, w.lowered.inputs, h);
+      } catch (const compiler::MapError&) {
+        packed = false;
+      }
+      if (!packed) continue;
+      ++mapped;
+      h.memory.banks = 8;
+      INFO(name << ", acc_kib " << kib);
+      CHECK_NOTHROW(compiler::compile(w.lowered.program, w.lowered.inputs, h));
+    }
+  }
+  CHECK(mapped > 20);
+}
+
 TEST_CASE("configurations the compiler cannot map are errors naming the key", "[machine]") {
   const sim::Config cfg = sim::load_config(std::string(QTSIM_CONFIG_DIR) + "/deit_tiny_int8.yaml", {});
   const sim::Workload w = sim::build_workload(cfg);
@@ -149,6 +176,11 @@ TEST_CASE("configurations the compiler cannot map are errors naming the key", "[
   h = model::HwConfig{};
   h.memory.banks = 3;
   CHECK_THROWS_WITH(compiler::compile(w.lowered.program, w.lowered.inputs, h), Catch::Contains("hw.memory.banks"));
+  h = model::HwConfig{};
+  h.memory.banks = 64;  // 1 KiB banks of the 64 KiB scratchpads
+  h.memory.word_bytes = 2048;
+  CHECK_THROWS_WITH(compiler::compile(w.lowered.program, w.lowered.inputs, h),
+                    Catch::Contains("hw.memory.word_bytes") && Catch::Contains("a bank of 1024 bytes"));
   h = model::HwConfig{};
   h.memory.acc_kib = 16384;
   CHECK_THROWS_WITH(compiler::compile(w.lowered.program, w.lowered.inputs, h), Catch::Contains("24-bit"));

@@ -134,6 +134,38 @@ TEST_CASE("machine cycles by hand: load, GEMM, store", "[machine]") {
     }
 }
 
+TEST_CASE("machine cycles by hand: an accumulator row wider than the SRAM word holds the array a cycle per extra word", "[machine]") {
+  std::vector<uint8_t> dram(256, 0);
+  const std::vector<int8_t> a = random_i8(32, -128, 127, 3), b = random_i8(32, -128, 127, 4);
+  std::memcpy(dram.data(), a.data(), 32);
+  std::memcpy(dram.data() + 64, b.data(), 32);
+  const std::vector<isa::Instr> code = isa::assemble(kGemmProgram, "gemm.qasm");
+  model::HwConfig hw = tiny_hw();
+  // 16-byte words: a drained row of C = 4 int32 is one word, a K tile's piece of a row of A (4 bytes at 8r or
+  // 8r + 4) and of B stay in one: the closed form, 2 * (4 + 8 + 4 - 2) = 28.
+  hw.memory.word_bytes = 16;
+  const machine::MachineRun w16 = machine::run_machine(code, dram, kTinySp, hw);
+  CHECK(w16.instr[2].retire - w16.instr[2].issue == 28);
+  // 8-byte words: each drained row spans two, and the array holds its step a cycle for the second: 4 rows of
+  // 2 tiles, 28 + 8 = 36. Nothing else the array reads crosses a word.
+  hw.memory.word_bytes = 8;
+  const machine::MachineRun w8 = machine::run_machine(code, dram, kTinySp, hw);
+  CHECK(w8.instr[2].retire - w8.instr[2].issue == 36);
+  CHECK(w8.units[2].busy == 36);
+  for (const machine::MachineRun* r : {&w16, &w8})
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) {
+        int64_t s = 0;
+        for (int x = 0; x < 8; ++x) s += a[static_cast<size_t>(i * 8 + x)] * b[static_cast<size_t>(j * 8 + x)];
+        CHECK(le(r->dram, static_cast<size_t>(128 + (i * 4 + j) * 4), 4, true) == s);
+      }
+  // the default word: one drained row of the array, at least 64 bytes
+  CHECK(tiny_hw().sram_word_bytes() == 64);
+  model::HwConfig wide;
+  wide.array.rows = wide.array.cols = 32;
+  CHECK(wide.sram_word_bytes() == 128);
+}
+
 TEST_CASE("machine cycles by hand: the array and its weight port share a bank, and the weights wait", "[machine]") {
   model::HwConfig hw = tiny_hw();
   hw.array.overlap = true;
@@ -202,6 +234,21 @@ TEST_CASE("machine cycles by hand: a row of A straddling two SRAM words holds th
         INFO("C[" << i << "][" << j << "]");
         CHECK(le(r->dram, static_cast<size_t>(512 + (i * 4 + j) * 4), 4, true) == s);
       }
+}
+
+TEST_CASE("machine: a GEMM whose operand rows overlap is refused, naming the instruction and the stride", "[machine]") {
+  std::vector<uint8_t> dram(256, 0);
+  std::string text = kGemmProgram;
+  // rows of A are 8 bytes: a stride of 4 would read each row's second half as the next row's first
+  text.replace(text.find("c=0 m=4"), 3, "a_stride=4 c=0");
+  const std::vector<isa::Instr> code = isa::assemble(text, "overlap.qasm");
+  CHECK_THROWS_WITH(machine::run_machine(code, dram, kTinySp, tiny_hw()),
+                    Catch::Contains("instruction 2") && Catch::Contains("field a_stride: rows of 8 bytes overlap at a stride of 4"));
+  // the reference semantics refuse it too
+  isa::Memories m;
+  m.dram = dram;
+  for (auto& sp : m.sp) sp.assign(1024, 0);
+  CHECK_THROWS_WITH(isa::execute(code[2], m, 2), Catch::Contains("overlap at a stride of 4"));
 }
 
 TEST_CASE("machine: a missing token shows as wrong bytes", "[machine]") {

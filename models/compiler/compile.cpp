@@ -23,10 +23,10 @@ using isa::Opcode;
 using isa::Space;
 
 namespace {
-constexpr int64_t kAlign = 64;
+constexpr int64_t kDramAlign = 64;  // every tensor of the DRAM image starts on a 64-byte boundary
 constexpr int64_t kMaxDim = (int64_t{1} << 16) - 1;  // rows, columns and GEMM dimensions of one instruction
 
-int64_t align(int64_t x) { return (x + kAlign - 1) / kAlign * kAlign; }
+int64_t align(int64_t x, int64_t to) { return (x + to - 1) / to * to; }
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 
@@ -47,7 +47,7 @@ struct Slots {
 
 class Compiler {
  public:
-  Compiler(const golden::Program& p, const model::HwConfig& hw) : p_(p), hw_(hw) {
+  Compiler(const golden::Program& p, const model::HwConfig& hw) : p_(p), hw_(hw), word_(hw.sram_word_bytes()) {
     const model::MemoryConfig& m = hw.memory;
     cap_ = {m.input_kib * 1024, m.weight_kib * 1024, m.acc_kib * 1024};
     slots_ = m.double_buffer ? 2 : 1;
@@ -80,6 +80,7 @@ class Compiler {
  private:
   const golden::Program& p_;
   const model::HwConfig& hw_;
+  const int64_t word_;  // SRAM word: scratchpad allocations start on one, and a K tile's piece of a row fits one
   Compiled out_;
   Emitter em_;
   std::array<int64_t, isa::kSpaces> cap_{}, cursor_{};
@@ -105,7 +106,7 @@ class Compiler {
     const int64_t cols = shape.empty() ? 1 : shape.back();
     const int64_t rows = cols == 0 ? 0 : golden::numel(shape) / cols;
     t.bytes = rows * isa::row_bytes(dt, cols);
-    t.addr = align(static_cast<int64_t>(out_.dram.size()));
+    t.addr = align(static_cast<int64_t>(out_.dram.size()), kDramAlign);
     if (t.addr >= (int64_t{1} << 40)) throw MapError("the DRAM image passes the 40-bit address space at tensor " + name);
     out_.dram.resize(static_cast<size_t>(t.addr + t.bytes), 0);
     where_[name] = map_.size();
@@ -180,15 +181,16 @@ class Compiler {
   }
 
   // ---- scratchpads
-  // `apart`: the n slots start on their own banks where the space still holds them so, that a unit filling one
-  // slot and a unit emptying the other never ask one bank in the same cycle.
-  Slots alloc(Space sp, int64_t bytes, int n, const std::string& what, bool apart = false) {
+  // `apart`: the n slots start on their own banks where the space still holds them so, with the `later` bytes
+  // the caller allocates there next, that a unit filling one slot and a unit emptying the other never ask one
+  // bank in the same cycle.
+  Slots alloc(Space sp, int64_t bytes, int n, const std::string& what, bool apart = false, int64_t later = 0) {
     Slots s;
-    s.sp = sp, s.bytes = align(bytes), s.n = n;
+    s.sp = sp, s.bytes = align(bytes, word_), s.n = n;
     int64_t& c = cursor_[static_cast<size_t>(sp)];
     const int64_t bank = cap_[static_cast<size_t>(sp)] / std::max<int64_t>(1, hw_.memory.banks);
     const int64_t pad = ceil_div(c, bank) * bank - c, stride = ceil_div(s.bytes, bank) * bank;
-    if (apart && n > 1 && c + pad + stride * n <= cap_[static_cast<size_t>(sp)]) c += pad, s.bytes = stride;
+    if (apart && n > 1 && c + pad + stride * n + later <= cap_[static_cast<size_t>(sp)]) c += pad, s.bytes = stride;
     c += s.bytes * n;
     s.base = from_top_ ? cap_[static_cast<size_t>(sp)] - c : c - s.bytes * n;
     if (c > cap_[static_cast<size_t>(sp)])
@@ -198,7 +200,7 @@ class Compiler {
   }
   int64_t free_bytes(Space sp) const { return cap_[static_cast<size_t>(sp)] - cursor_[static_cast<size_t>(sp)]; }
   // Bytes per slot left for `buffers` double-buffered (or single) buffers in sp, their alignment paid.
-  int64_t slot_budget(Space sp, int buffers) const { return std::max<int64_t>(0, free_bytes(sp) / slots_ - buffers * kAlign); }
+  int64_t slot_budget(Space sp, int buffers) const { return std::max<int64_t>(0, free_bytes(sp) / slots_ - buffers * word_); }
 
   // ---- instructions
 
@@ -253,7 +255,7 @@ class Compiler {
   int64_t chip_row(Dtype d, int64_t cols, Dtype b_dt) const {
     const int64_t rb = isa::row_bytes(d, cols);
     if (hw_.array.dataflow != model::Dataflow::ws) return rb;
-    const int64_t piece = std::min(kAlign, isa::row_bytes(d, hw_.array.rows * isa::pe_lanes(b_dt)));
+    const int64_t piece = std::min(word_, isa::row_bytes(d, hw_.array.rows * isa::pe_lanes(b_dt)));
     if (piece < 1 || (piece & (piece - 1))) return rb;
     return ceil_div(rb, piece) * piece;
   }
@@ -311,7 +313,10 @@ class Compiler {
     const int64_t nm = ceil_div(g.m, mt), nk = ceil_div(g.k, kt), nn = ceil_div(g.n, nt);
     Slots sa = alloc(Space::in, mt * chip_row(g.a_dt, kt, g.b_dt), slots_, "a block of A");
     Slots sb = alloc(Space::wt, nt * chip_row(g.b_dt, kt, g.b_dt), slots_, "a block of B");
-    Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators", true);  // the array drains one, the requant reads the other
+    // the requant's blocks that share the accumulator scratchpad, their alignment paid
+    const int64_t epilogue_acc = slots_ * (mt * ep_bytes(Space::acc, nt) + ep_buffers(Space::acc) * word_);
+    // the array drains one, the requant reads the other
+    Slots sc = alloc(Space::acc, mt * nt * 4, slots_, "a block of accumulators", true, epilogue_acc);
     Slots sy, so;
     if (ep && ep->y) sy = alloc(row_space(ep->y->dtype), mt * isa::row_bytes(ep->y->dtype, nt), slots_, "a block of " + ep->y->name);
     if (ep) so = alloc(row_space(ep->o->dtype), mt * isa::row_bytes(ep->o->dtype, nt), slots_, "a block of " + ep->o->name);
@@ -404,9 +409,9 @@ class Compiler {
     const int64_t a_addr = a.addr, out = dram(op.out[0]).addr;
     const int64_t cap_in = free_bytes(Space::in), cap_wt = free_bytes(Space::wt), cap_acc = free_bytes(Space::acc);
     // per row of codes: its slots of one group, its zero and multiplier rows, its bias; alignment paid once per buffer
-    const int64_t nt = std::min({N, kMaxDim - 1, (cap_wt - 6 * kAlign) / (slots_ * isa::row_bytes(Dtype::u4, G) + 16 * groups + 8)});
+    const int64_t nt = std::min({N, kMaxDim - 1, (cap_wt - 6 * word_) / (slots_ * isa::row_bytes(Dtype::u4, G) + 16 * groups + 8)});
     if (nt < 1) fail(capacity_key(Space::wt), "too small for one row of group codes and tables of op " + op.name);
-    const int64_t mt = std::min({M, kMaxDim, (cap_in - 3 * kAlign) / (slots_ * G), (cap_acc - 5 * kAlign) / (slots_ * 4 * (nt + 1) + 24 * nt)});
+    const int64_t mt = std::min({M, kMaxDim, (cap_in - 3 * word_) / (slots_ * G), (cap_acc - 5 * word_) / (slots_ * 4 * (nt + 1) + 24 * nt)});
     if (mt < 1) fail(capacity_key(Space::acc), "too small for one row of wide accumulators of op " + op.name);
     Slots sa = alloc(Space::in, mt * G, slots_, "a group of A");
     Slots sb = alloc(Space::wt, nt * isa::row_bytes(Dtype::u4, G), slots_, "a group of codes");
@@ -468,8 +473,8 @@ class Compiler {
       load_table(*t, s);
     }
     std::array<int64_t, isa::kSpaces> per_row{};
-    for (const DramTensor* t : ins) per_row[static_cast<size_t>(row_space(t->dtype))] += align(isa::row_bytes(t->dtype, cols));
-    per_row[static_cast<size_t>(row_space(o.dtype))] += align(isa::row_bytes(o.dtype, ocols));
+    for (const DramTensor* t : ins) per_row[static_cast<size_t>(row_space(t->dtype))] += align(isa::row_bytes(t->dtype, cols), word_);
+    per_row[static_cast<size_t>(row_space(o.dtype))] += align(isa::row_bytes(o.dtype, ocols), word_);
     int64_t rt = std::min(rows, kMaxDim);
     for (int s = 0; s < isa::kSpaces; ++s) {
       const int64_t need = per_row[static_cast<size_t>(s)];
@@ -741,6 +746,10 @@ Compiled compile(const golden::Program& p, const std::map<std::string, ITensor>&
     if (kib * 1024 >= (int64_t{1} << 24)) throw MapError("hw.memory: a scratchpad of " + std::to_string(kib) + " KiB passes the 24-bit scratchpad addresses");
   if (hw.memory.input_kib * 1024 % hw.memory.banks || hw.memory.weight_kib * 1024 % hw.memory.banks || hw.memory.acc_kib * 1024 % hw.memory.banks)
     throw MapError("hw.memory.banks: " + std::to_string(hw.memory.banks) + " banks do not divide every scratchpad into equal banks");
+  for (int64_t kib : {hw.memory.input_kib, hw.memory.weight_kib, hw.memory.acc_kib})
+    if (kib * 1024 / hw.memory.banks % hw.sram_word_bytes())
+      throw MapError("hw.memory.word_bytes: a bank of " + std::to_string(kib * 1024 / hw.memory.banks) + " bytes does not hold whole " +
+                     std::to_string(hw.sram_word_bytes()) + "-byte words");
   return Compiler(p, hw).run(inputs);
 }
 

@@ -43,6 +43,9 @@ struct MemoryConfig {
   // Banks per scratchpad. A bank is read or written in a cycle, not both: while the unit reads the bank of its
   // current block, the DMA fills the others (double buffering needs two).
   int64_t banks = 8;
+  // The SRAM word: the bytes one bank access moves, and so what a unit's port moves per scratchpad per cycle.
+  // 0: HwConfig::sram_word_bytes() derives it from the array.
+  int64_t word_bytes = 0;
   // Bytes the DMA may hold on chip for one op: all but one bank of the input and weight scratchpads.
   int64_t window_bytes() const { return (input_kib + weight_kib) * 1024 * (banks - 1) / banks; }
   // Cycles the channel is busy moving `bytes` (at least one for a non-empty transfer).
@@ -73,6 +76,9 @@ struct HwConfig {
   int64_t nonlinear_lanes = 16;  // Shiftmax, ShiftGELU, I-LayerNorm: elements per cycle per pass
   RtlUnits rtl;                  // units run as Verilated RTL instead of SystemC
   double clock_mhz = 1000;
+  // The SRAM word in bytes: memory.word_bytes, or by default one drained row of the array's int32
+  // accumulators (4 x columns), at least 64.
+  int64_t sram_word_bytes() const { return memory.word_bytes > 0 ? memory.word_bytes : std::max<int64_t>(64, 4 * array.cols); }
   void check() const;            // models/units/accelerator.cpp: it knows which RTL parameter sets exist
 };
 

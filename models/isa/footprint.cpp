@@ -2,6 +2,8 @@
 
 #include "models/isa/elements.hpp"
 
+#include <string>
+
 namespace qtsim::isa {
 
 namespace {
@@ -44,6 +46,9 @@ Footprint footprint(const Instr& in) {
       // strided operands: each row its own segment (the padding between rows is not read)
       auto strided = [&](F sp, F addr, F stride, F type, int64_t n) {
         const int64_t rb = row_bytes(in.dtype(type), in[F::k]), st = operand_stride(in, stride, type, in[F::k]);
+        if (st < rb && n > 1)
+          throw IsaError(std::string("gemm: field ") + (stride == F::a_stride ? "a_stride" : "b_stride") + ": rows of " + std::to_string(rb) + " bytes overlap at a stride of " +
+                         std::to_string(st));
         if (st == rb) return operand(r, sp, addr, type, n, in[F::k]);
         for (int64_t i = 0; i < n; ++i) add(r, in.space(sp), in[addr] + i * st, rb);
       };

@@ -50,14 +50,15 @@ struct Port {
   bool done() const { return next == pieces.size(); }
 };
 
-// Splits segments into word pieces, per scratchpad; buf counts the bytes before each piece in segment order.
-std::array<Port, isa::kSpaces> ports_of(const std::vector<isa::Segment>& segs) {
+// Splits segments into pieces of `word`-byte SRAM words, per scratchpad; buf counts the bytes before each piece
+// in segment order.
+std::array<Port, isa::kSpaces> ports_of(const std::vector<isa::Segment>& segs, int64_t word) {
   std::array<Port, isa::kSpaces> ports;
   int64_t buf = 0;
   for (const isa::Segment& s : segs) {
     for (int64_t lo = s.lo; lo < s.hi;) {
-      const int64_t hi = std::min(s.hi, (lo / kPortBytes + 1) * kPortBytes);
-      ports[static_cast<size_t>(s.sp)].pieces.push_back({lo / kPortBytes, lo, hi, buf});
+      const int64_t hi = std::min(s.hi, (lo / word + 1) * word);
+      ports[static_cast<size_t>(s.sp)].pieces.push_back({lo / word, lo, hi, buf});
       buf += hi - lo;
       lo = hi;
     }
@@ -112,14 +113,21 @@ class Machine : public model::ClockedUnit {
     code_ = &code;
     probes_ = &probes;
     hw_ = hw;
+    word_ = hw.sram_word_bytes();
     fp_.clear();
-    for (const Instr& in : code) fp_.push_back(isa::footprint(in));
+    for (size_t i = 0; i < code.size(); ++i) {
+      try {
+        fp_.push_back(isa::footprint(code[i]));
+      } catch (const isa::IsaError& e) {
+        throw isa::IsaError("instruction " + std::to_string(i) + " (" + e.what() + ")");
+      }
+    }
     mem_ = {};
     mem_.dram = std::move(dram);
     for (int s = 0; s < isa::kSpaces; ++s) {
       mem_.sp[static_cast<size_t>(s)].assign(static_cast<size_t>(sp_bytes[static_cast<size_t>(s)]), 0);
       const int64_t banks = std::max<int64_t>(1, hw.memory.banks);
-      bank_words_[static_cast<size_t>(s)] = std::max<int64_t>(1, sp_bytes[static_cast<size_t>(s)] / banks / kPortBytes);
+      bank_words_[static_cast<size_t>(s)] = std::max<int64_t>(1, sp_bytes[static_cast<size_t>(s)] / banks / word_);
       stamp_[static_cast<size_t>(s)].assign(static_cast<size_t>(banks + 1), -1);
     }
     for (int q = 0; q < isa::kQueues; ++q) {
@@ -368,19 +376,19 @@ class Machine : public model::ClockedUnit {
       issued = true;
       if (q == kLd) {
         check_dram(in, i);
-        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].writes);
+        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].writes, word_);
         check_sp(u.read);
         u.read.since = t_;
       } else if (q == kSt) {
         check_dram(in, i);
-        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
+        u.read.ports = ports_of(fp_[static_cast<size_t>(i)].reads, word_);
         check_sp(u.read);
         u.read.buf.resize(static_cast<size_t>(fp_[static_cast<size_t>(i)].dram_bytes));
         u.read.since = -1;
       } else {
         Slot& a = u.read;
-        a.ports = ports_of(fp_[static_cast<size_t>(i)].reads);
-        a.wports = ports_of(fp_[static_cast<size_t>(i)].writes);
+        a.ports = ports_of(fp_[static_cast<size_t>(i)].reads, word_);
+        a.wports = ports_of(fp_[static_cast<size_t>(i)].writes, word_);
         check_sp(a);
         // an empty block has no rows to stream: the generic path retires it at once
         if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws && in[F::m] > 0 && in[F::n] + in[F::ones] > 0) {
@@ -460,7 +468,7 @@ class Machine : public model::ClockedUnit {
     const isa::Dtype at = in.dtype(F::a_type);
     const auto [lo, hi] = k_bytes(in, s, r.tile, at);
     const int64_t row = in[F::a] + r.row * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
-    return ports_of({{in.space(F::a_sp), row + lo, row + hi}});
+    return ports_of({{in.space(F::a_sp), row + lo, row + hi}}, word_);
   }
   std::array<Port, isa::kSpaces> wt_accesses(const Instr& in, const WsSequencer& s) const {
     const WsSequencer::Preload& p = s.step().preload;
@@ -473,13 +481,13 @@ class Machine : public model::ClockedUnit {
       const int64_t row = in[F::b] + (n0 + c) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
       rd.push_back({in.space(F::b_sp), row + lo, row + hi});
     }
-    return ports_of(rd);
+    return ports_of(rd, word_);
   }
   std::array<Port, isa::kSpaces> acc_accesses(const Instr& in, const WsSequencer& s) const {
     const WsSequencer::Row& d = s.step().drain;
     if (d.tile < 0) return {};
     const auto [lo, hi] = drain_bytes(in, s, d);
-    return ports_of({{isa::Space::acc, lo, hi}});
+    return ports_of({{isa::Space::acc, lo, hi}}, word_);
   }
   void plan_gemm_step(Slot& a, const Instr& in) {
     a.step_a = a_accesses(in, *a.seq);
@@ -525,6 +533,7 @@ class Machine : public model::ClockedUnit {
   std::vector<isa::Footprint> fp_;
   isa::Memories mem_;
   std::array<int64_t, isa::kSpaces> bank_words_{};
+  int64_t word_ = 64;  // the SRAM word (hw.sram_word_bytes()): what a bank access, and a port per cycle, moves
   std::array<std::vector<int64_t>, isa::kSpaces> stamp_;  // per bank: the last cycle it was accessed
   std::array<Unit, isa::kQueues> units_;
   std::array<std::array<int64_t, isa::kQueues>, isa::kQueues> tokens_{};  // [from][to]

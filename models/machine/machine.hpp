@@ -14,7 +14,6 @@
 
 namespace qtsim::machine {
 
-constexpr int64_t kPortBytes = 64;   // an SRAM word: what a bank reads or writes in a cycle
 constexpr int64_t kQueueDepth = 16;  // instructions a queue holds between fetch and issue
 constexpr int64_t kLoadsLanding = 4; // loads whose bytes are on their way after their channel transfer
 

@@ -24,6 +24,9 @@ void HwConfig::check() const {
   if (memory.input_kib < 1 || memory.weight_kib < 1 || memory.acc_kib < 1)
     throw std::invalid_argument("scratchpads need at least 1 KiB");
   if (memory.banks < 1) throw std::invalid_argument("banks must be >= 1");
+  if (memory.word_bytes != 0 && (memory.word_bytes < 8 || memory.word_bytes > 4096 || (memory.word_bytes & (memory.word_bytes - 1))))
+    throw std::invalid_argument("word_bytes must be 0 (derived from the array) or a power of two from 8 to 4096, not " +
+                                std::to_string(memory.word_bytes));
   if (memory.double_buffer && memory.banks < 2)
     throw std::invalid_argument("double buffering needs at least 2 banks per scratchpad (the DMA fills one while the unit reads another)");
   // One array tile must fit: R x C stationary operands (weights under ws and os, inputs under is; one
