@@ -160,6 +160,7 @@ void gemm_typed(const ITensor& a, int64_t a_off, const std::vector<int8_t>& b8, 
 ITensor gemm(const ITensor& a, const ITensor& b, const std::vector<int64_t>& bias, IntType a_type, IntType b_type) {
   check_types(a_type, b_type);
   if (b.shape.size() != 2) throw std::invalid_argument("gemm weight must be [N, K], got " + shape_str(b.shape));
+  if (a.shape.empty()) throw std::invalid_argument("gemm input must be [..., K], got shape []");
   const int64_t k = a.last(), n = b.shape[0], m = a.rows();
   if (b.shape[1] != k)
     throw std::invalid_argument("gemm K mismatch: A " + shape_str(a.shape) + ", B " + shape_str(b.shape));

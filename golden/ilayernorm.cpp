@@ -58,7 +58,7 @@ void ilayernorm_row(const int64_t* x, int64_t len, const int64_t* bias_int, Nume
 
 ITensor ilayernorm(const ITensor& x, const ILayerNormParams& p, ILayerNormTaps* taps) {
   const int64_t len = x.last();
-  if (len < 1) throw std::invalid_argument("ilayernorm needs a non-empty last axis");
+  if (x.shape.empty() || len < 1) throw std::invalid_argument("ilayernorm needs a non-empty last axis, got shape " + shape_str(x.shape));
   p.check(len);
   const std::vector<int64_t> bias = ilayernorm_bias_int(p, len);
   ITensor out(x.shape);

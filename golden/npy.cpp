@@ -1,5 +1,6 @@
 #include "golden/npy.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -54,6 +55,26 @@ std::string header_field(const std::string& h, const std::string& key, const std
   return h.substr(c, e - c);
 }
 
+// The shape tuple "(d0, d1, ...)" (a trailing comma allowed, "()" for 0-d): each dimension a non-negative
+// integer that fits int64, anything else an error.
+Shape parse_shape(const std::string& t, const std::string& path) {
+  if (t.size() < 2 || t.front() != '(' || t.back() != ')') fail(path, "npy header shape is not a tuple: " + t);
+  Shape shape;
+  std::stringstream in(t.substr(1, t.size() - 2));
+  std::string tok;
+  std::vector<std::string> toks;
+  while (std::getline(in, tok, ',')) toks.push_back(tok);
+  for (size_t i = 0; i < toks.size(); ++i) {
+    const auto b = toks[i].find_first_not_of(' '), e = toks[i].find_last_not_of(' ');
+    const std::string d = b == std::string::npos ? "" : toks[i].substr(b, e - b + 1);
+    if (d.empty() && i + 1 == toks.size() && i > 0) break;  // "(4,)"
+    if (d.empty() || d.find_first_not_of("0123456789") != std::string::npos || d.size() > 18)
+      fail(path, "npy header shape " + t + ": dimension '" + d + "' is not a non-negative integer below 10^18");
+    shape.push_back(std::stoll(d));
+  }
+  return shape;
+}
+
 }  // namespace
 
 const char* dtype_name(DType d) { return info(d).name; }
@@ -92,20 +113,17 @@ NpyArray read_npy(const std::string& path) {
   if (header_field(h, "fortran_order", path).find("False") == std::string::npos)
     fail(path, "Fortran-order arrays are not supported; save with C order");
 
-  const std::string sh = header_field(h, "shape", path);
-  std::string digits;
-  for (char ch : sh.substr(1)) {
-    if (ch >= '0' && ch <= '9') {
-      digits += ch;
-    } else if (!digits.empty()) {
-      a.shape.push_back(std::stoll(digits));
-      digits.clear();
-    }
-  }
-  const size_t need = static_cast<size_t>(numel(a.shape)) * static_cast<size_t>(info(a.dtype).size);
+  a.shape = parse_shape(header_field(h, "shape", path), path);
+  // numel * element size, refused before it can wrap: the data must be in the file anyway.
   const size_t data_at = hstart + hlen;
+  constexpr uint64_t kWraps = std::numeric_limits<uint64_t>::max();
+  uint64_t need = static_cast<uint64_t>(info(a.dtype).size);
+  for (int64_t d : a.shape)
+    if (need != kWraps && __builtin_mul_overflow(need, static_cast<uint64_t>(d), &need)) need = kWraps;
+  if (std::find(a.shape.begin(), a.shape.end(), 0) != a.shape.end()) need = 0;
   if (all.size() - data_at < need)
-    fail(path, "truncated data: shape " + shape_str(a.shape) + " needs " + std::to_string(need) + " bytes, file has " +
+    fail(path, "truncated data: shape " + shape_str(a.shape) + " needs " +
+                   (need == kWraps ? std::string("more than 2^64") : std::to_string(need)) + " bytes, file has " +
                    std::to_string(all.size() - data_at));
   a.bytes.assign(all.begin() + static_cast<std::ptrdiff_t>(data_at),
                  all.begin() + static_cast<std::ptrdiff_t>(data_at + need));

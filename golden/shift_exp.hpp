@@ -3,6 +3,9 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
 
 #include "golden/intmath.hpp"
 
@@ -23,6 +26,17 @@ constexpr int64_t kSumCap = (int64_t{1} << 31) - 1;
 inline int64_t shift_exp_x0(float s) {
   const float inv = 1.0f / s;
   return static_cast<int64_t>(std::floor(-static_cast<double>(inv)));
+}
+
+// The scales whose x0 the units hold: finite, > 0, and x0 in the signed 32 bits of the instruction field and
+// the RTL's x0 port (1/s <= 2^31). An infinite scale would give x0 = 0, a divisor of the exponent split.
+inline void check_shift_exp_scale(float s, const char* what) {
+  char v[32];
+  std::snprintf(v, sizeof v, "%g", static_cast<double>(s));
+  if (!(s > 0) || !std::isfinite(s))
+    throw std::invalid_argument(std::string(what) + " must be finite and > 0, got " + v);
+  if (shift_exp_x0(s) < -(int64_t{1} << 31))
+    throw std::invalid_argument(std::string(what) + " " + v + " is below 2^-31: x0 = floor(-1/scale) does not fit 32 bits");
 }
 
 // 2^(d*s) * 2^n in units of s/2^n, for d <= 0 (or > 0 in ShiftGELU's e^-max term, where it saturates).

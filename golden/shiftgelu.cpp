@@ -6,7 +6,8 @@
 namespace qtsim::golden {
 
 void ShiftGeluParams::check() const {
-  if (!(scale > 0)) throw std::invalid_argument("shiftgelu scale must be > 0");
+  check_shift_exp_scale(scale, "shiftgelu scale");
+  check_shift_exp_scale(sigmoid_scale(), "shiftgelu scale x 1.702");
 }
 
 void shiftgelu_row(const int64_t* x, int64_t len, const ShiftGeluParams& p, int64_t* out, int64_t* sigmoid) {

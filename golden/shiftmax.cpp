@@ -7,7 +7,7 @@
 namespace qtsim::golden {
 
 void ShiftmaxParams::check() const {
-  if (!(scale > 0)) throw std::invalid_argument("shiftmax scale must be > 0");
+  check_shift_exp_scale(scale, "shiftmax scale");
   if (out_bits != 16 && out_bits != 8)
     throw std::invalid_argument("shiftmax out_bits must be 16 or 8, got " + std::to_string(out_bits));
 }
@@ -36,7 +36,7 @@ void shiftmax_row_int(const int64_t* x, int64_t len, int64_t x0, int out_bits, N
 ITensor shiftmax(const ITensor& x, const ShiftmaxParams& p, ShiftmaxTaps* taps) {
   p.check();
   const int64_t len = x.last();
-  if (len < 1) throw std::invalid_argument("shiftmax needs a non-empty last axis");
+  if (x.shape.empty() || len < 1) throw std::invalid_argument("shiftmax needs a non-empty last axis, got shape " + shape_str(x.shape));
   ITensor out(x.shape);
   Shape fshape = x.shape;
   fshape.back() = 1;

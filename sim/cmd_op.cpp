@@ -1,6 +1,7 @@
 // qtsim op NAME: one golden operator on .npy tensors, for cross-checking against a user's own PyTorch code.
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -58,7 +59,22 @@ struct OpArgs {
   }
   bool has_in(const std::string& k) const { return in.count(k) > 0; }
   ITensor int_in(const std::string& k) const { return load_npy_int(input(k)); }
-  FTensor float_in(const std::string& k) const { return load_npy_float(input(k)); }
+  // An input the unit reads as `t`: every value must fit it.
+  ITensor int_in(const std::string& k, IntType t) const {
+    ITensor x = int_in(k);
+    for (int64_t i = 0; i < x.size(); ++i)
+      if (!t.holds(x[i]))
+        throw std::invalid_argument("op " + name + ": input " + k + " (" + input(k) + "): element " + std::to_string(i) + " = " +
+                                    std::to_string(x[i]) + " is outside " + (t.is_signed ? "int" : "uint") + std::to_string(t.bits));
+    return x;
+  }
+  FTensor float_in(const std::string& k) const {
+    FTensor x = load_npy_float(input(k));
+    for (int64_t i = 0; i < x.size(); ++i)
+      if (!std::isfinite(x[i]))
+        throw std::invalid_argument("op " + name + ": input " + k + " (" + input(k) + "): element " + std::to_string(i) + " is not finite");
+    return x;
+  }
 
   const std::string* setting(const std::string& k) {
     used_set.insert(k);
@@ -80,7 +96,7 @@ struct OpArgs {
   }
   float positive(const std::string& k, const float* fallback = nullptr) {
     const float f = f32(k, fallback);
-    if (!(f > 0)) throw std::invalid_argument("op " + name + ": " + k + " must be > 0, got " + set.at(k));
+    if (!(f > 0) || !std::isfinite(f)) throw std::invalid_argument("op " + name + ": " + k + " must be finite and > 0, got " + (set.count(k) ? set.at(k) : std::to_string(f)));
     return f;
   }
   int64_t integer(const std::string& k, int64_t fallback) {
@@ -180,7 +196,7 @@ void op_shiftmax(OpArgs& a, Results& r) {
   p.out_bits = static_cast<int>(a.integer("out_bits", 16));
   p.numerator = a.numerator();
   ShiftmaxTaps taps;
-  r.put("out", shiftmax(a.int_in("x"), p, &taps));
+  r.put("out", shiftmax(a.int_in("x", int_type(8)), p, &taps));
   r.put("exp", taps.exp);
   r.put("factor", taps.factor);
 }
@@ -190,7 +206,7 @@ void op_shiftgelu(OpArgs& a, Results& r) {
   p.scale = a.positive("scale");
   p.numerator = a.numerator();
   ShiftGeluTaps taps;
-  r.put("out", shiftgelu(a.int_in("x"), p, &taps));
+  r.put("out", shiftgelu(a.int_in("x", int_type(8)), p, &taps));
   r.put("sigmoid", taps.sigmoid);
 }
 

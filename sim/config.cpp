@@ -392,9 +392,10 @@ Workload build_workload(const Config& c) {
   Workload w;
   if (c.workload.kind == WorkloadConfig::Kind::vit) {
     w.vit = load_vit_workload(c.workload);
-    if (c.workload.first_image + c.workload.images > w.vit->test.count)
-      throw std::runtime_error("workload.vit: images " + std::to_string(c.workload.first_image) + ".." +
-                               std::to_string(c.workload.first_image + c.workload.images - 1) + " are past the " +
+    // compared by subtraction: first_image + images may exceed int64
+    if (c.workload.first_image > w.vit->test.count || c.workload.images > w.vit->test.count - c.workload.first_image)
+      throw std::runtime_error("workload.vit: first_image " + std::to_string(c.workload.first_image) + " with images " +
+                               std::to_string(c.workload.images) + " reaches past the " +
                                std::to_string(w.vit->test.count) + " test images");
     w.lowered = golden::lower_vit(w.vit->model, w.vit->cal, c.quant);
     w.lowered.inputs["patches"] = golden::vit_input(w.vit->model, w.vit->cal, w.vit->test.image(c.workload.first_image));

@@ -1,6 +1,8 @@
 #include "sim/yaml_reader.hpp"
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace qtsim::sim {
 
@@ -9,8 +11,26 @@ std::string where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
+void check_unique_keys(const YAML::Node& n, const std::string& file) {
+  if (n.IsSequence())
+    for (const YAML::Node& e : n) check_unique_keys(e, file);
+  if (!n.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : n) {
+    if (kv.first.IsScalar()) {
+      const auto [at, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+      if (!fresh)
+        throw ConfigError(where(file, kv.first.Mark()) + ": " + kv.first.Scalar() + ": duplicate key (first at line " +
+                          std::to_string(at->second.line + 1) + ")");
+    }
+    check_unique_keys(kv.second, file);
+  }
+}
+
 YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
   YAML::Node root;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError(path + ": is a directory, not a " + what);
   try {
     std::ifstream f(path);
     if (!f) throw ConfigError(path + ": cannot open " + what);
@@ -19,6 +39,7 @@ YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
     throw ConfigError(where(path, e.mark) + ": YAML syntax error: " + e.msg);
   }
   if (!root || !root.IsMap()) throw ConfigError(path + ": expected a map at the top level");
+  check_unique_keys(root, path);
   return root;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -42,7 +43,9 @@ class MapReader {
 
 std::string where(const std::string& file, const YAML::Mark& m);
 
-// A YAML file whose top level is a map; `what` names it in errors ("config", "sweep file").
+// Duplicate keys anywhere below n are errors naming both lines (yaml-cpp keeps both and returns the first).
+void check_unique_keys(const YAML::Node& n, const std::string& file);
+// A YAML file whose top level is a map, without duplicate keys; `what` names it in errors ("config", "sweep file").
 YAML::Node load_yaml_map(const std::string& path, const std::string& what);
 // `path` as written in `file`: relative paths are taken from the file's folder.
 std::string relative_to(const std::string& file, const std::string& path);
@@ -51,7 +54,10 @@ template <class T>
 T MapReader::convert(const YAML::Node& n, const std::string& key) const {
   if (!n.IsScalar()) fail_at(n, key, "expected a scalar");
   try {
-    return n.as<T>();
+    const T v = n.as<T>();
+    if constexpr (std::is_floating_point<T>::value)
+      if (!std::isfinite(v)) fail_at(n, key, "expected a finite number, got '" + n.Scalar() + "'");
+    return v;
   } catch (const YAML::BadConversion&) {
     const char* what = std::is_same<T, bool>::value ? "a boolean"
                        : std::is_integral<T>::value ? "an integer"

@@ -83,6 +83,27 @@ TEST_CASE("bad operator input exits 2 and writes nothing", "[sim][cli]") {
   CHECK(!fs::exists(out + ".tmp"));
 }
 
+TEST_CASE("duplicate keys, non-finite numbers and a folder as config are errors, not silently read", "[sim][config]") {
+  // yaml-cpp keeps both entries of a repeated key and returns the first: the second must not vanish.
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nhw:\n  clock_mhz: 500\n  clock_mhz: 800\n"),
+             Catch::Contains("c.yaml:4:3: clock_mhz: duplicate key (first at line 3)"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny}\nworkload: {model: deit_small}\n"),
+             Catch::Contains("c.yaml:2:1: workload: duplicate key (first at line 1)"));
+  CHECK_THAT(config_error("run:\n  executors: [golden, {a: 1, a: 2}]\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("c.yaml:2:30: a: duplicate key"));
+  for (const char* inf : {".inf", "-.inf", ".nan"})
+    CHECK_THAT(config_error(std::string("workload: {model: deit_tiny}\nhw: {clock_mhz: ") + inf + "}\n"),
+               Catch::Contains("c.yaml:2:17: hw.clock_mhz: expected a finite number, got '" + std::string(inf) + "'"));
+  const std::string folder = scratch("a_folder.yaml");
+  fs::create_directories(folder);
+  try {
+    sim::load_config(folder, {});
+    FAIL("a folder was read as a config");
+  } catch (const sim::ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("a_folder.yaml: is a directory, not a config"));
+  }
+}
+
 TEST_CASE("config errors name file, line, column, key and reason", "[sim][config]") {
   CHECK_THAT(config_error("workload: {model: deit_tiny, tokenz: 5}\n"),
              Catch::Contains("c.yaml:1:30: workload.tokenz: unknown key"));

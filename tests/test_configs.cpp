@@ -45,6 +45,16 @@ TEST_CASE("shipped config fashion_vit: the whole trained model on the accelerato
   const char* argv[] = {"qtsim", "run", path.c_str()};
   REQUIRE(sim::cli_main(3, argv) == 0);
 }
+TEST_CASE("fashion_vit refuses images past the test set, even where first_image + images overflows", "[sim][configs][fashion]") {
+  // The 10,000 Fashion-MNIST test images: 9,999 is the last, and 2^63 - 2 plus 2 images wraps int64.
+  const std::string path = std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml";
+  for (const char* first : {"9999", "9223372036854775806"}) {
+    const sim::Config c = sim::load_config(path, {std::string("workload.vit.first_image=") + first});
+    CHECK_THROWS_WITH(sim::build_workload(c), Catch::Contains("reaches past the 10000 test images"));
+  }
+  const sim::Config last = sim::load_config(path, {"workload.vit.first_image=9998"});
+  CHECK(sim::build_workload(last).vit);
+}
 TEST_CASE("fashion_vit with every unit as Verilated RTL: same taps, classes and cycles as the SystemC units", "[sim][configs][fashion][rtl]") {
   // Both runs exit 0 only when every tap equals the golden's and the classes agree; the reports must then
   // give the same cycles op by op.

@@ -43,6 +43,32 @@ TEST_CASE("Shiftmax of a one-element row is 2^15 exactly when the exp divides 2^
   CHECK(shiftmax(ITensor({1}, {5}), p).data[0] == (int64_t{4095} << 19) >> 16);
 }
 
+TEST_CASE("Shiftmax and ShiftGELU take the scales whose x0 fits the 32-bit field, and refuse the rest", "[golden][shiftmax]") {
+  // x0 = floor(-1/s) is what the instruction and the RTL's x0 port carry in 32 signed bits: s = 2^-31 gives
+  // x0 = -2^31 exactly, the most negative that fits; an infinite scale would give x0 = 0, the divisor of the
+  // exponent's split.
+  ShiftmaxParams p;
+  p.scale = std::ldexp(1.0f, -31);
+  CHECK(shift_exp_x0(p.scale) == -(int64_t{1} << 31));
+  CHECK_NOTHROW(shiftmax(ITensor({2}, {3, -3}), p));
+  for (float bad : {std::ldexp(1.0f, -32), 0.0f, -1.0f, INFINITY, NAN}) {
+    p.scale = bad;
+    CHECK_THROWS_AS(shiftmax(ITensor({2}, {3, -3}), p), std::invalid_argument);
+  }
+  ShiftGeluParams g;
+  g.scale = 3e38f;  // finite, but its sigmoid scale 1.702 s is not
+  CHECK_THROWS_WITH(shiftgelu(ITensor({2}, {3, -3}), g), Catch::Contains("1.702"));
+  g.scale = 1e38f;
+  CHECK_NOTHROW(shiftgelu(ITensor({2}, {3, -3}), g));
+}
+
+TEST_CASE("the row operators refuse a 0-d tensor instead of reading its missing last axis", "[golden][shiftmax]") {
+  ShiftmaxParams p;
+  p.scale = 0.1f;
+  CHECK_THROWS_WITH(shiftmax(ITensor({}, {5}), p), Catch::Contains("non-empty last axis"));
+  CHECK_THROWS_WITH(ilayernorm(ITensor({}, {5}), ILayerNormParams{}), Catch::Contains("non-empty last axis"));
+}
+
 TEST_CASE("Shiftmax of a one-hot row sends the small entries to the clamp", "[golden][shiftmax]") {
   ShiftmaxParams p;
   p.scale = 0x1.2dp-4f;  // x0 = -14

@@ -62,3 +62,35 @@ TEST_CASE("malformed npy files give errors that name the file and the reason", "
   write_raw(tmp("bigendian.npy"), big);
   CHECK_THROWS_WITH(read_npy(tmp("bigendian.npy")), Catch::Contains("unsupported dtype"));
 }
+
+namespace {
+// A version 1.0 .npy of int8 with the header's shape text as given and `data` bytes after it.
+std::string npy_with_shape(const std::string& shape, size_t data) {
+  std::string h = "{'descr': '|i1', 'fortran_order': False, 'shape': " + shape + ", }";
+  h.resize(118, ' ');
+  h += '\n';
+  std::string f = std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size() & 0xff) + static_cast<char>(h.size() >> 8) + h;
+  return f + std::string(data, '\0');
+}
+}  // namespace
+
+TEST_CASE("npy shapes are read strictly and their size cannot wrap", "[golden][npy]") {
+  // Accepted: the tuple forms NumPy writes, checked by the element count they imply.
+  write_raw(tmp("s0.npy"), npy_with_shape("()", 1));
+  CHECK(read_npy(tmp("s0.npy")).shape.empty());
+  write_raw(tmp("s1.npy"), npy_with_shape("(3,)", 3));
+  CHECK(read_npy(tmp("s1.npy")).shape == Shape{3});
+  write_raw(tmp("s2.npy"), npy_with_shape("(0, 5)", 0));
+  CHECK(read_npy(tmp("s2.npy")).shape == Shape{0, 5});
+  // Refused, naming the dimension: a sign, a fraction, a word, a number past int64.
+  for (const char* bad : {"(-4, 4)", "(4.5, 4)", "(four,)", "(4, 99999999999999999999)", "(4,,4)"}) {
+    write_raw(tmp("sb.npy"), npy_with_shape(bad, 16));
+    CHECK_THROWS_WITH(read_npy(tmp("sb.npy")), Catch::Contains("sb.npy") && Catch::Contains("is not a non-negative integer"));
+  }
+  // 2^30 * 2^30 * 2^30 wraps 64 bits: the product is refused as data the file lacks, never allocated.
+  write_raw(tmp("sw.npy"), npy_with_shape("(1073741824, 1073741824, 1073741824)", 16));
+  CHECK_THROWS_WITH(read_npy(tmp("sw.npy")), Catch::Contains("truncated data") && Catch::Contains("more than 2^64"));
+  // 2^31 * 2^31 * 4 wraps to 0 bytes, which any file holds: refused all the same.
+  write_raw(tmp("sw.npy"), npy_with_shape("(2147483648, 2147483648, 4)", 16));
+  CHECK_THROWS_WITH(read_npy(tmp("sw.npy")), Catch::Contains("truncated data") && Catch::Contains("more than 2^64"));
+}
