@@ -65,7 +65,7 @@ struct OpArgs {
     for (int64_t i = 0; i < x.size(); ++i)
       if (!t.holds(x[i]))
         throw std::invalid_argument("op " + name + ": input " + k + " (" + input(k) + "): element " + std::to_string(i) + " = " +
-                                    std::to_string(x[i]) + " is outside " + (t.is_signed ? "int" : "uint") + std::to_string(t.bits));
+                                    std::to_string(x[i]) + " is outside " + t.name());
     return x;
   }
   FTensor float_in(const std::string& k) const {

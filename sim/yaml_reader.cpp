@@ -11,6 +11,8 @@ std::string where(const std::string& file, const YAML::Mark& m) {
   return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
 }
 
+namespace {
+// Duplicate keys anywhere below n are errors naming both lines (yaml-cpp keeps both and returns the first).
 void check_unique_keys(const YAML::Node& n, const std::string& file) {
   if (n.IsSequence())
     for (const YAML::Node& e : n) check_unique_keys(e, file);
@@ -26,6 +28,7 @@ void check_unique_keys(const YAML::Node& n, const std::string& file) {
     check_unique_keys(kv.second, file);
   }
 }
+}  // namespace
 
 YAML::Node load_yaml_map(const std::string& path, const std::string& what) {
   YAML::Node root;

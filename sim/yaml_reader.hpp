@@ -43,8 +43,6 @@ class MapReader {
 
 std::string where(const std::string& file, const YAML::Mark& m);
 
-// Duplicate keys anywhere below n are errors naming both lines (yaml-cpp keeps both and returns the first).
-void check_unique_keys(const YAML::Node& n, const std::string& file);
 // A YAML file whose top level is a map, without duplicate keys; `what` names it in errors ("config", "sweep file").
 YAML::Node load_yaml_map(const std::string& path, const std::string& what);
 // `path` as written in `file`: relative paths are taken from the file's folder.
