@@ -134,6 +134,141 @@ TEST_CASE("machine cycles by hand: load, GEMM, store", "[machine]") {
     }
 }
 
+TEST_CASE("machine cycles by hand: output-stationary load, GEMM, store, and its edges sharing a bank", "[machine]") {
+  std::vector<uint8_t> dram(1024, 0);
+  const std::vector<int8_t> a = random_i8(64, -128, 127, 11), b = random_i8(32, -128, 127, 12);
+  std::memcpy(dram.data(), a.data(), 64);
+  std::memcpy(dram.data() + 64, b.data(), 32);
+  model::HwConfig hw = tiny_hw();
+  hw.array.dataflow = model::Dataflow::os;
+  auto expect_c = [&](const machine::MachineRun& r, int rows) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < 4; ++j) {
+        int64_t s = 0;
+        for (int x = 0; x < 8; ++x) s += a[static_cast<size_t>(i * 8 + x)] * b[static_cast<size_t>(j * 8 + x)];
+        INFO("C[" << i << "][" << j << "]");
+        CHECK(le(r.dram, static_cast<size_t>(128 + (i * 4 + j) * 4), 4, true) == s);
+      }
+  };
+  // Serial, one 4 x 4 tile: A row r enters array row r at steps r .. r + 7 (its 8 bytes in word 0: one read at
+  // step r), B row c column c likewise; PE (r, 3) makes its last product at 7 + r + 3 and row r goes out then:
+  // steps 0-13. The loads are those of the weight-stationary case (B lands at 20); the GEMM's steps run at
+  // 21-34 and it retires at 34; the store reads at 35, holds the channel 36-43 and retires 44 + 10 = 54.
+  const machine::MachineRun serial = machine::run_machine(isa::assemble(kGemmProgram, "gemm.qasm"), dram, kTinySp, hw);
+  CHECK(serial.instr[2].issue == 20);
+  CHECK(serial.instr[2].retire == 34);
+  CHECK(serial.instr[3].retire == 54);
+  CHECK(serial.cycles == 55);
+  CHECK(serial.units[2].busy == 14);
+  CHECK(serial.bank_conflicts == 0);
+  expect_c(serial, 4);
+  // Drain registers, M 8 (two tiles): tile 1 enters max(K, R, C) = 8 steps after tile 0, while tile 0's rows
+  // drain at 8 + 3 + r; tile 1's at 19 + r: 8 + 8 + 4 + 4 - 1 = 23 steps.
+  hw.array.overlap = true;
+  auto program = [](int b_sp_addr, const char* b_sp) {
+    return std::string("load dtype=i8 rows=8 cols=8 dram=0 dram_stride=8 sp=in addr=0 stride=8\n") +
+           "load signal=ar dtype=i8 rows=4 cols=8 dram=64 dram_stride=8 sp=" + b_sp + " addr=" + std::to_string(b_sp_addr) + " stride=8\n" +
+           "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=" + b_sp + " b=" + std::to_string(b_sp_addr) + " b_type=i8 c=0 m=8 k=8 n=4\n" +
+           "store wait=ar dtype=i32 rows=8 cols=4 dram=128 dram_stride=16 sp=acc addr=0 stride=16\n";
+  };
+  const machine::MachineRun two = machine::run_machine(isa::assemble(program(0, "wt"), "two.qasm"), dram, kTinySp, hw);
+  CHECK(two.instr[2].retire - two.instr[2].issue == 23);
+  CHECK(two.bank_conflicts == 0);
+  expect_c(two, 8);
+  // B beside A in the activation scratchpad. In its other bank (512) the edges never meet: 23. In bank 0
+  // (128) the top edge's first read of each column meets the left edge's of the row with its index, in steps
+  // 0-3 and 8-11 (A's rows are all in word 0, B's in word 2): each loses the bank once, the array holds: 31.
+  const machine::MachineRun apart = machine::run_machine(isa::assemble(program(512, "in"), "apart.qasm"), dram, kTinySp, hw);
+  CHECK(apart.instr[2].retire - apart.instr[2].issue == 23);
+  CHECK(apart.bank_conflicts == 0);
+  const machine::MachineRun shared = machine::run_machine(isa::assemble(program(128, "in"), "shared.qasm"), dram, kTinySp, hw);
+  CHECK(shared.instr[2].retire - shared.instr[2].issue == 31);
+  CHECK(shared.bank_conflicts == 8);
+  for (const machine::MachineRun* r : {&apart, &shared}) expect_c(*r, 8);
+}
+
+TEST_CASE("machine cycles by hand: input-stationary, two columns filling a word in one step queue one behind the other", "[machine]") {
+  // C[4][5] = A[4][4] . B[5][4]^T on 4x4, tile by tile. Input-stationary, one tile (M 4 = C, K 4 = R): A's
+  // rows preload at steps 0-3, B's 5 rows stream at 4-8, and column c's result for row n of B leaves at
+  // 4 + n + 3 + c: 15 steps, N + 2R + C - 2. Weight-stationary the same GEMM is 2 tiles of M + 2R + C - 2, 28,
+  // and a cycle for tile 0's drain of row 3 (bytes 60-75 of C) across two words: 29.
+  std::vector<uint8_t> dram(1024, 0);
+  const std::vector<int8_t> a = random_i8(16, -128, 127, 13), b = random_i8(20, -128, 127, 14);
+  std::memcpy(dram.data(), a.data(), 16);
+  std::memcpy(dram.data() + 64, b.data(), 20);
+  auto program = [](int c) {
+    const std::string at = std::to_string(c);
+    return "load dtype=i8 rows=4 cols=4 dram=0 dram_stride=4 sp=in addr=0 stride=4\n"
+           "load signal=ar dtype=i8 rows=5 cols=4 dram=64 dram_stride=4 sp=wt addr=0 stride=4\n"
+           "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=wt b=0 b_type=i8 c=" + at + " m=4 k=4 n=5\n"
+           "store wait=ar dtype=i32 rows=4 cols=5 dram=128 dram_stride=20 sp=acc addr=" + at + " stride=20\n";
+  };
+  auto expect_c = [&](const machine::MachineRun& r) {
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 5; ++j) {
+        int64_t s = 0;
+        for (int x = 0; x < 4; ++x) s += a[static_cast<size_t>(i * 4 + x)] * b[static_cast<size_t>(j * 4 + x)];
+        INFO("C[" << i << "][" << j << "]");
+        CHECK(le(r.dram, static_cast<size_t>(128 + (i * 5 + j) * 4), 4, true) == s);
+      }
+  };
+  model::HwConfig hw = tiny_hw();
+  const machine::MachineRun ws = machine::run_machine(isa::assemble(program(0), "ws.qasm"), dram, kTinySp, hw);
+  CHECK(ws.instr[2].retire - ws.instr[2].issue == 29);
+  expect_c(ws);
+  hw.array.dataflow = model::Dataflow::is;
+  // C at 0: rows of 20 bytes, 0-79; row 3 (column 3) crosses into word 1 after its first result. Column c
+  // queues its word when its result for row 4 of B leaves (step 11 + c), column 3 also its first word (step
+  // 10): never two in one step, each written as it is queued: 15.
+  const machine::MachineRun flat = machine::run_machine(isa::assemble(program(0), "is.qasm"), dram, kTinySp, hw);
+  CHECK(flat.instr[2].retire - flat.instr[2].issue == 15);
+  expect_c(flat);
+  // C at 60: row 0 crosses after its first result (step 7), row 3 after its second (step 4 + 1 + 3 + 3 = 11),
+  // the same step as row 0's last word. The queue writes one word a cycle: 11 row 0's, 12 row 3's, 13 row 1's
+  // (queued at 12), 14 row 2's, and row 3's last (queued at 14) at 15, one cycle past the array: 16.
+  const machine::MachineRun queued = machine::run_machine(isa::assemble(program(60), "is60.qasm"), dram, kTinySp, hw);
+  CHECK(queued.instr[2].retire - queued.instr[2].issue == 16);
+  CHECK(queued.bank_conflicts == 0);
+  expect_c(queued);
+}
+
+TEST_CASE("machine: GEMMs of odd shapes on every dataflow equal the int64 triple loop", "[machine]") {
+  struct Shape {
+    int64_t m, k, n, rows, cols;
+  };
+  for (const Shape& g : std::vector<Shape>{{66, 192, 144, 16, 16}, {50, 17, 16, 3, 16}, {5, 13, 7, 4, 4}, {17, 40, 33, 4, 4}, {3, 70, 9, 3, 5}, {40, 9, 2, 8, 2}})
+    for (const model::Dataflow df : {model::Dataflow::ws, model::Dataflow::os, model::Dataflow::is})
+      for (const bool overlap : {true, false}) {
+        INFO("M " << g.m << " K " << g.k << " N " << g.n << " on " << g.rows << "x" << g.cols << " dataflow " << static_cast<int>(df)
+                  << " overlap " << overlap);
+        model::HwConfig hw;
+        hw.array.rows = g.rows, hw.array.cols = g.cols, hw.array.dataflow = df, hw.array.overlap = overlap;
+        const std::vector<int8_t> a = random_i8(static_cast<size_t>(g.m * g.k), -128, 127, 21), b = random_i8(static_cast<size_t>(g.n * g.k), -128, 127, 22);
+        std::vector<int32_t> c0(static_cast<size_t>(g.m * g.n));
+        for (size_t i = 0; i < c0.size(); ++i) c0[i] = static_cast<int32_t>(i * 2654435761u) >> 8;  // what the GEMM accumulates onto
+        const int64_t a_at = 0, b_at = 65536, c_at = 131072, out_at = 262144;
+        std::vector<uint8_t> dram(393216, 0);
+        std::memcpy(dram.data() + a_at, a.data(), a.size());
+        std::memcpy(dram.data() + b_at, b.data(), b.size());
+        std::memcpy(dram.data() + c_at, c0.data(), c0.size() * 4);
+        const std::string M = std::to_string(g.m), K = std::to_string(g.k), N = std::to_string(g.n), N4 = std::to_string(4 * g.n);
+        const std::string text = "load dtype=i8 rows=" + M + " cols=" + K + " dram=" + std::to_string(a_at) + " dram_stride=" + K + " sp=in addr=0 stride=" + K + "\n" +
+                                 "load dtype=i8 rows=" + N + " cols=" + K + " dram=" + std::to_string(b_at) + " dram_stride=" + K + " sp=wt addr=0 stride=" + K + "\n" +
+                                 "load signal=ar dtype=i32 rows=" + M + " cols=" + N + " dram=" + std::to_string(c_at) + " dram_stride=" + N4 + " sp=acc addr=0 stride=" + N4 + "\n" +
+                                 "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=wt b=0 b_type=i8 c=0 m=" + M + " k=" + K + " n=" + N + " accumulate=1\n" +
+                                 "store wait=ar dtype=i32 rows=" + M + " cols=" + N + " dram=" + std::to_string(out_at) + " dram_stride=" + N4 + " sp=acc addr=0 stride=" + N4 + "\n";
+        const machine::MachineRun r = machine::run_machine(isa::assemble(text, "gemm.qasm"), dram, {65536, 65536, 65536}, hw);
+        int64_t wrong = 0;
+        for (int64_t i = 0; i < g.m; ++i)
+          for (int64_t j = 0; j < g.n; ++j) {
+            int64_t s = c0[static_cast<size_t>(i * g.n + j)];
+            for (int64_t x = 0; x < g.k; ++x) s += a[static_cast<size_t>(i * g.k + x)] * b[static_cast<size_t>(j * g.k + x)];
+            wrong += le(r.dram, static_cast<size_t>(out_at + (i * g.n + j) * 4), 4, true) != s;
+          }
+        CHECK(wrong == 0);
+      }
+}
+
 TEST_CASE("machine cycles by hand: an accumulator row wider than the SRAM word holds the array a cycle per extra word", "[machine]") {
   std::vector<uint8_t> dram(256, 0);
   const std::vector<int8_t> a = random_i8(32, -128, 127, 3), b = random_i8(32, -128, 127, 4);

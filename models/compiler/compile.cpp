@@ -296,7 +296,11 @@ class Compiler {
       if (nt < 1) fail(capacity_key(Space::wt), "too small for one group of " + std::to_string(group) + " channels of op " + p_.ops[static_cast<size_t>(em_.op)].name);
       int64_t mt = rows_for(nt);
       if (mt < 1) fail(capacity_key(Space::acc), "too small for one row of " + std::to_string(nt) + " accumulators of op " + p_.ops[static_cast<size_t>(em_.op)].name);
-      mt = ceil_div(g.m, ceil_div(g.m, mt));  // as many blocks, of even rows: a short last block is a tile of preloads
+      // Weight-stationary, as many blocks, of even rows: a short last block is a tile of preloads. Input- and
+      // output-stationary tile M by the array's columns or rows: whole tiles, so that a block adds no tile.
+      const int64_t m_tile = hw_.array.dataflow == model::Dataflow::is ? cols : hw_.array.rows;
+      if (hw_.array.dataflow == model::Dataflow::ws) mt = ceil_div(g.m, ceil_div(g.m, mt));
+      else if (mt < g.m && mt > m_tile) mt = mt / m_tile * m_tile;
       return std::make_pair(nt, mt);
     };
     int64_t nt = 0, mt = 0;

@@ -10,6 +10,7 @@
 #include "models/isa/elements.hpp"
 #include "models/isa/execute.hpp"
 #include "models/isa/footprint.hpp"
+#include "models/machine/os_sequencer.hpp"
 #include "models/machine/ws_sequencer.hpp"
 #include "models/units/clocked_unit.hpp"
 
@@ -73,6 +74,13 @@ int64_t words(const std::array<Port, isa::kSpaces>& ports) {
   return n;
 }
 
+// An input-stationary array's column fills an accumulator word with consecutive results of its row of C
+// (rows m, columns [n_lo, n_hi) at bytes [lo, hi)) and queues it for the accumulator port.
+struct AccWrite {
+  int64_t m, n_lo, n_hi, lo, hi, tile;
+  std::array<Port, isa::kSpaces> ports;
+};
+
 // An instruction in a unit. A compute unit streams (docs/machine.md): compute step s of cc waits for the first
 // ceil((s + 1) * nr / cc) of its nr operand words, result word k of nw for ceil((k + 1) * cc / nw) steps and
 // for the last operand word (the datapath then holds every operand).
@@ -88,8 +96,11 @@ struct Slot {
   int64_t end = 0;          // store: the cycle its last byte reaches DRAM
   std::vector<uint8_t> buf; // DMA: the bytes in transfer order
   std::unique_ptr<WsSequencer> seq;  // a weight-stationary GEMM: the array's own sequencer drives its ports
-  std::array<Port, isa::kSpaces> step_wt, step_a, step_acc;  // seq: the current step's accesses still to make
-  bool planned = false;              // seq: step_wt, step_a and step_acc hold the current step's accesses
+  std::unique_ptr<OsSequencer> os;   // an output-stationary one
+  std::array<Port, isa::kSpaces> step_wt, step_a, step_acc;  // the current step's accesses still to make (os: B in step_wt)
+  bool planned = false;              // step_wt, step_a and step_acc hold the current step's accesses
+  std::vector<int64_t> held;         // os: the SRAM word each edge register holds, rows then columns (-1: none)
+  std::deque<AccWrite> acc_out;      // is: accumulator words the columns filled, oldest first
   bool busy() const { return instr >= 0; }
   bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
 };
@@ -275,6 +286,10 @@ class Machine : public model::ClockedUnit {
         gemm_cycle(u, a);
         continue;
       }
+      if (a.os) {
+        os_cycle(u, a);
+        continue;
+      }
       const int64_t steps = a.steps;  // what the previous cycles computed
       if (a.executed) a.writes += advance(a.wports, a.writes, u, out, [&](int64_t k) { return steps * a.nw >= (k + 1) * a.cc; });
       const int64_t reads = a.reads;  // what the previous cycles read
@@ -334,8 +349,8 @@ class Machine : public model::ClockedUnit {
       }
       Slot& a = u.read;
       if (!a.busy()) continue;
-      if (a.seq) {
-        if (a.seq->done()) retire(q, a.instr), a = Slot{};
+      if (a.seq || a.os) {
+        if (a.seq ? a.seq->done() && a.acc_out.empty() : a.os->done()) retire(q, a.instr), a = Slot{};
         continue;
       }
       if (!a.executed && a.reads == a.nr) {
@@ -391,9 +406,18 @@ class Machine : public model::ClockedUnit {
         a.wports = ports_of(fp_[static_cast<size_t>(i)].writes, word_);
         check_sp(a);
         // an empty block has no rows to stream: the generic path retires it at once
-        if (in.op == Opcode::gemm && hw_.array.dataflow == model::Dataflow::ws && in[F::m] > 0 && in[F::n] + in[F::ones] > 0) {
-          a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], (in[F::k] + lanes(in) - 1) / lanes(in), in[F::n] + in[F::ones],
-                                                                   hw_.array.rows, hw_.array.cols, hw_.array.overlap});
+        const bool rows = in.op == Opcode::gemm && in[F::m] > 0 && in[F::n] + in[F::ones] > 0;
+        const int64_t steps = (in[F::k] + lanes(in) - 1) / lanes(in);
+        if (rows && hw_.array.dataflow == model::Dataflow::ws) {
+          a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], steps, in[F::n] + in[F::ones], hw_.array.rows, hw_.array.cols,
+                                                                   hw_.array.overlap});
+        } else if (rows && hw_.array.dataflow == model::Dataflow::is) {  // the same datapath, A stationary, B streamed
+          a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::n] + in[F::ones], steps, in[F::m], hw_.array.rows, hw_.array.cols,
+                                                                   hw_.array.overlap});
+        } else if (rows && hw_.array.dataflow == model::Dataflow::os) {
+          a.os = std::make_unique<OsSequencer>(OsSequencer::Shape{in[F::m], steps, in[F::n] + in[F::ones], hw_.array.rows, hw_.array.cols,
+                                                                  hw_.array.overlap});
+          a.held.assign(static_cast<size_t>(hw_.array.rows + hw_.array.cols), -1);
         } else {  // the generic path: operand words, closed-form steps, result words, paced by one another
           a.nr = words(a.ports), a.nw = words(a.wports);
           a.cc = std::max<int64_t>(1, compute_cycles(in, hw_));
@@ -426,11 +450,17 @@ class Machine : public model::ClockedUnit {
     }
   }
 
-  // One cycle of a sequenced GEMM: the accesses of the array's current step (a row of A, a row of results)
-  // and of the weight port's, one word a port; each part moves on once its accesses are all granted, the
-  // array first to its banks (docs/machine.md, "The MAC array").
+  // One cycle of a sequenced GEMM: the accesses of the array's current step (a row of the streamed operand, a
+  // row of results) and of the weight port's, one word a port; each part moves on once its accesses are all
+  // granted, the array first to its banks (docs/machine.md, "The MAC array"). Input-stationary, the results
+  // leave through the column write queue instead, served after the array's step.
   void gemm_cycle(Unit& u, Slot& a) {
     const Instr& in = code(a.instr);
+    const bool is = hw_.array.dataflow == model::Dataflow::is;
+    if (a.seq->done()) {
+      write_acc_queue(u, a, in);
+      return;
+    }
     if (!a.planned) plan_gemm_step(a, in), a.planned = true;
     auto read = [&](int s, const Piece& pc) {
       std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
@@ -440,11 +470,21 @@ class Machine : public model::ClockedUnit {
     advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
     advance(a.step_wt, 0, u, read, always);
     auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
-    const bool array = done(a.step_a) && done(a.step_acc), weights = done(a.step_wt);
+    bool array = done(a.step_a) && done(a.step_acc);
+    const bool weights = done(a.step_wt);
+    std::vector<AccWrite> filled;
+    if (is && a.seq->array_busy()) {
+      filled = filled_words(a, in);
+      // a column whose word finds no place holds the array: one word waits per column at most
+      if (static_cast<int64_t>(a.acc_out.size() + filled.size()) > hw_.array.cols) array = false;
+    }
     const WsSequencer::Step st = a.seq->step();
     if ((weights && st.preload.tile >= 0) || (array && a.seq->array_busy())) u.granted = true;
-    if (array && st.drain.tile >= 0) drain_row(u, a, in, st.drain);
+    if (array && !is && st.drain.tile >= 0) drain_row(u, a, in, st.drain);
+    if (array && is)
+      for (AccWrite& w : filled) a.acc_out.push_back(std::move(w));
     a.seq->advance(weights, array);
+    write_acc_queue(u, a, in);
     if (a.seq->done()) return;
     // the next cycle's accesses: a part still waiting keeps what it has left (a held drain may meet a stream
     // that starts meanwhile: the array's step is the same)
@@ -455,37 +495,53 @@ class Machine : public model::ClockedUnit {
   }
 
   static int64_t lanes(const Instr& in) { return isa::pe_lanes(in.dtype(F::b_type)); }
+  // The operand whose rows the PEs hold (weight-stationary: B; input-stationary: A) and the one whose rows
+  // stream through them: a row's address, type, scratchpad and the rows there are.
+  struct Operand {
+    F base, stride, type, space;
+    int64_t rows;
+  };
+  Operand stationary(const Instr& in) const {
+    if (hw_.array.dataflow == model::Dataflow::is) return {F::a, F::a_stride, F::a_type, F::a_sp, in[F::m]};
+    return {F::b, F::b_stride, F::b_type, F::b_sp, in[F::n]};
+  }
+  Operand streamed(const Instr& in) const {
+    if (hw_.array.dataflow == model::Dataflow::is) return {F::b, F::b_stride, F::b_type, F::b_sp, in[F::n]};
+    return {F::a, F::a_stride, F::a_type, F::a_sp, in[F::m]};
+  }
   // Bytes [lo, hi) within a row of `d` elements that a K tile covers.
   std::pair<int64_t, int64_t> k_bytes(const Instr& in, const WsSequencer& s, int64_t tile, isa::Dtype d) const {
     const int64_t e0 = s.k_tile(tile) * hw_.array.rows * lanes(in), e1 = std::min(in[F::k], e0 + hw_.array.rows * lanes(in));
     return {isa::row_bytes(d, e0), isa::row_bytes(d, e1)};
   }
-  // A row of A for the array row 0 port; the weights of the preloading tile's columns (the ones column has
-  // none: its weights are constant); the accumulator row whose results leave the array.
+  // A streamed row for the array row 0 port (the ones row of a group-wise GEMM on the input-stationary array
+  // is constant: it reads nothing); the stationary rows of the preloading tile's columns (the ones column of
+  // the weight-stationary array has none: its weights are constant); the accumulator row whose results leave
+  // the array.
   std::array<Port, isa::kSpaces> a_accesses(const Instr& in, const WsSequencer& s) const {
     const WsSequencer::Row& r = s.step().stream;
-    if (r.tile < 0) return {};
-    const isa::Dtype at = in.dtype(F::a_type);
-    const auto [lo, hi] = k_bytes(in, s, r.tile, at);
-    const int64_t row = in[F::a] + r.row * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
-    return ports_of({{in.space(F::a_sp), row + lo, row + hi}}, word_);
+    const Operand o = streamed(in);
+    if (r.tile < 0 || r.row >= o.rows) return {};
+    const auto [lo, hi] = k_bytes(in, s, r.tile, in.dtype(o.type));
+    const int64_t row = in[o.base] + r.row * isa::operand_stride(in, o.stride, o.type, in[F::k]);
+    return ports_of({{in.space(o.space), row + lo, row + hi}}, word_);
   }
   std::array<Port, isa::kSpaces> wt_accesses(const Instr& in, const WsSequencer& s) const {
     const WsSequencer::Preload& p = s.step().preload;
     if (p.tile < 0) return {};
-    const isa::Dtype bt = in.dtype(F::b_type);
-    const auto [lo, hi] = k_bytes(in, s, p.tile, bt);
+    const Operand o = stationary(in);
+    const auto [lo, hi] = k_bytes(in, s, p.tile, in.dtype(o.type));
     const int64_t n0 = s.n_tile(p.tile) * hw_.array.cols;
     std::vector<isa::Segment> rd;
-    for (int64_t c = p.col_lo; c < p.col_hi && n0 + c < in[F::n]; ++c) {
-      const int64_t row = in[F::b] + (n0 + c) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
-      rd.push_back({in.space(F::b_sp), row + lo, row + hi});
+    for (int64_t c = p.col_lo; c < p.col_hi && n0 + c < o.rows; ++c) {
+      const int64_t row = in[o.base] + (n0 + c) * isa::operand_stride(in, o.stride, o.type, in[F::k]);
+      rd.push_back({in.space(o.space), row + lo, row + hi});
     }
     return ports_of(rd, word_);
   }
   std::array<Port, isa::kSpaces> acc_accesses(const Instr& in, const WsSequencer& s) const {
     const WsSequencer::Row& d = s.step().drain;
-    if (d.tile < 0) return {};
+    if (d.tile < 0 || hw_.array.dataflow == model::Dataflow::is) return {};
     const auto [lo, hi] = drain_bytes(in, s, d);
     return ports_of({{isa::Space::acc, lo, hi}}, word_);
   }
@@ -493,6 +549,40 @@ class Machine : public model::ClockedUnit {
     a.step_a = a_accesses(in, *a.seq);
     a.step_wt = wt_accesses(in, *a.seq);
     a.step_acc = acc_accesses(in, *a.seq);
+  }
+  // Input-stationary: column c of the array holds row m0 + c of A, and its results for consecutive rows of B
+  // are consecutive elements of row m0 + c of C. A column queues a word once its next result would fall in
+  // another SRAM word (or it made its last), so a drained row of the array costs no more accesses than in the
+  // weight-stationary orientation.
+  std::vector<AccWrite> filled_words(const Slot& a, const Instr& in) const {
+    const WsSequencer& s = *a.seq;
+    const int64_t cw = in[F::n] + in[F::ones];
+    std::vector<AccWrite> out;
+    for (int64_t c = 0; c < hw_.array.cols; ++c) {
+      const WsSequencer::Row l = s.leaving(c);
+      if (l.tile < 0) continue;
+      const int64_t m = s.n_tile(l.tile) * hw_.array.cols + c;
+      if (m >= in[F::m]) continue;
+      const int64_t row = in[F::c] + m * cw * 4;
+      auto end = [&](int64_t n) { return (row + n * 4 + 3) / word_; };  // the word of a result's last byte
+      const int64_t n = l.row;
+      if (n + 1 < cw && end(n + 1) == end(n)) continue;
+      const int64_t n_lo = std::max<int64_t>(0, (end(n) * word_ - row) / 4);  // the first result whose last byte is in that word
+      const int64_t lo = row + n_lo * 4, hi = row + (n + 1) * 4;
+      out.push_back({m, n_lo, n + 1, lo, hi, l.tile, ports_of({{isa::Space::acc, lo, hi}}, word_)});
+    }
+    return out;
+  }
+  // The accumulator port writes the oldest queued word (a read-modify-write, as a drained row's).
+  void write_acc_queue(Unit& u, Slot& a, const Instr& in) {
+    if (a.acc_out.empty()) return;
+    AccWrite& w = a.acc_out.front();
+    advance(w.ports, 0, u, [](int, const Piece&) {}, [](int64_t) { return true; });
+    if (!(w.ports[0].done() && w.ports[1].done() && w.ports[2].done())) return;
+    const WsSequencer& s = *a.seq;
+    if (s.k_tile(w.tile) == 0 && in[F::accumulate]) read_acc(u, w.lo, w.hi);
+    if (s.k_tile(w.tile) == s.k_tiles() - 1) final_row(u, a.instr, in, w.m, w.n_lo, w.n_hi, w.lo, w.hi);
+    a.acc_out.pop_front();
   }
   std::pair<int64_t, int64_t> drain_bytes(const Instr& in, const WsSequencer& s, const WsSequencer::Row& d) const {
     const int64_t cw = in[F::n] + in[F::ones], n0 = s.n_tile(d.tile) * hw_.array.cols;
@@ -505,19 +595,97 @@ class Machine : public model::ClockedUnit {
   void drain_row(Unit& u, const Slot& a, const Instr& in, const WsSequencer::Row& d) {
     const WsSequencer& s = *a.seq;
     const auto [lo, hi] = drain_bytes(in, s, d);
-    uint8_t* copy = u.copy.sp[static_cast<size_t>(isa::Space::acc)].data();
-    if (s.k_tile(d.tile) == 0 && in[F::accumulate]) std::memcpy(copy + lo, sp(static_cast<int>(isa::Space::acc), lo), static_cast<size_t>(hi - lo));
-    if (s.k_tile(d.tile) != s.k_tiles() - 1) return;
-    const int64_t n0 = s.n_tile(d.tile) * hw_.array.cols, n = in[F::n];
+    if (s.k_tile(d.tile) == 0 && in[F::accumulate]) read_acc(u, lo, hi);
+    const int64_t n0 = s.n_tile(d.tile) * hw_.array.cols;
+    if (s.k_tile(d.tile) == s.k_tiles() - 1) final_row(u, a.instr, in, d.row, n0, std::min(n0 + hw_.array.cols, in[F::n] + in[F::ones]), lo, hi);
+  }
+  // The accumulator SRAM's read of a read-modify-write: what the row accumulates onto.
+  void read_acc(Unit& u, int64_t lo, int64_t hi) {
+    std::memcpy(u.copy.sp[static_cast<size_t>(isa::Space::acc)].data() + lo, sp(static_cast<int>(isa::Space::acc), lo), static_cast<size_t>(hi - lo));
+  }
+  // Row m's final sums for columns [n_lo, n_hi) of C (the ones column is n = N), at accumulator bytes [lo, hi):
+  // the golden GEMM on the operand bytes the ports fetched into the unit's copy, written to the accumulator.
+  void final_row(Unit& u, int64_t index, const Instr& in, int64_t m, int64_t n_lo, int64_t n_hi, int64_t lo, int64_t hi) {
+    const int64_t n = in[F::n];
     Instr row = in;
     row[F::m] = 1;
-    row[F::a] = in[F::a] + d.row * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
-    row[F::b] = in[F::b] + std::min(n0, n) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
-    row[F::n] = std::max<int64_t>(0, std::min(hw_.array.cols, n - n0));
-    row[F::ones] = in[F::ones] && n0 + hw_.array.cols > n ? 1 : 0;
+    row[F::a] = in[F::a] + m * isa::operand_stride(in, F::a_stride, F::a_type, in[F::k]);
+    row[F::b] = in[F::b] + std::min(n_lo, n) * isa::operand_stride(in, F::b_stride, F::b_type, in[F::k]);
+    row[F::n] = std::max<int64_t>(0, std::min(n_hi, n) - n_lo);
+    row[F::ones] = in[F::ones] && n_hi > n ? 1 : 0;
     row[F::c] = lo;
-    isa::execute(row, u.copy, static_cast<size_t>(a.instr));
-    std::memcpy(sp(static_cast<int>(isa::Space::acc), lo), copy + lo, static_cast<size_t>(hi - lo));
+    isa::execute(row, u.copy, static_cast<size_t>(index));
+    std::memcpy(sp(static_cast<int>(isa::Space::acc), lo), u.copy.sp[static_cast<size_t>(isa::Space::acc)].data() + lo, static_cast<size_t>(hi - lo));
+  }
+
+  // One cycle of an output-stationary GEMM: the words entering the array's left and top edges this step and the
+  // accumulator row its drain port writes; the array moves on once all of them are granted.
+  void os_cycle(Unit& u, Slot& a) {
+    const Instr& in = code(a.instr);
+    if (!a.planned) plan_os_step(a, in), a.planned = true;
+    auto read = [&](int s, const Piece& pc) {
+      std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
+    };
+    auto always = [](int64_t) { return true; };
+    advance(a.step_a, 0, u, read, always);
+    advance(a.step_wt, 0, u, read, always);
+    advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
+    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
+    const bool array = done(a.step_a) && done(a.step_wt) && done(a.step_acc);
+    if (array) u.granted = true;  // a tile is in the array until the sequencer is done
+    const OsSequencer::Drain d = a.os->drain();
+    if (array && d.tile >= 0) {
+      const int64_t m = a.os->m0(d.tile) + d.row;
+      if (m < in[F::m]) {
+        const auto [lo, hi] = os_drain_bytes(in, *a.os, d);
+        if (in[F::accumulate]) read_acc(u, lo, hi);
+        const int64_t n0 = a.os->n0(d.tile);
+        final_row(u, a.instr, in, m, n0, std::min(n0 + hw_.array.cols, in[F::n] + in[F::ones]), lo, hi);
+      }
+    }
+    a.os->advance(array);
+    if (array && !a.os->done()) plan_os_step(a, in);
+  }
+  std::pair<int64_t, int64_t> os_drain_bytes(const Instr& in, const OsSequencer& s, const OsSequencer::Drain& d) const {
+    const int64_t cw = in[F::n] + in[F::ones], n0 = s.n0(d.tile);
+    const int64_t lo = in[F::c] + ((s.m0(d.tile) + d.row) * cw + n0) * 4;
+    return {lo, lo + std::min(hw_.array.cols, cw - n0) * 4};
+  }
+  // An edge register holds one SRAM word of its operand row: a PE step whose bytes lie beyond it reads the
+  // words it needs (a new tile's row starts empty). Rows of A enter from the left, rows of B (columns of the
+  // array) from the top; rows beyond M or N carry zeros and read nothing, as does the ones column.
+  void plan_os_step(Slot& a, const Instr& in) {
+    const OsSequencer& s = *a.os;
+    const int64_t R = hw_.array.rows, C = hw_.array.cols, K = in[F::k], L = lanes(in);
+    auto edge = [&](OsSequencer::Entry e, int64_t row, int64_t limit, F base, F stride, F type, F space, int64_t& held,
+                    std::vector<isa::Segment>& out) {
+      if (e.tile < 0 || row >= limit) return;
+      if (e.k == 0) held = -1;
+      const isa::Dtype d = in.dtype(type);
+      const int64_t at = in[base] + row * isa::operand_stride(in, stride, type, K);
+      const int64_t lo = std::max(at + isa::row_bytes(d, e.k * L), (held + 1) * word_), hi = at + isa::row_bytes(d, std::min(K, (e.k + 1) * L));
+      if (lo >= hi) return;
+      held = (hi - 1) / word_;
+      out.push_back({in.space(space), lo, std::min(at + isa::row_bytes(d, K), (held + 1) * word_)});  // the row's bytes in those words
+    };
+    std::vector<isa::Segment> as, bs;
+    for (int64_t r = 0; r < R; ++r) {
+      const OsSequencer::Entry e = s.row(r);
+      edge(e, s.m0(e.tile) + r, in[F::m], F::a, F::a_stride, F::a_type, F::a_sp, a.held[static_cast<size_t>(r)], as);
+    }
+    for (int64_t c = 0; c < C; ++c) {
+      const OsSequencer::Entry e = s.col(c);
+      edge(e, s.n0(e.tile) + c, in[F::n], F::b, F::b_stride, F::b_type, F::b_sp, a.held[static_cast<size_t>(R + c)], bs);
+    }
+    a.step_a = ports_of(as, word_);
+    a.step_wt = ports_of(bs, word_);
+    const OsSequencer::Drain d = s.drain();
+    if (d.tile >= 0 && s.m0(d.tile) + d.row < in[F::m]) {
+      const auto [lo, hi] = os_drain_bytes(in, s, d);
+      a.step_acc = ports_of({{isa::Space::acc, lo, hi}}, word_);
+    } else {
+      a.step_acc = {};
+    }
   }
 
   // The cycle a load's word may be written: its last byte crossed the channel, then the DRAM latency.

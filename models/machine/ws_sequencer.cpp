@@ -44,6 +44,14 @@ void WsSequencer::plan() {
   }
 }
 
+WsSequencer::Row WsSequencer::leaving(int64_t c) const {
+  for (const Pass& p : passes_) {
+    const int64_t r = tau_ - p.start - (s_.rows - 1) - c;
+    if (r >= 0 && r < s_.m) return {p.tile, r};
+  }
+  return {};
+}
+
 void WsSequencer::advance(bool preload_done, bool array_done) {
   ++cycles_;
   if (step_.preload.tile >= 0 && preload_done) ++preload_q_;

@@ -45,6 +45,9 @@ class WsSequencer {
   // move on where their accesses were all granted.
   void advance(bool preload_done, bool array_done);
   int64_t cycles() const { return cycles_; }
+  // The row of results leaving the bottom of array column c this step (row m of a tile leaves column c R - 1 + c
+  // steps after it entered); tile -1: none. step().drain is column C - 1's.
+  Row leaving(int64_t c) const;
   bool array_busy() const { return !passes_.empty(); }  // a tile is streaming or draining
 
  private:
