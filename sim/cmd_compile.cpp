@@ -41,6 +41,7 @@ int cmd_compile(int argc, const char* const* argv) {
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (out.empty()) throw std::invalid_argument("--out DIR is required");
+  check_out_dir(out);
   if (!faults.empty() && !check) throw std::invalid_argument("--fault needs --check");
   std::vector<compiler::DramFault> parsed;
   for (const auto& f : faults) parsed.push_back(compiler::parse_fault(f));

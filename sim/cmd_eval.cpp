@@ -31,6 +31,7 @@ int cmd_eval(int argc, const char* const* argv) {
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 1)) return 0;
   if (positional.size() != 1) throw std::invalid_argument("give CONFIG.yaml (qtsim eval --help)");
+  if (!out.empty()) check_out_dir(out);
   const Config c = load_config(positional[0], sets);
   if (c.workload.kind != WorkloadConfig::Kind::vit) throw std::invalid_argument(c.source + ": eval needs workload: {vit: ...}");
   const auto t_load = std::chrono::steady_clock::now();

@@ -23,6 +23,7 @@ int cmd_golden(int argc, const char* const* argv) {
   if (!positional.empty()) config = positional[0];
   if (config.empty()) throw std::invalid_argument("missing CONFIG.yaml (see qtsim golden --help)");
   if (out.empty()) throw std::invalid_argument("missing --out DIR");
+  check_out_dir(out);
   const Config c = load_config(config, sets);
   const Workload w = build_workload(c);
   const golden::Taps taps = golden::run_program(w.lowered.program, w.lowered.inputs);

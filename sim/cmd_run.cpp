@@ -134,6 +134,7 @@ int cmd_run(int argc, const char* const* argv) {
   if (timeline && out.empty()) throw std::invalid_argument("--timeline needs --out DIR");
   if (!trace.empty() && trace != "fst" && trace != "vcd") throw std::invalid_argument("--trace must be fst or vcd, not '" + trace + "'");
   if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
+  if (!out.empty()) check_out_dir(out);
   // The main job on the built-in default also runs the RTL (a --set of run.executors still decides).
   if (config.empty()) sets.insert(sets.begin(), "run.executors=[golden, model, machine, rtl]");
   const Config c = load_config(config, sets);

@@ -382,6 +382,10 @@ std::shared_ptr<const VitWorkload> load_vit_workload(const WorkloadConfig& wc) {
       throw std::runtime_error(wc.data_dir + ": images are " + std::to_string(im->rows) + "x" + std::to_string(im->cols) +
                                ", the model takes " + std::to_string(v->model.cfg.image));
   if (static_cast<int64_t>(v->labels.size()) != v->test.count) throw std::runtime_error(wc.data_dir + ": test images and labels differ in count");
+  for (size_t i = 0; i < v->labels.size(); ++i)
+    if (v->labels[i] >= v->model.cfg.classes)
+      throw std::runtime_error(wc.data_dir + "/t10k-labels-idx1-ubyte.gz: label " + std::to_string(v->labels[i]) + " of test image " + std::to_string(i) +
+                               " is not one of the model's " + std::to_string(v->model.cfg.classes) + " classes");
   std::vector<const uint8_t*> calib;
   for (int64_t i = 0; i < std::min(wc.calib_images, train.count); ++i) calib.push_back(train.image(i));
   v->cal = golden::calibrate_vit(v->model, calib, wc.calib_batch);

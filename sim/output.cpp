@@ -5,6 +5,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 #include "golden/npy.hpp"
 
 namespace qtsim::sim {
@@ -38,6 +40,20 @@ void make_dir(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw std::runtime_error(dir + ": cannot create directory: " + ec.message());
+}
+
+void check_out_dir(const std::string& dir, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path at = fs::absolute(dir, ec);
+  if (ec) throw std::invalid_argument(option + " " + dir + ": " + ec.message());
+  // the path itself, or the first ancestor that exists: mkdir -p creates the rest inside it
+  while (!fs::exists(at, ec) && at.has_parent_path() && at.parent_path() != at) at = at.parent_path();
+  const bool self = at == fs::absolute(dir);
+  if (!fs::is_directory(at, ec))
+    throw std::invalid_argument(option + " " + dir + ": " + (self ? "exists and is not a directory" : at.string() + " is not a directory"));
+  if (access(at.c_str(), W_OK | X_OK) != 0)
+    throw std::invalid_argument(option + " " + dir + ": " + (self ? "" : at.string() + ": ") + "not writable");
 }
 
 void add_taps(OutputSet& out, const std::string& dir, const golden::Program& p, const golden::Taps& taps) {

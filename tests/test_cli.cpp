@@ -9,6 +9,7 @@
 #include "models/isa/isa.hpp"
 #include "cli_test_util.hpp"
 #include "sim/config.hpp"
+#include "sim/output.hpp"
 
 using namespace qtsim;
 namespace fs = std::filesystem;
@@ -358,4 +359,29 @@ TEST_CASE("qtsim run --fault flips a DRAM bit under the machine: the checks loca
   CHECK(test::run_cli({"run", cfg, "--out", none, "--fault", "dram:nope:0:0"}) == 2);
   CHECK(test::run_cli({"run", cfg, "--out", none, "--fault", "dram:w:220:0"}) == 2);
   CHECK_FALSE(std::filesystem::exists(none + "/report.json"));
+}
+
+TEST_CASE("an --out that can never be written is refused before any work, naming the path", "[sim][cli]") {
+  const std::string file = scratch("not_a_dir");
+  std::ofstream(file) << "keep";
+  CHECK_THROWS_WITH(sim::check_out_dir(file), Catch::Contains("--out " + file + ": exists and is not a directory"));
+  CHECK_THROWS_WITH(sim::check_out_dir(file + "/sub/dir"), Catch::Contains(file + " is not a directory"));
+  const std::string fresh = scratch("fresh");
+  sim::check_out_dir(fresh + "/a/b");  // mkdir -p can make it: accepted, and the check itself makes nothing
+  CHECK(!fs::exists(fresh));
+  if (geteuid() != 0) {  // root writes anywhere
+    const std::string locked = scratch("locked");
+    fs::create_directories(locked);
+    fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec);
+    CHECK_THROWS_WITH(sim::check_out_dir(locked + "/x"), Catch::Contains(locked + ": not writable"));
+    fs::permissions(locked, fs::perms::owner_all);
+  }
+  // Every command that writes a folder refuses it up front: the default job (golden, model, machine, RTL)
+  // would otherwise run for seconds first. The file is left as it was.
+  const std::string cfg = std::string(QTSIM_CONFIG_DIR) + "/gemm_deit_tiny_qkv.yaml";
+  CHECK(run({"run", "--out", file}) == 2);
+  CHECK(run({"compile", cfg, "--out", file}) == 2);
+  CHECK(run({"golden", cfg, "--out", file}) == 2);
+  CHECK(run({"eval", std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml", "--out", file}) == 2);
+  CHECK(test::slurp(file) == "keep");
 }

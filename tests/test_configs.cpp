@@ -55,6 +55,25 @@ TEST_CASE("fashion_vit refuses images past the test set, even where first_image 
   const sim::Config last = sim::load_config(path, {"workload.vit.first_image=9998"});
   CHECK(sim::build_workload(last).vit);
 }
+TEST_CASE("fashion_vit refuses a test label that is not one of the model's classes, naming the file and the image", "[sim][configs][fashion]") {
+  // A data folder of plain (uncompressed) IDX files, which the reader takes like gzip: one blank 28x28 image
+  // for calibration, two test images labelled 3 and 10 (Fashion-MNIST's classes are 0-9).
+  const fs::path dir = fs::temp_directory_path() / "qtsim_bad_labels";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto idx = [&](const char* name, uint32_t magic, std::vector<uint32_t> dims, const std::string& data) {
+    std::string h;
+    for (const uint32_t v : std::vector<uint32_t>{magic, dims[0]}) h += {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    for (size_t i = 1; i < dims.size(); ++i) h += {char(dims[i] >> 24), char(dims[i] >> 16), char(dims[i] >> 8), char(dims[i])};
+    std::ofstream(dir / name, std::ios::binary) << h << data;
+  };
+  idx("train-images-idx3-ubyte.gz", 0x803, {1, 28, 28}, std::string(784, '\0'));
+  idx("t10k-images-idx3-ubyte.gz", 0x803, {2, 28, 28}, std::string(2 * 784, '\0'));
+  idx("t10k-labels-idx1-ubyte.gz", 0x801, {2}, std::string{char(3), char(10)});
+  const std::string path = std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml";
+  const sim::Config c = sim::load_config(path, {"workload.vit.data=" + dir.string(), "workload.vit.first_image=0"});
+  CHECK_THROWS_WITH(sim::build_workload(c), Catch::Contains("t10k-labels-idx1-ubyte.gz: label 10 of test image 1 is not one of the model's 10 classes"));
+}
 TEST_CASE("fashion_vit with every unit as Verilated RTL: same taps, classes and cycles as the SystemC units", "[sim][configs][fashion][rtl]") {
   // Both runs exit 0 only when every tap equals the golden's and the classes agree; the reports must then
   // give the same cycles op by op.
