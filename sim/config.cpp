@@ -106,11 +106,11 @@ model::HwConfig hw_preset(const std::string& name) {
   throw std::invalid_argument("unknown hw preset '" + name + "' (int8_16x16_ws, int8_16x16_os, w4a8_32x32_ws, binary_64)");
 }
 
-Config parse_config(const YAML::Node& root, const std::string& file) {
+Config parse_config(const YAML::Node& root, const std::string& file, std::shared_ptr<const SetOrigins> sets) {
   if (!root || root.IsNull()) throw ConfigError(file + ": empty config");
   Config c;
   c.source = file;
-  MapReader top(root, file, "");
+  MapReader top(root, file, "", sets);
 
   if (top.has("hw")) {
     MapReader h = top.map("hw");
@@ -155,7 +155,8 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     try {
       c.hw.check();
     } catch (const std::invalid_argument& e) {
-      h.fail(h.has("memory") ? "memory" : "preset", e.what());
+      // the keys that size the array and its memories, as the file (or a --set) gives them
+      h.fail(h.has("array") ? "array" : h.has("memory") ? "memory" : "preset", e.what());
     }
     h.finish();
   }
@@ -200,7 +201,7 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
     if (c.quant.w_bits != 8 && c.quant.w_bits != 4) q.fail("w_bits", "unsupported width " + std::to_string(c.quant.w_bits) + " (8 or 4)");
     if (const YAML::Node ob = q.raw("op_w_bits")) {
       if (!ob.IsMap()) q.fail_at(ob, "op_w_bits", "expected a map of linear: bits (qkv, proj, fc1, fc2)");
-      MapReader m(ob, file, q.path("op_w_bits"));
+      MapReader m(ob, file, q.path("op_w_bits"), sets);
       for (const std::string& name : golden::encoder_linears()) {
         if (!m.has(name)) continue;
         const int bits = m.get<int>(name, 8);
@@ -306,8 +307,12 @@ Config parse_config(const YAML::Node& root, const std::string& file) {
 Config load_config(const std::string& path, const std::vector<std::string>& sets) {
   const std::string file = path.empty() ? "<built-in default>" : path;
   YAML::Node root = path.empty() ? YAML::Load(default_config_yaml()) : load_yaml_map(path, "config");
-  for (const auto& s : sets) apply_set(root, s);
-  return parse_config(root, file);
+  auto origins = std::make_shared<SetOrigins>();
+  for (const auto& s : sets) {
+    apply_set(root, s);
+    origins->emplace_back(s.substr(0, s.find('=')), s);
+  }
+  return parse_config(root, file, origins);
 }
 
 YAML::Node resolved_yaml(const Config& c) {

@@ -63,7 +63,7 @@ void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value)
 
 // `sets` are "key.path=value" overrides applied before validation. Throws ConfigError.
 Config load_config(const std::string& path, const std::vector<std::string>& sets);
-Config parse_config(const YAML::Node& root, const std::string& file);
+Config parse_config(const YAML::Node& root, const std::string& file, std::shared_ptr<const SetOrigins> sets = nullptr);
 // Named accelerator presets (deltas on the default 16x16 weight-stationary array): int8_16x16_ws,
 // int8_16x16_os, w4a8_32x32_ws, binary_64. Throws std::invalid_argument for an unknown name.
 model::HwConfig hw_preset(const std::string& name);

@@ -51,18 +51,25 @@ std::string relative_to(const std::string& file, const std::string& path) {
   return path.empty() || path[0] == '/' || slash == std::string::npos ? path : file.substr(0, slash + 1) + path;
 }
 
-MapReader::MapReader(const YAML::Node& node, std::string file, std::string path)
-    : node_(node), file_(std::move(file)), path_(std::move(path)) {
-  if (node_ && !node_.IsMap()) throw ConfigError(where(file_, node_.Mark()) + ": " + (path_.empty() ? "config" : path_) + ": expected a map");
+MapReader::MapReader(const YAML::Node& node, std::string file, std::string path, std::shared_ptr<const SetOrigins> sets)
+    : node_(node), file_(std::move(file)), path_(std::move(path)), sets_(std::move(sets)) {
+  if (node_ && !node_.IsMap()) throw ConfigError(at(node_.Mark(), path_) + ": " + (path_.empty() ? "config" : path_) + ": expected a map");
+}
+
+std::string MapReader::at(const YAML::Mark& m, const std::string& key_path) const {
+  if (sets_)
+    for (auto s = sets_->rbegin(); s != sets_->rend(); ++s)  // the last --set of a key is the one in effect
+      if (key_path == s->first || key_path.rfind(s->first + ".", 0) == 0) return "--set " + s->second;
+  return where(file_, m);
 }
 
 void MapReader::fail(const std::string& key, const std::string& reason) const {
   const YAML::Node n = node_[key];
-  throw ConfigError(where(file_, n ? n.Mark() : node_.Mark()) + ": " + path(key) + ": " + reason);
+  throw ConfigError(at(n ? n.Mark() : node_.Mark(), path(key)) + ": " + path(key) + ": " + reason);
 }
 
 void MapReader::fail_at(const YAML::Node& n, const std::string& key, const std::string& reason) const {
-  throw ConfigError(where(file_, n.Mark()) + ": " + path(key) + ": " + reason);
+  throw ConfigError(at(n.Mark(), path(key)) + ": " + path(key) + ": " + reason);
 }
 
 MapReader MapReader::map(const std::string& key) {
@@ -70,7 +77,7 @@ MapReader MapReader::map(const std::string& key) {
   const YAML::Node n = node_[key];
   if (!n) fail(key, "missing required key");
   if (!n.IsMap()) fail(key, "expected a map");
-  return MapReader(n, file_, path(key));
+  return MapReader(n, file_, path(key), sets_);
 }
 
 YAML::Node MapReader::raw(const std::string& key) {
@@ -82,7 +89,7 @@ void MapReader::finish() const {
   if (!node_) return;
   for (const auto& kv : node_) {
     const std::string k = kv.first.as<std::string>();
-    if (!used_.count(k)) throw ConfigError(where(file_, kv.first.Mark()) + ": " + path(k) + ": unknown key");
+    if (!used_.count(k)) throw ConfigError(at(kv.first.Mark(), path(k)) + ": " + path(k) + ": unknown key");
   }
 }
 

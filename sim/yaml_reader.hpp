@@ -4,9 +4,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qtsim::sim {
@@ -15,10 +17,14 @@ struct ConfigError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Keys given on the command line: (key path, the --set argument). Errors at or below such a key name the
+// argument instead of a position in the file, which the value never came from.
+using SetOrigins = std::vector<std::pair<std::string, std::string>>;
+
 // A map node being read: keys are consumed by get/require; finish() rejects the ones nobody asked for.
 class MapReader {
  public:
-  MapReader(const YAML::Node& node, std::string file, std::string path);
+  MapReader(const YAML::Node& node, std::string file, std::string path, std::shared_ptr<const SetOrigins> sets = nullptr);
 
   bool has(const std::string& key) const { return static_cast<bool>(node_[key]); }
   template <class T>
@@ -36,8 +42,10 @@ class MapReader {
  private:
   template <class T>
   T convert(const YAML::Node& n, const std::string& key) const;
+  std::string at(const YAML::Mark& m, const std::string& key_path) const;  // where(), or the --set that gave the key
   YAML::Node node_;
   std::string file_, path_;
+  std::shared_ptr<const SetOrigins> sets_;
   mutable std::set<std::string> used_;
 };
 

@@ -234,6 +234,34 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
              Catch::Contains("built for 16, 32 lanes, not 8"));
   CHECK(sim::load_config("", {"run.impl.ppu=rtl"}).hw.rtl.ppu);
   CHECK(sim::load_config("", {"hw.preset=w4a8_32x32_ws", "run.impl=rtl"}).hw.rtl.ppu);  // 32-lane units are built
+  // an array too big for its scratchpads is the array's fault (its map at 1:13), not the preset's the file never names
+  CHECK_THAT(config_error("hw: {array: {rows: 4096, cols: 4096}}\nworkload: {model: deit_tiny}\n"),
+             Catch::Contains("c.yaml:1:13: hw.array: weight scratchpad of 64 KiB is too small for one 4096x4096 tile"));
+}
+
+TEST_CASE("an error in a value given by --set names the --set, not a line of the file it never came from", "[sim][config]") {
+  const std::string f = write_yaml("s.yaml", "hw: {preset: int8_16x16_ws}\nworkload: {model: deit_tiny}\n");
+  auto error = [&](std::vector<std::string> sets) {
+    try {
+      sim::load_config(f, sets);
+    } catch (const sim::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error({"hw.array.rows=abc"}) == "--set hw.array.rows=abc: hw.array.rows: expected an integer, got 'abc'");
+  CHECK(error({"hw.array={rows: 2, colz: 3}"}) == "--set hw.array={rows: 2, colz: 3}: hw.array.colz: unknown key");
+  // the last --set of a key is the one in effect, and the one named
+  CHECK(error({"hw.array.rows=abc", "hw.array.rows=-3"}) == "--set hw.array.rows=-3: hw.array.rows: must be >= 1, got -3");
+  CHECK(error({"hw.clock_mhz=.inf"}) == "--set hw.clock_mhz=.inf: hw.clock_mhz: expected a finite number, got '.inf'");
+  // a key of the file beside a --set still gets its line
+  const std::string g = write_yaml("t.yaml", "hw: {preset: int8_16x16_ws, ppu_lanes: x}\nworkload: {model: deit_tiny}\n");
+  try {
+    sim::load_config(g, {"hw.array.rows=4"});
+    FAIL("ppu_lanes: x was accepted");
+  } catch (const sim::ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("t.yaml:1:40: hw.ppu_lanes: expected an integer"));
+  }
 }
 
 TEST_CASE("qtsim run --timeline writes a Chrome trace whose spans add up to the report's counters", "[sim][cli][timeline]") {
