@@ -196,6 +196,12 @@ Config parse_config(const YAML::Node& root, const std::string& file, std::shared
   w.finish();
 
   if (top.has("quant")) {
+    // The single GEMM is INT8 with its requant, the binary layer is +-1: neither reads a quant key, and
+    // config.resolved.yaml would otherwise claim what never ran.
+    if (c.workload.kind == WorkloadConfig::Kind::gemm || (c.workload.kind == WorkloadConfig::Kind::encoder && c.workload.layer == "binary_encoder"))
+      top.fail("quant", std::string("applies to the encoder and vit workloads; ") +
+                            (c.workload.kind == WorkloadConfig::Kind::gemm ? "workload.gemm is an INT8 GEMM" : "layer binary_encoder is +-1") +
+                            " and takes no quant keys");
     MapReader q = top.map("quant");
     c.quant.w_bits = q.get<int>("w_bits", 8);
     if (c.quant.w_bits != 8 && c.quant.w_bits != 4) q.fail("w_bits", "unsupported width " + std::to_string(c.quant.w_bits) + " (8 or 4)");

@@ -239,6 +239,14 @@ TEST_CASE("config errors for the accelerator name the key", "[sim][config]") {
              Catch::Contains("c.yaml:1:13: hw.array: weight scratchpad of 64 KiB is too small for one 4096x4096 tile"));
 }
 
+TEST_CASE("quant keys on a workload that reads none are refused instead of claimed as applied", "[sim][config]") {
+  CHECK_THAT(config_error("workload: {gemm: {M: 8, K: 8, N: 8}}\nquant: {w_bits: 4}\n"),
+             Catch::Contains("c.yaml:2:8: quant: applies to the encoder and vit workloads; workload.gemm is an INT8 GEMM"));
+  CHECK_THAT(config_error("workload: {model: deit_tiny, layer: binary_encoder}\nquant: {rounding: half_up}\n"),
+             Catch::Contains("quant: applies to the encoder and vit workloads; layer binary_encoder is +-1"));
+  CHECK(sim::load_config(write_yaml("ok.yaml", "workload: {model: deit_tiny}\nquant: {w_bits: 4}\n"), {}).quant.w_bits == 4);
+}
+
 TEST_CASE("an error in a value given by --set names the --set, not a line of the file it never came from", "[sim][config]") {
   const std::string f = write_yaml("s.yaml", "hw: {preset: int8_16x16_ws}\nworkload: {model: deit_tiny}\n");
   auto error = [&](std::vector<std::string> sets) {
