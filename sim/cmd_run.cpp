@@ -60,7 +60,7 @@ std::string stats_csv(const json& report) {
     row(scope, "compute_cycles", o["compute_cycles"], "cycles", "the unit busy");
     row(scope, "stall_cycles", o["stall_cycles"], "cycles", "waiting for DRAM transfers");
     row(scope, "dram_busy_cycles", o["dram_busy_cycles"], "cycles", "the DRAM channel moving the op's data");
-    row(scope, "utilization", o["utilization"], "fraction", "useful MACs over PEs x cycles");
+    row(scope, "utilization", o["utilization"], "fraction", "useful MACs over the PEs' product slots (PEs x products per PE per cycle for the op's operand types) x cycles");
     row(scope, "mapping_efficiency", o["mapping_efficiency"], "fraction", "useful MACs over PEs x tile stream cycles");
     row(scope, "dram_read_bytes", o["dram_read_bytes"], "bytes", "read from DRAM");
     row(scope, "dram_weight_bytes", o["dram_weight_bytes"], "bytes", "of the reads: weights and biases");

@@ -44,6 +44,18 @@ void check_layer(const golden::Lowered& l, const model::HwConfig& h) {
       const int64_t heads = l.program.info(l.program.ops[i].in[0]).shape[0];
       CHECK(st.compute_cycles == heads * model::array_schedule(h.array, st.m, st.k, st.n).cycles);
     }
+    // No array op makes more products than its PEs have slots (R C per cycle, twice that with int4 weights,
+    // 64 times with +-1 words): a utilization above 1 would be a miscount (W4 layers once showed 143-185 %).
+    if (st.macs > 0) {
+      const golden::Op& op = l.program.ops[i];
+      const int64_t slots = op.kind == golden::OpKind::bgemm ? 64
+                            : op.kind == golden::OpKind::gemm_group4 || (op.kind == golden::OpKind::gemm && l.program.info(op.weight).type.bits <= 4) ? 2
+                                                                                                                                                   : 1;
+      CHECK(st.macs <= h.array.rows * h.array.cols * slots * st.compute_cycles);
+      CHECK(st.utilization > 0);
+      CHECK(st.utilization <= 1.0);
+      CHECK(st.utilization == Approx(static_cast<double>(st.macs) / static_cast<double>(h.array.rows * h.array.cols * slots * st.cycles)));
+    }
     // No op beats its unit or the DRAM channel: cycles >= compute and >= the bytes at full bandwidth.
     CHECK(st.cycles >= st.compute_cycles);
     CHECK(st.cycles >= h.memory.transfer_cycles(st.dram_read_bytes + st.dram_write_bytes));

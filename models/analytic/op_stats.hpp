@@ -21,7 +21,7 @@ struct OpStats {
   int64_t dram_read_bytes = 0, dram_write_bytes = 0;
   int64_t dram_weight_bytes = 0, dram_meta_bytes = 0;  // parts of the reads: weights and biases; quantization metadata
   int64_t sram_read_bytes = 0, sram_write_bytes = 0;
-  double utilization = 0;        // useful MACs / (PEs x cycles), for array ops
+  double utilization = 0;        // useful MACs / (PEs x products per PE per cycle x cycles), for array ops
   double mapping_efficiency = 0; // useful MACs / (PEs x tiles x tile stream length): the fold losses alone
   int64_t start = 0;             // the op's first cycle in the run
   std::vector<Span> spans;       // its timeline, when asked for

@@ -245,7 +245,9 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
     st.cycles = tt.cycles;
     st.dram_busy_cycles = tt.channel_busy;
     st.stall_cycles = st.cycles - st.compute_cycles;
-    if (st.macs > 0 && st.cycles > 0) st.utilization = static_cast<double>(st.macs) / (static_cast<double>(pes) * st.cycles);
+    // against the PEs' product slots: an int4 weight gives a PE two products a cycle, a +-1 word 64
+    if (st.macs > 0 && st.cycles > 0)
+      st.utilization = static_cast<double>(st.macs) / (static_cast<double>(pes * gemm_shape(p, op).lanes) * static_cast<double>(st.cycles));
     run.total_cycles += st.cycles;
     run.ops.push_back(st);
   }
