@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <poll.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -244,6 +245,7 @@ int sweep_merge(const std::vector<std::string>& positional, const std::string& o
 }  // namespace
 
 int cmd_sweep(int argc, const char* const* argv) {
+  const auto t0 = std::chrono::steady_clock::now();  // the job as a user waits for it: parsing and lowering too
   int jobs = 1;
   std::string out_dir, shard_arg = "0/1";
   bool resume = false;
@@ -288,6 +290,18 @@ int cmd_sweep(int argc, const char* const* argv) {
   }
   make_dir(out_dir);
   const std::string file = shard_file(out_dir, shard, shards);
+  // One writer per CSV: a second sweep (or --resume) on the same --out would run every point again and
+  // interleave its rows. The lock is released when this process and its workers exit.
+  const std::string lock = file + ".lock";
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  } const lock_fd{open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)};
+  if (lock_fd.fd < 0) throw std::runtime_error(lock + ": cannot open: " + std::strerror(errno));
+  if (flock(lock_fd.fd, LOCK_EX | LOCK_NB) != 0)
+    throw std::runtime_error(file + ": another qtsim sweep is writing it (" + lock + " is locked); wait for it to finish or choose another --out");
   std::map<size_t, std::string> done;
   struct stat st {};
   if (stat(file.c_str(), &st) == 0) {
@@ -323,9 +337,10 @@ int cmd_sweep(int argc, const char* const* argv) {
   std::fclose(f);
   progress.finish();
   if (failed.empty()) write_sorted(file, spec, done);
-  std::printf("%zu points (%zu run now, %zu before) in %.2f s, %.0f points/s -> %s\n", done.size(), progress.fresh(),
-              done.size() - progress.fresh(), progress.seconds(), static_cast<double>(progress.fresh()) / std::max(progress.seconds(), 1e-9),
-              file.c_str());
+  const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%zu points (%zu run now, %zu before) in %.2f s (%.2f s running points, %.0f points/s) -> %s\n", done.size(),
+              progress.fresh(), done.size() - progress.fresh(), total_s, progress.seconds(),
+              static_cast<double>(progress.fresh()) / std::max(progress.seconds(), 1e-9), file.c_str());
   if (!failed.empty()) {
     std::fprintf(stderr, "qtsim sweep: %zu points failed (first: point %zu); fix and rerun with --resume\n", failed.size(), failed[0]);
     return 1;

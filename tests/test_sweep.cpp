@@ -1,5 +1,8 @@
 // qtsim sweep: point expansion, rows against direct costing, resume after a kill, shards and merge, errors.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -158,6 +161,13 @@ TEST_CASE("a killed sweep resumes without losing or duplicating a point", "[sim]
   const std::string before = slurp(cut + "/sweep.csv");
   CHECK(run({"sweep", f, "--out", cut}) == 2);  // without --resume nothing is touched
   CHECK(slurp(cut + "/sweep.csv") == before);
+  {  // another process writing the same CSV holds its lock: refused, nothing touched
+    const int fd = open((cut + "/sweep.csv.lock").c_str(), O_CREAT | O_RDWR, 0644);
+    REQUIRE(flock(fd, LOCK_EX | LOCK_NB) == 0);
+    CHECK(run({"sweep", f, "--out", cut, "--resume"}) == 2);
+    CHECK(slurp(cut + "/sweep.csv") == before);
+    close(fd);
+  }
   REQUIRE(run({"sweep", f, "--out", cut, "--resume", "-j", "3"}) == 0);
   CHECK(slurp(cut + "/sweep.csv") == whole);
   REQUIRE(run({"sweep", f, "--out", cut, "--resume"}) == 0);  // nothing left to do: unchanged
