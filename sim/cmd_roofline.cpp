@@ -165,6 +165,9 @@ int cmd_roofline(int argc, const char* const* argv) {
                 c.hw.memory.dram_bytes_per_cycle);
     std::printf("%-14s %-11s %-10s %13s %10s %9s %-8s %12s%s%s\n", "op", "kind", "unit", "ops", "bytes", "intensity", "bound",
                 "roofline", with_mapped ? "       mapped" : "", with_cycle ? "        cycle  rf err map err" : "");
+    // the units under the names: what a column counts, and the errors' reference
+    std::printf("%-14s %-11s %-10s %13s %10s %9s %-8s %12s%s%s\n", "", "", "", "(ops)", "(DRAM B)", "(ops/B)", "", "(cycles)",
+                with_mapped ? "     (cycles)" : "", with_cycle ? "     (cycles) (vs cycle)" : "");
   }
   for (size_t i = 0; i < r.rows.size(); ++i) {
     const auto& x = r.rows[i];
