@@ -11,6 +11,7 @@
 
 #include "golden/exec.hpp"
 #include "golden/float_ops.hpp"
+#include "models/analytic/analytic.hpp"
 #include "models/units/accelerator.hpp"
 #include "models/compiler/compile.hpp"
 #include "models/machine/machine.hpp"
@@ -96,12 +97,33 @@ json op_record(const golden::Program& p, const golden::Op& op) {
   j["out_shape"] = p.info(op.out[0]).shape;
   return j;
 }
+// A job the analytic model expects to simulate for hours (a typo in a latency, a huge array) is refused before
+// it starts: the simulating executors' cycles, the per-op model's once per image.
+void check_cost(const Config& c, const golden::Program& p) {
+  auto has = [&](const char* e) { return std::find(c.run.executors.begin(), c.run.executors.end(), e) != c.run.executors.end(); };
+  const int64_t images = c.workload.kind == WorkloadConfig::Kind::vit ? c.workload.images : 1;
+  const double runs = (has("model") ? static_cast<double>(images) : 0) + has("machine") + has("rtl");
+  if (runs == 0) return;
+  const model::Roofline r = model::roofline(p, c.hw);
+  const double cycles = static_cast<double>(r.mapped_cycles) * runs;
+  if (cycles <= static_cast<double>(c.run.max_cycles)) return;
+  size_t worst = 0;
+  for (size_t i = 0; i < r.rows.size(); ++i)
+    if (r.rows[i].mapped_cycles > r.rows[worst].mapped_cycles) worst = i;
+  char b[512];
+  std::snprintf(b, sizeof b,
+                "%s: run.max_cycles: the analytic model estimates %.3g simulated cycles (%.3g a run x %.0f runs; op %s alone %.3g), "
+                "above the limit of %.3g: check the config, raise run.max_cycles or add --force",
+                c.source.c_str(), cycles, static_cast<double>(r.mapped_cycles), runs, r.rows.empty() ? "-" : r.rows[worst].name.c_str(),
+                r.rows.empty() ? 0.0 : static_cast<double>(r.rows[worst].mapped_cycles), static_cast<double>(c.run.max_cycles));
+  throw std::invalid_argument(b);
+}
 }  // namespace
 
 int cmd_run(int argc, const char* const* argv) {
   std::string config, out;
   std::vector<std::string> sets;
-  bool dump_taps = false, timeline = false;
+  bool dump_taps = false, timeline = false, force = false;
   std::string trace;
   std::vector<std::string> faults;
   po::options_description opts(
@@ -118,6 +140,7 @@ int cmd_run(int argc, const char* const* argv) {
   opts.add_options()("help,h", "this help")("out", po::value(&out), "output directory")(
       "set", po::value(&sets)->composing(), "override a config key, e.g. --set run.seed=3")(
       "dump-taps", po::bool_switch(&dump_taps), "also write every tap as DIR/taps/golden/<name>.npy")(
+      "force", po::bool_switch(&force), "run even when the analytic model estimates more than run.max_cycles simulated cycles")(
       "timeline", po::bool_switch(&timeline),
       "also write DIR/timeline.json: ops, every unit's compute spans and the DRAM channel's transfers in the Chrome\n"
       "trace-event format (open in ui.perfetto.dev or chrome://tracing)")(
@@ -136,8 +159,7 @@ int cmd_run(int argc, const char* const* argv) {
   if (!trace.empty() && out.empty()) throw std::invalid_argument("--trace needs --out DIR");
   if (!out.empty()) check_out_dir(out);
   // The main job on the built-in default also runs the RTL (a --set of run.executors still decides).
-  if (config.empty()) sets.insert(sets.begin(), "run.executors=[golden, model, machine, rtl]");
-  const Config c = load_config(config, sets);
+  const Config c = load_config(config, sets, config.empty() ? std::vector<std::string>{"run.executors=[golden, model, machine, rtl]"} : std::vector<std::string>{});
   if (!trace.empty()) {
     const model::RtlUnits& r = c.hw.rtl;
     const bool rtl_executor = std::find(c.run.executors.begin(), c.run.executors.end(), "rtl") != c.run.executors.end();
@@ -148,6 +170,7 @@ int cmd_run(int argc, const char* const* argv) {
   }
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;
+  if (!force) check_cost(c, p);
 
   const auto t0 = std::chrono::steady_clock::now();
   const golden::Taps taps = golden::run_program(p, w.lowered.inputs);

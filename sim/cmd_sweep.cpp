@@ -248,7 +248,7 @@ int cmd_sweep(int argc, const char* const* argv) {
   const auto t0 = std::chrono::steady_clock::now();  // the job as a user waits for it: parsing and lowering too
   int jobs = 1;
   std::string out_dir, shard_arg = "0/1";
-  bool resume = false;
+  bool resume = false, force = false;
   po::options_description opts(
       "usage: qtsim sweep SWEEP.yaml [-j N] [--shard i/N] [--resume] [--out DIR]\n"
       "       qtsim sweep merge SWEEP.yaml --out DIR\n\n"
@@ -259,6 +259,7 @@ int cmd_sweep(int argc, const char* const* argv) {
   opts.add_options()("help,h", "this help")("jobs,j", po::value(&jobs), "worker processes (default 1)")(
       "shard", po::value(&shard_arg), "i/N: this process's share of the points")(
       "resume", po::bool_switch(&resume), "keep the rows already in the CSV and run the rest")(
+      "force", po::bool_switch(&force), "run even when the points' simulated cycles exceed the base config's run.max_cycles")(
       "out", po::value(&out_dir), "output directory (default: out/<sweep name>)");
   std::vector<std::string> positional;
   if (!parse_args(argc, argv, opts, positional, 2)) return 0;
@@ -309,8 +310,6 @@ int cmd_sweep(int argc, const char* const* argv) {
     size_t complete = 0;
     done = read_rows(file, spec, complete);
     if (truncate(file.c_str(), static_cast<off_t>(complete)) != 0) throw std::runtime_error(file + ": cannot drop a cut-off row");
-  } else {
-    golden::write_file_atomic(file, join(spec.columns()) + "\n");
   }
 
   std::vector<size_t> pending;
@@ -322,6 +321,20 @@ int cmd_sweep(int argc, const char* const* argv) {
   SweepEvaluator ev(spec);
   // Lower each distinct workload once, here, so that the forked workers inherit it.
   for (size_t i : pending) ev.prepare(i);
+  if (!force && !spec.llm && !pending.empty()) {  // a cycle-fidelity sweep that would simulate for hours stops here
+    double cycles = 0;
+    for (size_t i : pending) cycles += ev.simulated_cycles(i);
+    const int64_t limit = spec.configs[pending[0]].run.max_cycles;
+    if (cycles > static_cast<double>(limit)) {
+      char b[400];
+      std::snprintf(b, sizeof b,
+                    "%s: run.max_cycles: the analytic model estimates %.3g cycles on the machine for the %zu points to run, above the "
+                    "base's limit of %.3g: narrow the sweep, raise run.max_cycles in %s or add --force",
+                    sweep_file.c_str(), cycles, pending.size(), static_cast<double>(limit), spec.base_file.c_str());
+      throw std::invalid_argument(b);
+    }
+  }
+  if (stat(file.c_str(), &st) != 0) golden::write_file_atomic(file, join(spec.columns()) + "\n");  // only once the job starts
   const size_t chunk = spec.fidelity == "cycle" && !spec.llm ? 1 : std::max<size_t>(1, std::min<size_t>(4096, pending.size() / (4 * jobs) + 1));
 
   std::FILE* f = std::fopen(file.c_str(), "ab");

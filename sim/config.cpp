@@ -304,15 +304,17 @@ Config parse_config(const YAML::Node& root, const std::string& file, std::shared
     }
     c.run.seed = r.get<uint64_t>("seed", 1);
     c.run.calib_batches = static_cast<int>(positive(r, "calib_batches", r.get<int64_t>("calib_batches", 4)));
+    c.run.max_cycles = positive(r, "max_cycles", r.get<int64_t>("max_cycles", c.run.max_cycles));
     r.finish();
   }
   top.finish();
   return c;
 }
 
-Config load_config(const std::string& path, const std::vector<std::string>& sets) {
+Config load_config(const std::string& path, const std::vector<std::string>& sets, const std::vector<std::string>& defaults) {
   const std::string file = path.empty() ? "<built-in default>" : path;
   YAML::Node root = path.empty() ? YAML::Load(default_config_yaml()) : load_yaml_map(path, "config");
+  for (const auto& s : defaults) apply_set(root, s);
   auto origins = std::make_shared<SetOrigins>();
   for (const auto& s : sets) {
     apply_set(root, s);
@@ -370,6 +372,7 @@ YAML::Node resolved_yaml(const Config& c) {
   for (const char* unit : kUnits) n["run"]["impl"][unit] = *unit_flag(rtl, unit) ? "rtl" : "model";
   n["run"]["seed"] = c.run.seed;
   n["run"]["calib_batches"] = c.run.calib_batches;
+  n["run"]["max_cycles"] = c.run.max_cycles;
   return n;
 }
 

@@ -39,6 +39,9 @@ struct RunConfig {
   std::vector<std::string> executors{"golden", "model"};
   uint64_t seed = 1;
   int calib_batches = 4;
+  // The most simulated cycles `qtsim run` starts without --force, as the analytic model estimates them
+  // (docs/cli.md, "Limits"): about five minutes of the machine at its 3.4 Mcycles/s.
+  int64_t max_cycles = 1'000'000'000;
 };
 
 struct Config {
@@ -62,7 +65,8 @@ model::HwConfig all_rtl(model::HwConfig hw);
 void set_key(YAML::Node& root, const std::string& path, const YAML::Node& value);
 
 // `sets` are "key.path=value" overrides applied before validation. Throws ConfigError.
-Config load_config(const std::string& path, const std::vector<std::string>& sets);
+// `defaults` (key.path=value) apply before `sets` and are the command's own: errors in them name the file.
+Config load_config(const std::string& path, const std::vector<std::string>& sets, const std::vector<std::string>& defaults = {});
 Config parse_config(const YAML::Node& root, const std::string& file, std::shared_ptr<const SetOrigins> sets = nullptr);
 // Named accelerator presets (deltas on the default 16x16 weight-stationary array): int8_16x16_ws,
 // int8_16x16_os, w4a8_32x32_ws, binary_64. Throws std::invalid_argument for an unknown name.

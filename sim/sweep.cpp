@@ -241,6 +241,12 @@ void SweepEvaluator::prepare(size_t i) {
   if (!spec_.llm) lowering(i);
 }
 
+double SweepEvaluator::simulated_cycles(size_t i) {
+  if (spec_.llm || spec_.fidelity != "cycle") return 0;
+  const Lowering& l = lowering(i);
+  return static_cast<double>(model::roofline(l.workload.lowered.program, l.facts, spec_.configs[i].hw).mapped_cycles);
+}
+
 std::string SweepEvaluator::row(size_t i) {
   std::string out = std::to_string(i);
   for (const SweepValue& v : spec_.points[i]) out += "," + v.text;

@@ -55,6 +55,9 @@ class SweepEvaluator {
   std::string row(size_t i);
   // Lowers the point's workload into the cache (so that forked workers inherit it).
   void prepare(size_t i);
+  // The cycles the machine will simulate for point i at cycle fidelity, as the analytic model maps them (0 at
+  // the other fidelities, which simulate nothing).
+  double simulated_cycles(size_t i);
 
  private:
   struct Lowering {

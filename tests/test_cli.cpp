@@ -421,3 +421,21 @@ TEST_CASE("an --out that can never be written is refused before any work, naming
   CHECK(run({"eval", std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml", "--out", file}) == 2);
   CHECK(test::slurp(file) == "keep");
 }
+
+TEST_CASE("a run the analytic model expects to exceed run.max_cycles is refused before it starts, unless --force", "[sim][cli]") {
+  // DeiT-Tiny's qkv GEMM alone maps to about 86,000 cycles on 16x16 (docs/cycle-model.md: 85,150 for the
+  // array): above a limit of 50,000 for the per-op model, and twice that with the machine beside it.
+  const std::string cfg = std::string(QTSIM_CONFIG_DIR) + "/gemm_deit_tiny_qkv.yaml";
+  CHECK(run({"run", cfg, "--set", "run.max_cycles=50000"}) == 2);
+  CHECK(run({"run", cfg, "--set", "run.max_cycles=150000"}) == 0);
+  CHECK(run({"run", cfg, "--set", "run.max_cycles=150000", "--set", "run.executors=[golden, model, machine]"}) == 2);
+  CHECK(run({"run", cfg, "--set", "run.max_cycles=50000", "--force"}) == 0);
+  CHECK(run({"run", cfg, "--set", "run.executors=[golden]", "--set", "run.max_cycles=1"}) == 0);  // nothing simulated
+  // the message names the key and the estimate
+  try {
+    sim::load_config(cfg, {"run.max_cycles=0"});
+    FAIL("run.max_cycles 0 accepted");
+  } catch (const sim::ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("run.max_cycles: must be >= 1"));
+  }
+}

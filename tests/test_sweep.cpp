@@ -134,6 +134,17 @@ TEST_CASE("cycle fidelity: isolated GEMMs run bit-exact on the machine, never un
   }
 }
 
+TEST_CASE("a cycle-fidelity sweep whose points would simulate beyond run.max_cycles stops before any point, unless --force", "[sim][sweep]") {
+  // 50x40x30 maps to a few thousand cycles a point on the machine: four points exceed a limit of 1000.
+  write("base.yaml", std::string(kGemmBase) + "run: {max_cycles: 1000}\n");
+  const std::string f = write("costly.yaml", "base: base.yaml\nfidelity: cycle\nsweep:\n  - grid: {hw.array.rows: [4, 8], workload.gemm.K: [17, 64]}\n");
+  const std::string out = scratch("costly_out");
+  CHECK(run({"sweep", f, "--out", out}) == 2);
+  CHECK(!fs::exists(out + "/sweep.csv"));  // nothing half-written: not even the header
+  REQUIRE(run({"sweep", f, "--out", out, "--force"}) == 0);
+  CHECK(read_csv(out + "/sweep.csv").rows.size() == 4);
+}
+
 TEST_CASE("a killed sweep resumes without losing or duplicating a point", "[sim][sweep]") {
   write("base.yaml", kGemmBase);
   const std::string f = write("resume.yaml",
