@@ -72,12 +72,13 @@ std::map<size_t, std::string> read_rows(const std::string& file, const SweepSpec
       const std::string at = file + ":" + std::to_string(line_no) + ": ";
       char* end = nullptr;
       const unsigned long long i = fields.empty() ? 0 : std::strtoull(fields[0].c_str(), &end, 10);
-      if (fields.size() != columns.size() || fields[0].empty() || *end || i >= spec.points.size())
+      if (fields.size() != columns.size() || fields[0].empty() || *end || i >= spec.points)
         throw std::runtime_error(at + "not a row of this sweep");
+      const std::vector<SweepValue> values = spec.point(i);
       for (size_t k = 0; k < spec.keys.size(); ++k)
-        if (fields[1 + k] != spec.points[i][k].text)
+        if (fields[1 + k] != values[k].text)
           throw std::runtime_error(at + "point " + fields[0] + " has " + spec.keys[k] + "=" + fields[1 + k] + ", this sweep has " +
-                                   spec.points[i][k].text);
+                                   values[k].text);
       const auto [it, fresh] = rows.emplace(i, line);
       if (!fresh && it->second != line) throw std::runtime_error(at + "point " + fields[0] + " appears twice with different results");
     }
@@ -229,13 +230,13 @@ int sweep_merge(const std::vector<std::string>& positional, const std::string& o
   const size_t files = g.gl_pathc;
   globfree(&g);
   size_t missing = 0, first_missing = 0;
-  for (size_t i = spec.points.size(); i-- > 0;)
+  for (size_t i = spec.points; i-- > 0;)
     if (!rows.count(i)) ++missing, first_missing = i;
   const std::string out = out_dir + "/sweep.csv";
   write_sorted(out, spec, rows);
   std::printf("merged %zu points from %zu shard files into %s\n", rows.size(), files, out.c_str());
   if (missing) {
-    std::fprintf(stderr, "qtsim sweep merge: %zu of %zu points missing (first: point %zu: %s)\n", missing, spec.points.size(),
+    std::fprintf(stderr, "qtsim sweep merge: %zu of %zu points missing (first: point %zu: %s)\n", missing, spec.points,
                  first_missing, spec.point_label(first_missing).c_str());
     return 1;
   }
@@ -314,7 +315,7 @@ int cmd_sweep(int argc, const char* const* argv) {
 
   std::vector<size_t> pending;
   size_t mine = 0;
-  for (size_t i = static_cast<size_t>(shard); i < spec.points.size(); i += static_cast<size_t>(shards)) {
+  for (size_t i = static_cast<size_t>(shard); i < spec.points; i += static_cast<size_t>(shards)) {
     ++mine;
     if (!done.count(i)) pending.push_back(i);
   }
@@ -324,7 +325,7 @@ int cmd_sweep(int argc, const char* const* argv) {
   if (!force && !spec.llm && !pending.empty()) {  // a cycle-fidelity sweep that would simulate for hours stops here
     double cycles = 0;
     for (size_t i : pending) cycles += ev.simulated_cycles(i);
-    const int64_t limit = spec.configs[pending[0]].run.max_cycles;
+    const int64_t limit = spec.config(pending[0]).run.max_cycles;
     if (cycles > static_cast<double>(limit)) {
       char b[400];
       std::snprintf(b, sizeof b,

@@ -19,9 +19,6 @@ namespace {
 
 constexpr size_t kMaxPoints = 10'000'000;
 
-// One block's points: each a list of (key index, value).
-using Partial = std::vector<std::pair<size_t, SweepValue>>;
-
 SweepValue scalar_value(const MapReader& r, const YAML::Node& n, const std::string& key) {
   if (!n.IsScalar()) r.fail_at(n, key, "sweep values must be scalars");
   const std::string t = n.Scalar();
@@ -79,10 +76,52 @@ std::vector<std::string> SweepSpec::columns() const {
   return c;
 }
 
+std::vector<SweepValue> SweepSpec::point(size_t i) const {
+  std::vector<SweepValue> v(keys.size());
+  size_t rest = i;
+  for (size_t a = axes.size(); a-- > 0;) {
+    for (const auto& [k, value] : axes[a][rest % axes[a].size()]) v[k] = value;
+    rest /= axes[a].size();
+  }
+  return v;
+}
+
 std::string SweepSpec::point_label(size_t i) const {
+  const std::vector<SweepValue> v = point(i);
   std::string s;
-  for (size_t k = 0; k < keys.size(); ++k) s += (k ? ", " : "") + keys[k] + "=" + points[i][k].text;
+  for (size_t k = 0; k < keys.size(); ++k) s += (k ? ", " : "") + keys[k] + "=" + v[k].text;
   return s;
+}
+
+namespace {
+// The base with point i's values, read by `parse`; an error points at the value it names, else at the
+// point's first value.
+template <class Parse>
+auto parse_point(const SweepSpec& s, size_t i, Parse&& parse) {
+  const std::vector<SweepValue> v = s.point(i);
+  try {
+    YAML::Node root = YAML::Clone(s.base);
+    for (size_t k = 0; k < s.keys.size(); ++k) set_key(root, s.llm ? s.keys[k].substr(4) : s.keys[k], YAML::Node(v[k].text));
+    return parse(root);
+  } catch (const std::exception& e) {
+    YAML::Mark m = v.empty() ? YAML::Mark::null_mark() : v[0].mark;
+    for (size_t k = 0; k < s.keys.size(); ++k)
+      if (std::string(e.what()).find(s.llm ? s.keys[k].substr(4) : s.keys[k]) != std::string::npos) m = v[k].mark;
+    throw ConfigError(where(s.file, m) + ": sweep point " + std::to_string(i) + " (" + s.point_label(i) + "): " + e.what());
+  }
+}
+}  // namespace
+
+Config SweepSpec::config(size_t i) const {
+  return parse_point(*this, i, [&](const YAML::Node& root) { return parse_config(root, base_file); });
+}
+
+LlmPoint SweepSpec::query(size_t i) const {
+  return parse_point(*this, i, [&](const YAML::Node& root) {
+    LlmPoint p = parse_llm(root, file);
+    model::llm_layer_roofline(p.shape, p.device, p.query);  // a shape the roofline cannot cost fails here too
+    return p;
+  });
 }
 
 SweepSpec load_sweep(const std::string& path) {
@@ -113,7 +152,7 @@ SweepSpec load_sweep(const std::string& path) {
   const YAML::Node blocks = top.raw("sweep");
   if (!blocks || !blocks.IsSequence() || blocks.size() == 0)
     top.fail("sweep", "expected a non-empty list of blocks (grid:, zip: or list:)");
-  std::vector<std::vector<Partial>> expanded;
+
   auto key_index = [&](const MapReader& r, const YAML::Node& at, const std::string& key) {
     if (s.llm != (key.rfind("llm.", 0) == 0))
       r.fail_at(at, key, s.llm ? "keys of an LLM sweep start with llm." : "llm.* keys need an llm: query instead of a base config");
@@ -129,10 +168,9 @@ SweepSpec load_sweep(const std::string& path) {
     const std::string kind = block.begin()->first.as<std::string>();
     const YAML::Node body = block.begin()->second;
     MapReader r(block, path, where_b);
-    std::vector<Partial> pts;
+    std::vector<SweepEntry> pts;  // a zip or list block's one axis
     if (kind == "grid" || kind == "zip") {
       if (!body.IsMap() || body.size() == 0) r.fail(kind, "expected a map of key.path: [values]");
-      pts.emplace_back();
       size_t zip_len = 0;
       for (const auto& kv : body) {
         const std::string key = kv.first.as<std::string>();
@@ -147,21 +185,18 @@ SweepSpec load_sweep(const std::string& path) {
           for (size_t j = 0; j < zip_len; ++j) pts[j].emplace_back(k, scalar_value(r, kv.second[j], kind + "." + key));
           continue;
         }
-        std::vector<Partial> next;
-        for (const Partial& p : pts)
-          for (const auto& v : kv.second) {
-            next.push_back(p);
-            next.back().emplace_back(k, scalar_value(r, v, kind + "." + key));
-          }
-        pts = std::move(next);
+        std::vector<SweepEntry> axis;  // a grid key is an axis of its own, varying faster than the one before
+        for (const auto& v : kv.second) axis.push_back({{k, scalar_value(r, v, kind + "." + key)}});
+        s.axes.push_back(std::move(axis));
       }
+      if (kind == "grid") continue;
     } else if (kind == "list") {
       if (!body.IsSequence() || body.size() == 0) r.fail(kind, "expected a non-empty list of {key.path: value} maps");
       std::vector<size_t> first_keys;
       for (size_t j = 0; j < body.size(); ++j) {
         const YAML::Node m = body[j];
         if (!m.IsMap() || m.size() == 0) r.fail_at(m, "list", "expected a map of key.path: value");
-        Partial p;
+        SweepEntry p;
         for (const auto& kv : m) {
           const std::string key = kv.first.as<std::string>();
           size_t k = s.keys.size();
@@ -178,59 +213,42 @@ SweepSpec load_sweep(const std::string& path) {
     } else {
       r.fail(kind, "unknown block (grid, zip, list)");
     }
-    expanded.push_back(std::move(pts));
+    s.axes.push_back(std::move(pts));
   }
   top.finish();
 
-  size_t total = 1;
-  for (const auto& e : expanded) {
-    if (total > kMaxPoints / e.size()) throw ConfigError(path + ": sweep: more than " + std::to_string(kMaxPoints) + " points");
-    total *= e.size();
+  s.points = 1;
+  for (const auto& a : s.axes) {
+    if (s.points > kMaxPoints / a.size()) throw ConfigError(path + ": sweep: more than " + std::to_string(kMaxPoints) + " points");
+    s.points *= a.size();
   }
-  s.points.assign(total, std::vector<SweepValue>(s.keys.size()));
-  // The first block varies slowest.
-  for (size_t i = 0; i < total; ++i) {
-    size_t rest = i;
-    for (size_t b = expanded.size(); b-- > 0;) {
-      for (const auto& [k, v] : expanded[b][rest % expanded[b].size()]) s.points[i][k] = v;
-      rest /= expanded[b].size();
-    }
-  }
-
-  // Every point must parse before anything runs.
-  for (size_t i = 0; i < total; ++i) {
-    try {
-      YAML::Node root = YAML::Clone(s.base);
-      for (size_t k = 0; k < s.keys.size(); ++k)
-        set_key(root, s.llm ? s.keys[k].substr(4) : s.keys[k], YAML::Node(s.points[i][k].text));
-      if (s.llm) {
-        s.queries.push_back(parse_llm(root, s.file));
-        model::llm_layer_roofline(s.queries.back().shape, s.queries.back().device, s.queries.back().query);
-      } else {
-        s.configs.push_back(parse_config(root, s.base_file));
-      }
-    } catch (const std::exception& e) {
-      // Point at the value the message names, else the point's first value.
-      YAML::Mark m = s.points[i].empty() ? YAML::Mark::null_mark() : s.points[i][0].mark;
-      for (size_t k = 0; k < s.keys.size(); ++k)
-        if (std::string(e.what()).find(s.llm ? s.keys[k].substr(4) : s.keys[k]) != std::string::npos) m = s.points[i][k].mark;
-      throw ConfigError(where(path, m) + ": sweep point " + std::to_string(i) + " (" + s.point_label(i) + "): " + e.what());
+  // Bad values fail before anything runs: every point of a sweep of up to kCheckEveryPoint points, else every
+  // entry of every axis with the other axes at their first.
+  auto check = [&](size_t i) { s.llm ? static_cast<void>(s.query(i)) : static_cast<void>(s.config(i)); };
+  if (s.points <= kCheckEveryPoint) {
+    for (size_t i = 0; i < s.points; ++i) check(i);
+  } else {
+    size_t stride = s.points;
+    for (const auto& a : s.axes) {
+      stride /= a.size();
+      for (size_t e = 0; e < a.size(); ++e) check(e * stride);
     }
   }
   return s;
 }
 
-const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i) {
+const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i, const Config& c) {
   // Every point shares the base, so the swept values of the keys that shape the workload identify it.
+  const std::vector<SweepValue> v = spec_.point(i);
   std::string key;
   for (size_t k = 0; k < spec_.keys.size(); ++k) {
     const std::string& name = spec_.keys[k];
     if (name.rfind("workload.", 0) == 0 || name.rfind("quant.", 0) == 0 || name.rfind("run.", 0) == 0)
-      key += name + "=" + spec_.points[i][k].text + "\n";
+      key += name + "=" + v[k].text + "\n";
   }
   std::shared_ptr<const Lowering>& l = cache_[key];
   if (!l) {
-    Workload w = build_workload(spec_.configs[i]);
+    Workload w = build_workload(c);
     std::vector<model::OpFacts> facts = model::program_facts(w.lowered.program);
     l = std::make_shared<const Lowering>(Lowering{std::move(w), std::move(facts)});
   }
@@ -238,21 +256,22 @@ const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i) {
 }
 
 void SweepEvaluator::prepare(size_t i) {
-  if (!spec_.llm) lowering(i);
+  if (!spec_.llm) lowering(i, spec_.config(i));
 }
 
 double SweepEvaluator::simulated_cycles(size_t i) {
   if (spec_.llm || spec_.fidelity != "cycle") return 0;
-  const Lowering& l = lowering(i);
-  return static_cast<double>(model::roofline(l.workload.lowered.program, l.facts, spec_.configs[i].hw).mapped_cycles);
+  const Config c = spec_.config(i);
+  const Lowering& l = lowering(i, c);
+  return static_cast<double>(model::roofline(l.workload.lowered.program, l.facts, c.hw).mapped_cycles);
 }
 
 std::string SweepEvaluator::row(size_t i) {
   std::string out = std::to_string(i);
-  for (const SweepValue& v : spec_.points[i]) out += "," + v.text;
+  for (const SweepValue& v : spec_.point(i)) out += "," + v.text;
   auto put = [&](const std::string& v) { out += "," + v; };
   if (spec_.llm) {
-    const LlmPoint& p = spec_.queries[i];
+    const LlmPoint p = spec_.query(i);
     const std::vector<model::LlmOp> rows = model::llm_layer_roofline(p.shape, p.device, p.query);
     double ops = 0, bytes = 0, layer = 0;
     for (const auto& o : rows)
@@ -263,8 +282,8 @@ std::string SweepEvaluator::row(size_t i) {
     for (double v : {ops, bytes, layer, total, tokens / total, f.params, f.weight_bytes, f.kv_cache_bytes, f.bytes()}) put(num(v));
     return out;
   }
-  const Config& c = spec_.configs[i];
-  const Lowering& l = lowering(i);
+  const Config c = spec_.config(i);
+  const Lowering& l = lowering(i, c);
   const Workload& w = l.workload;
   const golden::Program& p = w.lowered.program;
   const model::Roofline r = model::roofline(p, l.facts, c.hw);

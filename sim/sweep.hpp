@@ -26,6 +26,9 @@ struct LlmPoint {
   model::LlmQuery query;
 };
 
+// One entry of an axis: the values it gives, as (key index, value).
+using SweepEntry = std::vector<std::pair<size_t, SweepValue>>;
+
 struct SweepSpec {
   std::string file;
   std::string base_file;   // accelerator mode: the config the keys override ("<built-in default>" if none)
@@ -33,17 +36,25 @@ struct SweepSpec {
   bool llm = false;        // keys are llm.* on a LLaMA-style model; otherwise config key paths
   std::string fidelity = "mapped";  // roofline, mapped or cycle (accelerator mode)
   std::vector<std::string> keys;    // swept key paths, in column order
-  std::vector<std::vector<SweepValue>> points;  // per point, one value per key
-  // Each point parsed once, when the spec is loaded: configs in accelerator mode, queries in LLM mode.
-  std::vector<Config> configs;
-  std::vector<LlmPoint> queries;
+  // The axes, the first varying slowest: a grid block gives one axis per key, a zip or list block one axis
+  // whose entries set several keys. Points are not stored: point i follows from its digits in the axes'
+  // mixed radix, so a grid of millions of points costs its axes' memory only.
+  std::vector<std::vector<SweepEntry>> axes;
+  size_t points = 0;
 
-  std::vector<std::string> columns() const;  // point, the keys, then the metrics
-  std::string point_label(size_t i) const;   // "key=value, ..." for messages
+  std::vector<SweepValue> point(size_t i) const;  // one value per key
+  Config config(size_t i) const;                  // accelerator mode: the base with point i's values
+  LlmPoint query(size_t i) const;                 // LLM mode
+  std::vector<std::string> columns() const;       // point, the keys, then the metrics
+  std::string point_label(size_t i) const;        // "key=value, ..." for messages
 };
 
-// Parses and expands SWEEP.yaml, then checks every point (a bad value fails here, naming the sweep file's
-// line and column, the point and the reason, before anything runs). Throws ConfigError.
+// The sweeps whose every point is parsed when loaded; beyond, each value is checked with the other axes at
+// their first entry, and a point that still fails fails alone when it runs.
+constexpr size_t kCheckEveryPoint = 100'000;
+
+// Parses SWEEP.yaml and checks its points (a bad value fails here, naming the sweep file's line and column,
+// the point and the reason, before anything runs). Throws ConfigError.
 SweepSpec load_sweep(const std::string& path);
 
 // Costs points of one spec; keeps each distinct lowered workload, so points that differ only in hardware
@@ -64,7 +75,7 @@ class SweepEvaluator {
     Workload workload;
     std::vector<model::OpFacts> facts;
   };
-  const Lowering& lowering(size_t i);
+  const Lowering& lowering(size_t i, const Config& c);
   const SweepSpec& spec_;
   std::map<std::string, std::shared_ptr<const Lowering>> cache_;
 };

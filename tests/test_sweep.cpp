@@ -73,17 +73,41 @@ TEST_CASE("sweep points are the product of the blocks, the first block varying s
     for (const char* bw : {"8", "16", "32"})
       for (auto [c, kib] : {std::pair{"4", "32"}, std::pair{"8", "64"}})
         for (const char* m : {"7", "9"}) expected.push_back({r, bw, c, kib, m});
-  REQUIRE(s.points.size() == expected.size());
+  REQUIRE(s.points == expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     std::vector<std::string> got;
-    for (const auto& v : s.points[i]) got.push_back(v.text);
+    for (const auto& v : s.point(i)) got.push_back(v.text);
     CHECK(got == expected[i]);
     // the parsed config holds the point's values
-    CHECK(s.configs[i].hw.array.rows == std::stoll(expected[i][0]));
-    CHECK(s.configs[i].hw.memory.input_kib == std::stoll(expected[i][3]));
-    CHECK(s.configs[i].workload.m == std::stoll(expected[i][4]));
-    CHECK(s.configs[i].workload.k == 40);  // from the base
+    CHECK(s.config(i).hw.array.rows == std::stoll(expected[i][0]));
+    CHECK(s.config(i).hw.memory.input_kib == std::stoll(expected[i][3]));
+    CHECK(s.config(i).workload.m == std::stoll(expected[i][4]));
+    CHECK(s.config(i).workload.k == 40);  // from the base
   }
+}
+
+TEST_CASE("a sweep of ten million points loads without expanding them, and still finds a bad value on any axis", "[sim][sweep]") {
+  write("base.yaml", kGemmBase);
+  std::string rows, cols, bw;
+  for (int i = 1; i <= 100; ++i) rows += (i > 1 ? ", " : "") + std::to_string(i), cols += (i > 1 ? ", " : "") + std::to_string(i);
+  for (int i = 1; i <= 1000; ++i) bw += (i > 1 ? ", " : "") + std::to_string(i);
+  const std::string grid = "base: base.yaml\nsweep:\n  - grid: {hw.array.rows: [" + rows + "], hw.array.cols: [" + cols + "]}\n" +
+                           "  - grid: {hw.memory.dram_bytes_per_cycle: [" + bw + "]}\n";
+  const sim::SweepSpec s = sim::load_sweep(write("huge.yaml", grid));
+  REQUIRE(s.points == 10'000'000);
+  // point i in the mixed radix (100, 100, 1000), the first axis slowest: 1234567 = 12 * 100000 + 34 * 1000 + 567
+  auto texts = [&](size_t i) {
+    std::vector<std::string> t;
+    for (const auto& v : s.point(i)) t.push_back(v.text);
+    return t;
+  };
+  CHECK(texts(1234567) == std::vector<std::string>{"13", "35", "568"});
+  CHECK(texts(9'999'999) == std::vector<std::string>{"100", "100", "1000"});
+  CHECK(s.config(1234567).hw.array.cols == 35);
+  // a bad value deep in the last axis is still an error before anything runs, at its line and column
+  const std::string bad = "base: base.yaml\nsweep:\n  - grid: {hw.array.rows: [" + rows + "], hw.array.cols: [" + cols + "]}\n" +
+                          "  - grid: {hw.memory.dram_bytes_per_cycle: [" + bw.substr(0, bw.rfind(',')) + ", -5]}\n";  // -5 for 1000
+  CHECK_THROWS_WITH(sim::load_sweep(write("huge_bad.yaml", bad)), Catch::Contains("huge_bad.yaml:4:") && Catch::Contains("dram_bytes_per_cycle: must be > 0"));
 }
 
 TEST_CASE("each sweep row equals the roofline of the same config set by --set", "[sim][sweep]") {
@@ -272,10 +296,10 @@ TEST_CASE("per-linear weight bits are swept like any key and cost the 4-bit line
                               "sweep:\n"
                               "  - list: [{quant.op_w_bits.fc1: 8, quant.op_w_bits.fc2: 8}, {quant.op_w_bits.fc1: 4, quant.op_w_bits.fc2: 4}]\n");
   const sim::SweepSpec s = sim::load_sweep(f);
-  REQUIRE(s.configs.size() == 2);
-  const sim::Workload w8 = sim::build_workload(s.configs[0]), w4 = sim::build_workload(s.configs[1]);
-  const model::Roofline r8 = model::roofline(w8.lowered.program, s.configs[0].hw);
-  const model::Roofline r4 = model::roofline(w4.lowered.program, s.configs[1].hw);
+  REQUIRE(s.points == 2);
+  const sim::Workload w8 = sim::build_workload(s.config(0)), w4 = sim::build_workload(s.config(1));
+  const model::Roofline r8 = model::roofline(w8.lowered.program, s.config(0).hw);
+  const model::Roofline r4 = model::roofline(w4.lowered.program, s.config(1).hw);
   for (size_t i = 0; i < r8.rows.size(); ++i) {
     INFO(r8.rows[i].name);
     const bool mlp = r8.rows[i].name == "fc1" || r8.rows[i].name == "fc2";
@@ -301,7 +325,7 @@ TEST_CASE("every shipped sweep runs to one row per point", "[sim][sweep][configs
     const std::string out = scratch("shipped_" + e.path().stem().string());
     REQUIRE(run({"sweep", e.path().string(), "--out", out, "-j", "2"}) == 0);
     const Csv csv = read_csv(out + "/sweep.csv");
-    CHECK(csv.rows.size() == s.points.size());
+    CHECK(csv.rows.size() == s.points);
     ++sweeps;
   }
   CHECK(sweeps == 4);
