@@ -23,6 +23,7 @@
 #include "sim/compare.hpp"
 #include "sim/machine_report.hpp"
 #include "sim/output.hpp"
+#include "sim/progress.hpp"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -97,16 +98,16 @@ json op_record(const golden::Program& p, const golden::Op& op) {
   j["out_shape"] = p.info(op.out[0]).shape;
   return j;
 }
-// A job the analytic model expects to simulate for hours (a typo in a latency, a huge array) is refused before
-// it starts: the simulating executors' cycles, the per-op model's once per image.
-void check_cost(const Config& c, const golden::Program& p) {
+// The analytic model's estimate of one run's simulated cycles (the progress bars' totals). Unless `force`, a
+// job expected to simulate for hours (a typo in a latency, a huge array) is refused before it starts: the
+// simulating executors' cycles, the per-op model's once per image.
+double check_cost(const Config& c, const golden::Program& p, bool force) {
   auto has = [&](const char* e) { return std::find(c.run.executors.begin(), c.run.executors.end(), e) != c.run.executors.end(); };
   const int64_t images = c.workload.kind == WorkloadConfig::Kind::vit ? c.workload.images : 1;
   const double runs = (has("model") ? static_cast<double>(images) : 0) + has("machine") + has("rtl");
-  if (runs == 0) return;
   const model::Roofline r = model::roofline(p, c.hw);
   const double cycles = static_cast<double>(r.mapped_cycles) * runs;
-  if (cycles <= static_cast<double>(c.run.max_cycles)) return;
+  if (force || runs == 0 || cycles <= static_cast<double>(c.run.max_cycles)) return static_cast<double>(r.mapped_cycles);
   size_t worst = 0;
   for (size_t i = 0; i < r.rows.size(); ++i)
     if (r.rows[i].mapped_cycles > r.rows[worst].mapped_cycles) worst = i;
@@ -170,7 +171,14 @@ int cmd_run(int argc, const char* const* argv) {
   }
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;
-  if (!force) check_cost(c, p);
+  const double estimate = check_cost(c, p, force);
+  // a bar on a terminal once a simulation has taken two seconds
+  auto simulate = [&](const char* what, auto&& run) {
+    Progress bar(estimate, 0, "cycles", 2.0, std::string(what) + ": ", true);
+    auto result = run([&](int64_t cycles) { bar.set(static_cast<double>(cycles)); });
+    bar.finish();
+    return result;
+  };
 
   const auto t0 = std::chrono::steady_clock::now();
   const golden::Taps taps = golden::run_program(p, w.lowered.inputs);
@@ -200,7 +208,7 @@ int cmd_run(int argc, const char* const* argv) {
   double model_s = 0;
   if (use_model) {
     const auto m0 = std::chrono::steady_clock::now();
-    mrun = model::run_on_model(p, w.lowered.inputs, c.hw, timeline);
+    mrun = simulate("model", [&](auto&& tick) { return model::run_on_model(p, w.lowered.inputs, c.hw, timeline, tick); });
     model_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
     model_checks = compare_taps(taps, mrun.taps, "model", all_exact);
     report["checks"] = model_checks;
@@ -241,7 +249,7 @@ int cmd_run(int argc, const char* const* argv) {
     std::vector<uint8_t> dram = compiled.dram;
     for (const auto& f : dram_faults) compiler::apply_fault(compiled, dram, f);
     const auto m0 = std::chrono::steady_clock::now();
-    mach = machine::run_machine(compiled.code, std::move(dram), compiled.sp_bytes, c.hw, compiled.probes);
+    mach = simulate("machine", [&](auto&& tick) { return machine::run_machine(compiled.code, std::move(dram), compiled.sp_bytes, c.hw, compiled.probes, tick); });
     machine_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - m0).count();
     mtaps = compiler::read_taps(p, compiled, mach.dram, mach.probed);
     machine_checks = compare_taps(taps, mtaps, "machine", all_exact);
@@ -267,7 +275,7 @@ int cmd_run(int argc, const char* const* argv) {
   double rtl_s = 0;
   if (use_rtl) {
     const auto r0 = std::chrono::steady_clock::now();
-    rrun = model::run_on_model(p, w.lowered.inputs, hw_rtl);
+    rrun = simulate("rtl", [&](auto&& tick) { return model::run_on_model(p, w.lowered.inputs, hw_rtl, false, tick); });
     rtl_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count();
     rtl_checks = compare_taps(taps, rrun.taps, "rtl", all_exact);
     json rec{{"seconds", rtl_s}, {"total_cycles", rrun.total_cycles}};

@@ -26,6 +26,7 @@
 #include "sim/cli.hpp"
 #include "sim/cli_args.hpp"
 #include "sim/output.hpp"
+#include "sim/progress.hpp"
 #include "sim/sweep.hpp"
 
 namespace po = boost::program_options;
@@ -102,33 +103,6 @@ struct Worker {
   std::string buf;
   std::vector<size_t> points;
   std::set<size_t> received;
-};
-
-class Progress {
- public:
-  Progress(size_t total, size_t done) : total_(total), done_(done), start_done_(done), tty_(isatty(STDOUT_FILENO)) {}
-  void tick(size_t n) {
-    done_ += n;
-    const auto now = std::chrono::steady_clock::now();
-    if (!tty_ || (now - last_ < std::chrono::milliseconds(100) && done_ < total_)) return;
-    last_ = now;
-    const double s = seconds(), rate = static_cast<double>(done_ - start_done_) / std::max(s, 1e-9);
-    const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
-    const int width = 30, fill = total_ ? static_cast<int>(width * done_ / total_) : width;
-    std::printf("\r[%s%s] %zu/%zu  %.1f points/s  ETA %.0f s   ", std::string(static_cast<size_t>(fill), '#').c_str(),
-                std::string(static_cast<size_t>(width - fill), '.').c_str(), done_, total_, rate, eta);
-    std::fflush(stdout);
-  }
-  void finish() const {
-    if (tty_) std::printf("\n");
-  }
-  double seconds() const { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-  size_t fresh() const { return done_ - start_done_; }
-
- private:
-  size_t total_, done_, start_done_;
-  bool tty_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_{};
 };
 
 // Runs `points` in at most `jobs` forked workers of `chunk` points each; every finished row goes through
@@ -340,7 +314,7 @@ int cmd_sweep(int argc, const char* const* argv) {
 
   std::FILE* f = std::fopen(file.c_str(), "ab");
   if (!f) throw std::runtime_error(file + ": cannot append");
-  Progress progress(mine, mine - pending.size());
+  Progress progress(static_cast<double>(mine), static_cast<double>(mine - pending.size()), "points");
   const std::vector<size_t> failed = run_workers(ev, pending, jobs, chunk, [&](const std::string& line) {
     std::fputs((line + "\n").c_str(), f);
     std::fflush(f);
@@ -352,9 +326,10 @@ int cmd_sweep(int argc, const char* const* argv) {
   progress.finish();
   if (failed.empty()) write_sorted(file, spec, done);
   const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%zu points (%zu run now, %zu before) in %.2f s (%.2f s running points, %.0f points/s) -> %s\n", done.size(),
-              progress.fresh(), done.size() - progress.fresh(), total_s, progress.seconds(),
-              static_cast<double>(progress.fresh()) / std::max(progress.seconds(), 1e-9), file.c_str());
+  const size_t fresh = static_cast<size_t>(progress.fresh());
+  std::printf("%zu points (%zu run now, %zu before) in %.2f s (%.2f s running points, %.0f points/s) -> %s\n", done.size(), fresh,
+              done.size() - fresh, total_s, progress.seconds(), static_cast<double>(fresh) / std::max(progress.seconds(), 1e-9),
+              file.c_str());
   if (!failed.empty()) {
     std::fprintf(stderr, "qtsim sweep: %zu points failed (first: point %zu); fix and rerun with --resume\n", failed.size(), failed[0]);
     return 1;

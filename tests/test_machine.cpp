@@ -236,37 +236,56 @@ TEST_CASE("machine: GEMMs of odd shapes on every dataflow equal the int64 triple
   struct Shape {
     int64_t m, k, n, rows, cols;
   };
+  // int8 or packed int4 weights (two a byte, low nibble first); accumulating onto a loaded block or
+  // overwriting it; with the ones column of a group-wise GEMM (column N: the row sums of A)
+  struct Variant {
+    bool int4, accumulate, ones;
+  };
   for (const Shape& g : std::vector<Shape>{{66, 192, 144, 16, 16}, {50, 17, 16, 3, 16}, {5, 13, 7, 4, 4}, {17, 40, 33, 4, 4}, {3, 70, 9, 3, 5}, {40, 9, 2, 8, 2}})
-    for (const model::Dataflow df : {model::Dataflow::ws, model::Dataflow::os, model::Dataflow::is})
-      for (const bool overlap : {true, false}) {
-        INFO("M " << g.m << " K " << g.k << " N " << g.n << " on " << g.rows << "x" << g.cols << " dataflow " << static_cast<int>(df)
-                  << " overlap " << overlap);
-        model::HwConfig hw;
-        hw.array.rows = g.rows, hw.array.cols = g.cols, hw.array.dataflow = df, hw.array.overlap = overlap;
-        const std::vector<int8_t> a = random_i8(static_cast<size_t>(g.m * g.k), -128, 127, 21), b = random_i8(static_cast<size_t>(g.n * g.k), -128, 127, 22);
-        std::vector<int32_t> c0(static_cast<size_t>(g.m * g.n));
-        for (size_t i = 0; i < c0.size(); ++i) c0[i] = static_cast<int32_t>(i * 2654435761u) >> 8;  // what the GEMM accumulates onto
-        const int64_t a_at = 0, b_at = 65536, c_at = 131072, out_at = 262144;
-        std::vector<uint8_t> dram(393216, 0);
-        std::memcpy(dram.data() + a_at, a.data(), a.size());
-        std::memcpy(dram.data() + b_at, b.data(), b.size());
-        std::memcpy(dram.data() + c_at, c0.data(), c0.size() * 4);
-        const std::string M = std::to_string(g.m), K = std::to_string(g.k), N = std::to_string(g.n), N4 = std::to_string(4 * g.n);
-        const std::string text = "load dtype=i8 rows=" + M + " cols=" + K + " dram=" + std::to_string(a_at) + " dram_stride=" + K + " sp=in addr=0 stride=" + K + "\n" +
-                                 "load dtype=i8 rows=" + N + " cols=" + K + " dram=" + std::to_string(b_at) + " dram_stride=" + K + " sp=wt addr=0 stride=" + K + "\n" +
-                                 "load signal=ar dtype=i32 rows=" + M + " cols=" + N + " dram=" + std::to_string(c_at) + " dram_stride=" + N4 + " sp=acc addr=0 stride=" + N4 + "\n" +
-                                 "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=wt b=0 b_type=i8 c=0 m=" + M + " k=" + K + " n=" + N + " accumulate=1\n" +
-                                 "store wait=ar dtype=i32 rows=" + M + " cols=" + N + " dram=" + std::to_string(out_at) + " dram_stride=" + N4 + " sp=acc addr=0 stride=" + N4 + "\n";
-        const machine::MachineRun r = machine::run_machine(isa::assemble(text, "gemm.qasm"), dram, {65536, 65536, 65536}, hw);
-        int64_t wrong = 0;
-        for (int64_t i = 0; i < g.m; ++i)
-          for (int64_t j = 0; j < g.n; ++j) {
-            int64_t s = c0[static_cast<size_t>(i * g.n + j)];
-            for (int64_t x = 0; x < g.k; ++x) s += a[static_cast<size_t>(i * g.k + x)] * b[static_cast<size_t>(j * g.k + x)];
-            wrong += le(r.dram, static_cast<size_t>(out_at + (i * g.n + j) * 4), 4, true) != s;
-          }
-        CHECK(wrong == 0);
-      }
+    for (const Variant& v : std::vector<Variant>{{false, true, false}, {true, false, true}, {true, true, false}, {false, false, true}})
+      for (const model::Dataflow df : {model::Dataflow::ws, model::Dataflow::os, model::Dataflow::is})
+        for (const bool overlap : {true, false}) {
+          INFO("M " << g.m << " K " << g.k << " N " << g.n << " on " << g.rows << "x" << g.cols << " dataflow " << static_cast<int>(df)
+                    << " overlap " << overlap << " int4 " << v.int4 << " accumulate " << v.accumulate << " ones " << v.ones);
+          model::HwConfig hw;
+          hw.array.rows = g.rows, hw.array.cols = g.cols, hw.array.dataflow = df, hw.array.overlap = overlap;
+          const std::vector<int8_t> a = random_i8(static_cast<size_t>(g.m * g.k), -128, 127, 21);
+          const std::vector<int8_t> b = v.int4 ? random_i8(static_cast<size_t>(g.n * g.k), -8, 7, 22) : random_i8(static_cast<size_t>(g.n * g.k), -128, 127, 22);
+          const int64_t cw = g.n + v.ones, b_row = v.int4 ? (g.k + 1) / 2 : g.k;
+          std::vector<uint8_t> b_bytes(static_cast<size_t>(g.n * b_row), 0);
+          for (int64_t j = 0; j < g.n; ++j)
+            for (int64_t x = 0; x < g.k; ++x) {
+              const uint8_t e = static_cast<uint8_t>(b[static_cast<size_t>(j * g.k + x)]);
+              if (v.int4) b_bytes[static_cast<size_t>(j * b_row + x / 2)] |= static_cast<uint8_t>((e & 0xF) << (4 * (x % 2)));
+              else b_bytes[static_cast<size_t>(j * b_row + x)] = e;
+            }
+          std::vector<int32_t> c0(static_cast<size_t>(g.m * cw));
+          for (size_t i = 0; i < c0.size(); ++i) c0[i] = static_cast<int32_t>(i * 2654435761u) >> 8;  // in the block before the GEMM
+          const int64_t a_at = 0, b_at = 65536, c_at = 131072, out_at = 262144;
+          std::vector<uint8_t> dram(393216, 0);
+          std::memcpy(dram.data() + a_at, a.data(), a.size());
+          std::memcpy(dram.data() + b_at, b_bytes.data(), b_bytes.size());
+          std::memcpy(dram.data() + c_at, c0.data(), c0.size() * 4);
+          const std::string M = std::to_string(g.m), K = std::to_string(g.k), N = std::to_string(g.n), CW = std::to_string(cw),
+                            CW4 = std::to_string(4 * cw), BT = v.int4 ? "i4" : "i8";
+          const std::string text =
+              "load dtype=i8 rows=" + M + " cols=" + K + " dram=" + std::to_string(a_at) + " dram_stride=" + K + " sp=in addr=0 stride=" + K + "\n" +
+              "load dtype=" + BT + " rows=" + N + " cols=" + K + " dram=" + std::to_string(b_at) + " dram_stride=" + std::to_string(b_row) +
+              " sp=wt addr=0 stride=" + std::to_string(b_row) + "\n" + "load signal=ar dtype=i32 rows=" + M + " cols=" + CW +
+              " dram=" + std::to_string(c_at) + " dram_stride=" + CW4 + " sp=acc addr=0 stride=" + CW4 + "\n" +
+              "gemm wait=ld signal=st a_sp=in a=0 a_type=i8 b_sp=wt b=0 b_type=" + BT + " c=0 m=" + M + " k=" + K + " n=" + N +
+              " accumulate=" + (v.accumulate ? "1" : "0") + " ones=" + (v.ones ? "1" : "0") + "\n" + "store wait=ar dtype=i32 rows=" + M +
+              " cols=" + CW + " dram=" + std::to_string(out_at) + " dram_stride=" + CW4 + " sp=acc addr=0 stride=" + CW4 + "\n";
+          const machine::MachineRun r = machine::run_machine(isa::assemble(text, "gemm.qasm"), dram, {65536, 65536, 65536}, hw);
+          int64_t wrong = 0;
+          for (int64_t i = 0; i < g.m; ++i)
+            for (int64_t j = 0; j < cw; ++j) {
+              int64_t s = v.accumulate ? c0[static_cast<size_t>(i * cw + j)] : 0;
+              for (int64_t x = 0; x < g.k; ++x) s += a[static_cast<size_t>(i * g.k + x)] * (j < g.n ? b[static_cast<size_t>(j * g.k + x)] : 1);
+              wrong += le(r.dram, static_cast<size_t>(out_at + (i * cw + j) * 4), 4, true) != s;
+            }
+          CHECK(wrong == 0);
+        }
 }
 
 TEST_CASE("machine cycles by hand: an accumulator row wider than the SRAM word holds the array a cycle per extra word", "[machine]") {

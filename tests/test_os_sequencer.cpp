@@ -17,18 +17,24 @@ using machine::OsSequencer;
 
 namespace {
 struct Trace {
-  int64_t steps = 0;
+  int64_t steps = 0, cycles = 0;
   std::map<std::pair<int64_t, int64_t>, int64_t> row_in, col_in;  // (tile, row or column) -> the step of PE step 0
   std::map<std::pair<int64_t, int64_t>, int64_t> drained;         // (tile, array row) -> step
 };
 
-Trace run(const OsSequencer::Shape& s) {
+// refuse: every refuse-th cycle the array's accesses are refused (0: never); events are recorded in the
+// cycle their step goes through, at its step index.
+Trace run(const OsSequencer::Shape& s, int64_t refuse = 0) {
   OsSequencer q(s);
   Trace t;
   std::map<std::pair<int64_t, int64_t>, int64_t> row_k, col_k;  // the PE step each edge saw last
+  int64_t tau = 0;
   while (!q.done()) {
     REQUIRE(q.cycles() < 1000000);
-    const int64_t tau = q.cycles();
+    if (refuse && q.cycles() % refuse == refuse - 1) {
+      q.advance(false);
+      continue;
+    }
     auto edge = [&](OsSequencer::Entry e, int64_t i, std::map<std::pair<int64_t, int64_t>, int64_t>& first,
                     std::map<std::pair<int64_t, int64_t>, int64_t>& last) {
       if (e.tile < 0) return;
@@ -42,8 +48,10 @@ Trace run(const OsSequencer::Shape& s) {
     for (int64_t c = 0; c < s.array_cols; ++c) edge(q.col(c), c, t.col_in, col_k);
     if (q.drain().tile >= 0) CHECK(t.drained.emplace(std::make_pair(q.drain().tile, q.drain().row), tau).second);
     q.advance(true);
+    ++tau;
   }
-  t.steps = q.cycles();
+  t.steps = tau;
+  t.cycles = q.cycles();
   for (const auto& [key, k] : row_k) CHECK(k == s.steps - 1);  // every edge saw all of K
   for (const auto& [key, k] : col_k) CHECK(k == s.steps - 1);
   return t;
@@ -83,6 +91,20 @@ TEST_CASE("os sequencer: operands meet PE by PE, rows drain after their last pro
             cfg.rows = R, cfg.cols = C, cfg.overlap = overlap, cfg.dataflow = model::Dataflow::os;
             CHECK(t.steps == model::array_cycles(cfg, m, k, n));
           }
+}
+
+TEST_CASE("os sequencer: refused steps repeat whole, so every operand and drain happens once, at the same step", "[machine]") {
+  for (const auto& [R, C] : std::vector<std::pair<int64_t, int64_t>>{{4, 4}, {3, 5}, {1, 1}})
+    for (const int64_t k : {1, 9, 33})
+      for (const bool overlap : {true, false}) {
+        INFO(R << "x" << C << " k " << k << " overlap " << overlap);
+        const Trace clean = run({13, k, 7, R, C, overlap}), held = run({13, k, 7, R, C, overlap}, 3);
+        CHECK(held.row_in == clean.row_in);
+        CHECK(held.col_in == clean.col_in);
+        CHECK(held.drained == clean.drained);
+        CHECK(held.steps == clean.steps);
+        CHECK(held.cycles == held.steps + (held.cycles / 3));  // one refused cycle in three
+      }
 }
 
 TEST_CASE("os sequencer: a refused access holds every PE for the cycle", "[machine]") {

@@ -254,7 +254,16 @@ class Compiler {
   // (docs/machine.md). A power-of-two piece up to a word never crosses one from a multiple of its size.
   int64_t chip_row(Dtype d, int64_t cols, Dtype b_dt) const {
     const int64_t rb = isa::row_bytes(d, cols);
-    if (hw_.array.dataflow != model::Dataflow::ws) return rb;
+    // Output-stationary edges read each row a word at a time, skewed by the row: rows on word boundaries
+    // (or, shorter than a word, on a power of two) cross into their next word in different steps, where
+    // packed rows could all cross in one step and hold the array a cycle per row.
+    if (hw_.array.dataflow == model::Dataflow::os) {
+      if (rb >= word_) return ceil_div(rb, word_) * word_;
+      int64_t p = 1;
+      while (p < rb) p *= 2;
+      return p;
+    }
+    // Weight- and input-stationary ports read a K tile of a row per step: rows padded to that piece
     const int64_t piece = std::min(word_, isa::row_bytes(d, hw_.array.rows * isa::pe_lanes(b_dt)));
     if (piece < 1 || (piece & (piece - 1))) return rb;
     return ceil_div(rb, piece) * piece;

@@ -120,8 +120,9 @@ class Machine : public model::ClockedUnit {
   explicit Machine(sc_core::sc_module_name name) : ClockedUnit(name) {}
 
   MachineRun run(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                 const model::HwConfig& hw, const std::vector<isa::Probe>& probes) {
+                 const model::HwConfig& hw, const std::vector<isa::Probe>& probes, const std::function<void(int64_t)>& progress) {
     code_ = &code;
+    progress_ = &progress;
     probes_ = &probes;
     hw_ = hw;
     word_ = hw.sram_word_bytes();
@@ -176,6 +177,7 @@ class Machine : public model::ClockedUnit {
       return false;
     }
     ++t_;
+    if ((t_ & 0xffff) == 0 && *progress_) (*progress_)(t_);
     return out_.executed < static_cast<int64_t>(code_->size());
   }
 
@@ -405,8 +407,8 @@ class Machine : public model::ClockedUnit {
         a.ports = ports_of(fp_[static_cast<size_t>(i)].reads, word_);
         a.wports = ports_of(fp_[static_cast<size_t>(i)].writes, word_);
         check_sp(a);
-        // an empty block has no rows to stream: the generic path retires it at once
-        const bool rows = in.op == Opcode::gemm && in[F::m] > 0 && in[F::n] + in[F::ones] > 0;
+        // an empty block (or one without K) has nothing to stream: the generic path retires it at once
+        const bool rows = in.op == Opcode::gemm && in[F::m] > 0 && in[F::n] + in[F::ones] > 0 && in[F::k] > 0;
         const int64_t steps = (in[F::k] + lanes(in) - 1) / lanes(in);
         if (rows && hw_.array.dataflow == model::Dataflow::ws) {
           a.seq = std::make_unique<WsSequencer>(WsSequencer::Shape{in[F::m], steps, in[F::n] + in[F::ones], hw_.array.rows, hw_.array.cols,
@@ -466,10 +468,11 @@ class Machine : public model::ClockedUnit {
       std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
     };
     auto always = [](int64_t) { return true; };
-    advance(a.step_a, 0, u, read, always);
-    advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
-    advance(a.step_wt, 0, u, read, always);
     auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
+    advance(a.step_a, 0, u, read, always);
+    // the accumulator's read-modify-write goes in the cycle the step completes, never ahead of its operands
+    if (done(a.step_a)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
+    advance(a.step_wt, 0, u, read, always);
     bool array = done(a.step_a) && done(a.step_acc);
     const bool weights = done(a.step_wt);
     std::vector<AccWrite> filled;
@@ -627,10 +630,11 @@ class Machine : public model::ClockedUnit {
       std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
     };
     auto always = [](int64_t) { return true; };
+    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
     advance(a.step_a, 0, u, read, always);
     advance(a.step_wt, 0, u, read, always);
-    advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
-    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
+    // the drain's read-modify-write goes in the cycle the step completes, never ahead of the edges
+    if (done(a.step_a) && done(a.step_wt)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
     const bool array = done(a.step_a) && done(a.step_wt) && done(a.step_acc);
     if (array) u.granted = true;  // a tile is in the array until the sequencer is done
     const OsSequencer::Drain d = a.os->drain();
@@ -697,6 +701,7 @@ class Machine : public model::ClockedUnit {
 
   const std::vector<Instr>* code_ = nullptr;
   const std::vector<isa::Probe>* probes_ = nullptr;
+  const std::function<void(int64_t)>* progress_ = nullptr;
   model::HwConfig hw_;
   std::vector<isa::Footprint> fp_;
   isa::Memories mem_;
@@ -734,8 +739,8 @@ std::vector<OpSpan> op_spans(const std::vector<int>& op_index, size_t ops, const
 }
 
 MachineRun run_machine(const std::vector<Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes) {
-  return instance().run(code, std::move(dram), sp_bytes, hw, probes);
+                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes, const std::function<void(int64_t)>& progress) {
+  return instance().run(code, std::move(dram), sp_bytes, hw, probes, progress);
 }
 
 }  // namespace qtsim::machine

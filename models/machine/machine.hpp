@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,10 @@ struct MachineRun {
 // The scratchpads' sizes and hw's memory, lanes and array as the compiler mapped for; the probes (sorted by
 // `after`) read when their instruction retires. Throws isa::IsaError naming the instruction and field for an
 // access outside a memory or a deadlock.
+// `progress` hears the cycles so far every 65,536 cycles.
 MachineRun run_machine(const std::vector<isa::Instr>& code, std::vector<uint8_t> dram, const std::array<int64_t, isa::kSpaces>& sp_bytes,
-                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes = {});
+                       const model::HwConfig& hw, const std::vector<isa::Probe>& probes = {},
+                       const std::function<void(int64_t)>& progress = {});
 
 // A Program op on the machine: from its first instruction's issue to its last one's retire.
 struct OpSpan {

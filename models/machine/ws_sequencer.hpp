@@ -1,4 +1,5 @@
-// The weight-stationary MAC array's sequencer inside the machine (docs/machine.md, "The MAC array"). Driven by
+// The weight-stationary MAC array's sequencer inside the machine (docs/machine.md, "The MAC array"); the
+// input-stationary array runs it too, with A's rows as the "weights" and B's rows streaming. Driven by
 // one GEMM instruction's shape, it decides step by step which tile's weights preload, which row of A enters the
 // array and which row of results leaves it, from its own state only: a weight buffer free, a tile's weights in,
 // the stream before it done. No schedule is computed ahead. Each cycle the machine performs the accesses of the

@@ -105,7 +105,8 @@ void elaborate(const std::vector<HwConfig>& configs) {
   }
 }
 
-ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw, bool timeline) {
+ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITensor>& inputs, const HwConfig& hw, bool timeline,
+                      const std::function<void(int64_t)>& progress) {
   hw.check();
   p.check();
   Accelerator& acc = accelerator(hw);
@@ -250,6 +251,7 @@ ModelRun run_on_model(const golden::Program& p, const std::map<std::string, ITen
       st.utilization = static_cast<double>(st.macs) / (static_cast<double>(pes * gemm_shape(p, op).lanes) * static_cast<double>(st.cycles));
     run.total_cycles += st.cycles;
     run.ops.push_back(st);
+    if (progress) progress(run.total_cycles);
   }
   return run;
 }

@@ -2,6 +2,7 @@
 // Shiftmax, ShiftGELU, I-LayerNorm) and the DMA engine that feeds them block by block (docs/cycle-model.md),
 // keeping every tensor as a tap.
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -18,9 +19,9 @@ void elaborate(const std::vector<HwConfig>& configs);
 
 // Runs p on the accelerator of hw's configuration, built at the first call if no run has started yet. With
 // `timeline`, every op's spans are kept (the SystemC DMA engine's; with the DMA as RTL, that engine runs the
-// plan beside it and must agree on the cycles).
+// plan beside it and must agree on the cycles). `progress` hears the cycles so far after each op.
 ModelRun run_on_model(const golden::Program& p, const std::map<std::string, golden::ITensor>& inputs, const HwConfig& hw,
-                      bool timeline = false);
+                      bool timeline = false, const std::function<void(int64_t)>& progress = {});
 
 
 }  // namespace qtsim::model
