@@ -49,6 +49,13 @@ TEST_CASE("shipped layer deit_tiny_logsqrt2 on the machine", "[machine]") { chec
 TEST_CASE("shipped layer deit_tiny_mixed on the machine", "[machine]") { check_config("deit_tiny_mixed.yaml"); }
 TEST_CASE("shipped layer deit_tiny_binary on the machine", "[machine]") { check_config("deit_tiny_binary.yaml"); }
 TEST_CASE("shipped gemm_deit_tiny_qkv on the machine", "[machine]") { check_config("gemm_deit_tiny_qkv.yaml"); }
+TEST_CASE("the binary and group-wise INT4 layers on the output- and input-stationary arrays", "[machine]") {
+  for (const char* df : {"os", "is"}) {
+    INFO("dataflow " << df);
+    check_config("deit_tiny_binary.yaml", {std::string("hw.array.dataflow=") + df});
+    check_config("deit_tiny_w4a8_g32.yaml", {std::string("hw.array.dataflow=") + df});
+  }
+}
 TEST_CASE("shipped fashion_vit (whole model) on the machine", "[machine][fashion]") { check_config("fashion_vit.yaml"); }
 TEST_CASE("shipped layers deit_small_int8 and deit_base_int8 on the machine", "[machine][slow]") {
   check_config("deit_small_int8.yaml");
