@@ -59,7 +59,12 @@ IdxImages read_idx_images(const std::string& path) {
   IdxImages im;
   im.count = be32(d, 4), im.rows = be32(d, 8), im.cols = be32(d, 12);
   if (im.rows == 0 || im.cols == 0) throw std::runtime_error(path + ": zero image size");
-  check_size(path, d, 16, static_cast<uint64_t>(im.count) * static_cast<uint64_t>(im.rows) * static_cast<uint64_t>(im.cols));
+  // rows x cols fits 64 bits (two 32-bit factors); count x that may not, and a wrapped product would match a short file
+  uint64_t pixels = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(im.count), static_cast<uint64_t>(im.rows) * static_cast<uint64_t>(im.cols), &pixels))
+    throw std::runtime_error(path + ": header promises " + std::to_string(im.count) + " images of " + std::to_string(im.rows) + "x" +
+                             std::to_string(im.cols) + ", more than 2^64 bytes");
+  check_size(path, d, 16, pixels);
   im.pixels.assign(d.begin() + 16, d.end());
   return im;
 }

@@ -125,6 +125,8 @@ NpyArray read_npy(const std::string& path) {
     fail(path, "truncated data: shape " + shape_str(a.shape) + " needs " +
                    (need == kWraps ? std::string("more than 2^64") : std::to_string(need)) + " bytes, file has " +
                    std::to_string(all.size() - data_at));
+  // an empty array still has its other dimensions multiplied in numel() and strides
+  if (!dims_fit(a.shape)) fail(path, "shape " + shape_str(a.shape) + ": its dimensions other than zeros multiply past 2^63");
   a.bytes.assign(all.begin() + static_cast<std::ptrdiff_t>(data_at),
                  all.begin() + static_cast<std::ptrdiff_t>(data_at + need));
   return a;

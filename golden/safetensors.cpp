@@ -72,11 +72,13 @@ std::map<std::string, NpyArray> read_safetensors(const std::string& path) {
     NpyArray a;
     a.dtype = kind->dtype;
     if (!sh.is_array()) fail(path, who + ": shape must be a list");
-    uint64_t count = 1;
+    uint64_t count = 1, nonzero = 1;
     for (const auto& d : sh) {
       if (!d.is_number_unsigned()) fail(path, who + ": shape entries must be non-negative integers");
       const uint64_t v = d.get<uint64_t>();
-      if (v != 0 && count > (uint64_t{1} << 40) / v) fail(path, who + ": shape too large");
+      // zeros aside: a zero makes the tensor empty, but the other dimensions still multiply in strides
+      if (v != 0 && nonzero > (uint64_t{1} << 40) / v) fail(path, who + ": shape too large (more than 2^40 elements, zeros aside)");
+      if (v != 0) nonzero *= v;
       count *= v;
       a.shape.push_back(static_cast<int64_t>(v));
     }

@@ -15,6 +15,15 @@ inline int64_t numel(const Shape& s) {
   return n;
 }
 
+// Whether the product of the dimensions other than zeros fits int64, so that numel() and every partial product
+// (a stride, the elements before a zero dimension) are defined: what a reader checks of a shape from a file.
+inline bool dims_fit(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s)
+    if (d < 0 || (d > 0 && __builtin_mul_overflow(n, d, &n))) return false;
+  return true;
+}
+
 std::string shape_str(const Shape& s);
 
 template <class T>

@@ -72,7 +72,11 @@ VitModel load_vit(const std::string& dir) {
     throw std::runtime_error(json_file + ": " + e.what());
   }
   if (c.patch < 1 || c.image % c.patch != 0) throw std::runtime_error(json_file + ": patch must divide image");
-  c.block_dims().check();
+  try {
+    c.block_dims().check();
+  } catch (const std::invalid_argument& e) {  // dims that divide no head: the file's fault, named
+    throw std::runtime_error(json_file + ": architecture: " + e.what());
+  }
 
   Checkpoint ck{dir + "/model.safetensors", read_safetensors(dir + "/model.safetensors")};
   const int64_t D = c.dim, pp = c.patch * c.patch;

@@ -93,4 +93,10 @@ TEST_CASE("npy shapes are read strictly and their size cannot wrap", "[golden][n
   // 2^31 * 2^31 * 4 wraps to 0 bytes, which any file holds: refused all the same.
   write_raw(tmp("sw.npy"), npy_with_shape("(2147483648, 2147483648, 4)", 16));
   CHECK_THROWS_WITH(read_npy(tmp("sw.npy")), Catch::Contains("truncated data") && Catch::Contains("more than 2^64"));
+  // An empty array whose other dimensions multiply past 2^63: 0 bytes, but numel() would overflow on the
+  // way to the zero (found by tests/fuzz/fuzz_npy): 2^59 * 16 = 2^63 does not fit, 2^59 * 15 does.
+  write_raw(tmp("sz.npy"), npy_with_shape("(576460752303423488, 0, 16)", 0));
+  CHECK_THROWS_WITH(read_npy(tmp("sz.npy")), Catch::Contains("sz.npy") && Catch::Contains("other than zeros multiply past 2^63"));
+  write_raw(tmp("sz.npy"), npy_with_shape("(576460752303423488, 0, 15)", 0));
+  CHECK(read_npy(tmp("sz.npy")).shape == Shape{576460752303423488, 0, 15});
 }

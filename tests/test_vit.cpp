@@ -131,6 +131,10 @@ TEST_CASE("malformed IDX files are rejected with the reason", "[golden][idx]") {
              Catch::Contains("truncated: header promises 12 bytes of data, file has 11"));
   CHECK_THAT(idx_error(be32(0x801) + be32(2) + std::string(3, 'x'), true), Catch::Contains("1 bytes after the data"));
   CHECK_THAT(idx_error(be32(0x803) + be32(1) + be32(0) + be32(2), false), Catch::Contains("zero image size"));
+  // 2^19 images of 2^29 x (3 2^20): 3 2^68 pixels, which wraps to 0 in 64 bits and so matched an empty file
+  // (found by tests/fuzz/fuzz_idx)
+  CHECK_THAT(idx_error(be32(0x803) + be32(1u << 19) + be32(1u << 29) + be32(3u << 20), false),
+             Catch::Contains("header promises 524288 images of 536870912x3145728, more than 2^64 bytes"));
   // a gzip file cut in the middle of its stream
   write_gz(tmp("whole.gz"), be32(0x803) + be32(100) + be32(28) + be32(28) + std::string(78400, 'a'));
   std::ifstream in(tmp("whole.gz"), std::ios::binary);
@@ -149,6 +153,19 @@ TEST_CASE("ViT loader: shapes from the architecture, clear errors for missing or
   CHECK_THROWS_WITH(load_vit(write_small_model("drop", "blocks.1.fc1.bias")), Catch::Contains("no tensor 'blocks.1.fc1.bias'"));
   CHECK_THROWS_WITH(load_vit(write_small_model("lie", "", true)), Catch::Contains("head.weight has shape 20x8, the architecture needs 10x16"));
   CHECK_THROWS_WITH(load_vit(tmp("nowhere")), Catch::Contains("model.json: cannot open"));
+  // an architecture the encoder cannot take is the file's error, a std::runtime_error naming it (it was a
+  // std::invalid_argument without the file; found by tests/fuzz/fuzz_model_json)
+  const std::string bad = write_small_model("heads");
+  std::ifstream in(bad + "/model.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("\"heads\": 2"), 10, "\"heads\": 3");
+  std::ofstream(bad + "/model.json") << text;
+  try {
+    load_vit(bad);
+    FAIL("16 dimensions over 3 heads accepted");
+  } catch (const std::runtime_error& e) {
+    CHECK_THAT(e.what(), Catch::Contains("model.json: architecture: dim 16 is not divisible by heads 3"));
+  }
 }
 
 TEST_CASE("ViT FP32 forward equals a direct evaluation of the same graph", "[golden][vit]") {

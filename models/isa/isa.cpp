@@ -7,7 +7,6 @@
 namespace qtsim::isa {
 
 namespace {
-constexpr int kHeaderBits = 24;  // opcode 8, wait 8, signal 8
 constexpr const char* kQueueNames[kQueues] = {"ld", "st", "ar", "pp", "sm", "gl", "ln"};
 constexpr const char* kOpNames[kOpcodes] = {"load",  "store", "gemm",     "requant",   "add_requant", "binarize",  "affine",
                                             "mask",  "codes", "fold",     "shift_add", "shiftmax",    "shiftgelu", "ilayernorm"};
