@@ -101,10 +101,10 @@ json op_record(const golden::Program& p, const golden::Op& op) {
 // The analytic model's estimate of one run's simulated cycles (the progress bars' totals). Unless `force`, a
 // job expected to simulate for hours (a typo in a latency, a huge array) is refused before it starts: the
 // simulating executors' cycles, the per-op model's once per image.
-double check_cost(const Config& c, const golden::Program& p, bool force) {
+double check_cost(const Config& c, const golden::Program& p, bool force, bool faults) {
   auto has = [&](const char* e) { return std::find(c.run.executors.begin(), c.run.executors.end(), e) != c.run.executors.end(); };
   const int64_t images = c.workload.kind == WorkloadConfig::Kind::vit ? c.workload.images : 1;
-  const double runs = (has("model") ? static_cast<double>(images) : 0) + has("machine") + has("rtl");
+  const double runs = (has("model") ? static_cast<double>(images) : 0) + (has("machine") || faults) + has("rtl");
   const model::Roofline r = model::roofline(p, c.hw);
   const double cycles = static_cast<double>(r.mapped_cycles) * runs;
   if (force || runs == 0 || cycles <= static_cast<double>(c.run.max_cycles)) return static_cast<double>(r.mapped_cycles);
@@ -171,7 +171,7 @@ int cmd_run(int argc, const char* const* argv) {
   }
   const Workload w = build_workload(c);
   const golden::Program& p = w.lowered.program;
-  const double estimate = check_cost(c, p, force);
+  const double estimate = check_cost(c, p, force, !faults.empty());
   // a bar on a terminal once a simulation has taken two seconds
   auto simulate = [&](const char* what, auto&& run) {
     Progress bar(estimate, 0, "cycles", 2.0, std::string(what) + ": ", true);

@@ -97,6 +97,27 @@ void write_sorted(const std::string& file, const SweepSpec& spec, const std::map
   golden::write_file_atomic(file, out);
 }
 
+// One writer per CSV: a second sweep (or --resume, or a merge) on the same file would run every point again
+// or interleave rows. The lock is an exclusive flock on FILE.lock, held until the holder's descriptor closes;
+// forked workers close their copy, so that the lock dies with the process that took it.
+struct CsvLock {
+  int fd = -1;
+  explicit CsvLock(const std::string& file) {
+    const std::string lock = file + ".lock";
+    fd = open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(lock + ": cannot open: " + std::strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      throw std::runtime_error(file + ": another qtsim sweep is writing it (" + lock + " is locked); wait for it to finish or choose another --out");
+    }
+  }
+  ~CsvLock() {
+    if (fd >= 0) close(fd);
+  }
+  CsvLock(const CsvLock&) = delete;
+  CsvLock& operator=(const CsvLock&) = delete;
+};
+
 struct Worker {
   pid_t pid = -1;
   int fd = -1;
@@ -108,7 +129,7 @@ struct Worker {
 // Runs `points` in at most `jobs` forked workers of `chunk` points each; every finished row goes through
 // `on_row`. Returns the points whose worker failed.
 template <class OnRow>
-std::vector<size_t> run_workers(SweepEvaluator& ev, const std::vector<size_t>& points, int jobs, size_t chunk, OnRow on_row) {
+std::vector<size_t> run_workers(SweepEvaluator& ev, const std::vector<size_t>& points, int jobs, size_t chunk, int lock_fd, OnRow on_row) {
   std::vector<Worker> running;
   std::vector<size_t> failed;
   size_t next = 0;
@@ -126,6 +147,7 @@ std::vector<size_t> run_workers(SweepEvaluator& ev, const std::vector<size_t>& p
       if (w.pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
       if (w.pid == 0) {
         close(fds[0]);
+        close(lock_fd);
         for (const Worker& o : running) close(o.fd);
         int status = 0;
         for (size_t i : w.points) {
@@ -186,6 +208,7 @@ std::string shard_file(const std::string& dir, int shard, int shards) {
 int sweep_merge(const std::vector<std::string>& positional, const std::string& out_dir) {
   if (positional.size() != 2) throw std::invalid_argument("usage: qtsim sweep merge SWEEP.yaml --out DIR");
   const SweepSpec spec = load_sweep(positional[1]);
+  const CsvLock lock(out_dir + "/sweep.csv");  // an unsharded sweep may be writing the merge's output
   glob_t g{};
   const std::string pattern = out_dir + "/sweep.shard-*-of-*.csv";
   if (glob(pattern.c_str(), 0, nullptr, &g) != 0) {
@@ -266,18 +289,7 @@ int cmd_sweep(int argc, const char* const* argv) {
   }
   make_dir(out_dir);
   const std::string file = shard_file(out_dir, shard, shards);
-  // One writer per CSV: a second sweep (or --resume) on the same --out would run every point again and
-  // interleave its rows. The lock is released when this process and its workers exit.
-  const std::string lock = file + ".lock";
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) close(fd);
-    }
-  } const lock_fd{open(lock.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644)};
-  if (lock_fd.fd < 0) throw std::runtime_error(lock + ": cannot open: " + std::strerror(errno));
-  if (flock(lock_fd.fd, LOCK_EX | LOCK_NB) != 0)
-    throw std::runtime_error(file + ": another qtsim sweep is writing it (" + lock + " is locked); wait for it to finish or choose another --out");
+  const CsvLock lock(file);
   std::map<size_t, std::string> done;
   struct stat st {};
   if (stat(file.c_str(), &st) == 0) {
@@ -295,17 +307,24 @@ int cmd_sweep(int argc, const char* const* argv) {
   }
   SweepEvaluator ev(spec);
   // Lower each distinct workload once, here, so that the forked workers inherit it.
-  for (size_t i : pending) ev.prepare(i);
+  // A point that does not parse (past kCheckEveryPoint points not every combination was checked at load) is
+  // left to its worker, which reports it as a failed point.
+  for (size_t i : pending) try {
+      ev.prepare(i);
+    } catch (const ConfigError&) {
+    }
   if (!force && !spec.llm && !pending.empty()) {  // a cycle-fidelity sweep that would simulate for hours stops here
     double cycles = 0;
-    for (size_t i : pending) cycles += ev.simulated_cycles(i);
-    const int64_t limit = spec.config(pending[0]).run.max_cycles;
-    if (cycles > static_cast<double>(limit)) {
-      char b[400];
+    for (size_t i : pending) try {
+        cycles += ev.simulated_cycles(i);
+      } catch (const ConfigError&) {
+      }
+    if (cycles > static_cast<double>(spec.max_cycles)) {
+      char b[480];
       std::snprintf(b, sizeof b,
-                    "%s: run.max_cycles: the analytic model estimates %.3g cycles on the machine for the %zu points to run, above the "
-                    "base's limit of %.3g: narrow the sweep, raise run.max_cycles in %s or add --force",
-                    sweep_file.c_str(), cycles, pending.size(), static_cast<double>(limit), spec.base_file.c_str());
+                    "%s: run.max_cycles: the analytic model estimates %.3g cycles on the machine for the %zu points to run (this "
+                    "shard's), above the base's limit of %.3g: narrow the sweep, raise run.max_cycles in the base config (%s) or add --force",
+                    sweep_file.c_str(), cycles, pending.size(), static_cast<double>(spec.max_cycles), spec.base_file.c_str());
       throw std::invalid_argument(b);
     }
   }
@@ -315,7 +334,7 @@ int cmd_sweep(int argc, const char* const* argv) {
   std::FILE* f = std::fopen(file.c_str(), "ab");
   if (!f) throw std::runtime_error(file + ": cannot append");
   Progress progress(static_cast<double>(mine), static_cast<double>(mine - pending.size()), "points");
-  const std::vector<size_t> failed = run_workers(ev, pending, jobs, chunk, [&](const std::string& line) {
+  const std::vector<size_t> failed = run_workers(ev, pending, jobs, chunk, lock.fd, [&](const std::string& line) {
     std::fputs((line + "\n").c_str(), f);
     std::fflush(f);
     const size_t i = std::strtoull(line.c_str(), nullptr, 10);

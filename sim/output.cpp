@@ -47,9 +47,12 @@ void check_out_dir(const std::string& dir, const std::string& option) {
   std::error_code ec;
   fs::path at = fs::absolute(dir, ec);
   if (ec) throw std::invalid_argument(option + " " + dir + ": " + ec.message());
-  // the path itself, or the first ancestor that exists: mkdir -p creates the rest inside it
-  while (!fs::exists(at, ec) && at.has_parent_path() && at.parent_path() != at) at = at.parent_path();
+  // the path itself, or the first ancestor that exists: mkdir -p creates the rest inside it (a dangling
+  // symbolic link exists as a link but cannot be made a directory)
+  while (!fs::exists(fs::symlink_status(at, ec)) && at.has_parent_path() && at.parent_path() != at) at = at.parent_path();
   const bool self = at == fs::absolute(dir);
+  if (fs::is_symlink(fs::symlink_status(at, ec)) && !fs::exists(at, ec))
+    throw std::invalid_argument(option + " " + dir + ": " + (self ? "" : at.string() + ": ") + "a symbolic link to nothing");
   if (!fs::is_directory(at, ec))
     throw std::invalid_argument(option + " " + dir + ": " + (self ? "exists and is not a directory" : at.string() + " is not a directory"));
   if (access(at.c_str(), W_OK | X_OK) != 0)

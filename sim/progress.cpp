@@ -27,7 +27,7 @@ void Progress::set(double done) {
   done_ = done;
   if (!tty_) return;
   const auto now = std::chrono::steady_clock::now();
-  if ((now - last_ < std::chrono::milliseconds(100) && done_ < total_) || seconds() < quiet_s_) return;
+  if (now - last_ < std::chrono::milliseconds(100) || seconds() < quiet_s_) return;
   last_ = now;
   const double s = seconds(), rate = (done_ - start_done_) / std::max(s, 1e-9);
   const double eta = rate > 0 ? std::max(0.0, total_ - done_) / rate : 0;
@@ -40,7 +40,10 @@ void Progress::set(double done) {
 }
 
 void Progress::finish() {
-  if (drawn_) std::printf("\n");
+  if (!drawn_) return;
+  last_ = {};  // the final state, whatever the throttle skipped
+  set(done_);
+  std::printf("\n");
   drawn_ = false;
 }
 

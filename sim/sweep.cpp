@@ -144,6 +144,13 @@ SweepSpec load_sweep(const std::string& path) {
     } else {
       s.base = YAML::Load(default_config_yaml());
     }
+    // the base's own limit, read without parsing the base whole: a base may leave to the sweep a key it needs
+    s.max_cycles = RunConfig{}.max_cycles;
+    const YAML::Node limit = s.base["run"] ? s.base["run"]["max_cycles"] : YAML::Node();
+    if (limit && limit.IsScalar()) try {
+        s.max_cycles = limit.as<int64_t>();
+      } catch (const YAML::BadConversion&) {  // the points' parse names it
+      }
     s.fidelity = top.get<std::string>("fidelity", "mapped");
     if (s.fidelity != "roofline" && s.fidelity != "mapped" && s.fidelity != "cycle")
       top.fail("fidelity", "'" + s.fidelity + "' is not one of: roofline, mapped, cycle");
@@ -237,7 +244,7 @@ SweepSpec load_sweep(const std::string& path) {
   return s;
 }
 
-const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i, const Config& c) {
+const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i, const Config* c) {
   // Every point shares the base, so the swept values of the keys that shape the workload identify it.
   const std::vector<SweepValue> v = spec_.point(i);
   std::string key;
@@ -248,7 +255,7 @@ const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i, const Config&
   }
   std::shared_ptr<const Lowering>& l = cache_[key];
   if (!l) {
-    Workload w = build_workload(c);
+    Workload w = build_workload(c ? *c : spec_.config(i));  // parsed only when the workload is new
     std::vector<model::OpFacts> facts = model::program_facts(w.lowered.program);
     l = std::make_shared<const Lowering>(Lowering{std::move(w), std::move(facts)});
   }
@@ -256,13 +263,13 @@ const SweepEvaluator::Lowering& SweepEvaluator::lowering(size_t i, const Config&
 }
 
 void SweepEvaluator::prepare(size_t i) {
-  if (!spec_.llm) lowering(i, spec_.config(i));
+  if (!spec_.llm) lowering(i);
 }
 
 double SweepEvaluator::simulated_cycles(size_t i) {
   if (spec_.llm || spec_.fidelity != "cycle") return 0;
   const Config c = spec_.config(i);
-  const Lowering& l = lowering(i, c);
+  const Lowering& l = lowering(i, &c);
   return static_cast<double>(model::roofline(l.workload.lowered.program, l.facts, c.hw).mapped_cycles);
 }
 
@@ -283,7 +290,7 @@ std::string SweepEvaluator::row(size_t i) {
     return out;
   }
   const Config c = spec_.config(i);
-  const Lowering& l = lowering(i, c);
+  const Lowering& l = lowering(i, &c);
   const Workload& w = l.workload;
   const golden::Program& p = w.lowered.program;
   const model::Roofline r = model::roofline(p, l.facts, c.hw);

@@ -41,6 +41,7 @@ struct SweepSpec {
   // mixed radix, so a grid of millions of points costs its axes' memory only.
   std::vector<std::vector<SweepEntry>> axes;
   size_t points = 0;
+  int64_t max_cycles = 0;  // the base config's run.max_cycles (accelerator mode)
 
   std::vector<SweepValue> point(size_t i) const;  // one value per key
   Config config(size_t i) const;                  // accelerator mode: the base with point i's values
@@ -75,7 +76,7 @@ class SweepEvaluator {
     Workload workload;
     std::vector<model::OpFacts> facts;
   };
-  const Lowering& lowering(size_t i, const Config& c);
+  const Lowering& lowering(size_t i, const Config* c = nullptr);  // c: point i's config, if parsed already
   const SweepSpec& spec_;
   std::map<std::string, std::shared_ptr<const Lowering>> cache_;
 };

@@ -57,9 +57,13 @@ MapReader::MapReader(const YAML::Node& node, std::string file, std::string path,
 }
 
 std::string MapReader::at(const YAML::Mark& m, const std::string& key_path) const {
-  if (sets_)
-    for (auto s = sets_->rbegin(); s != sets_->rend(); ++s)  // the last --set of a key is the one in effect
-      if (key_path == s->first || key_path.rfind(s->first + ".", 0) == 0) return "--set " + s->second;
+  // the last --set at or below the key (the one in effect, or the one that made a map fail), else above it
+  if (sets_) {
+    for (auto s = sets_->rbegin(); s != sets_->rend(); ++s)
+      if (key_path == s->first || s->first.rfind(key_path + ".", 0) == 0) return "--set " + s->second;
+    for (auto s = sets_->rbegin(); s != sets_->rend(); ++s)
+      if (key_path.rfind(s->first + ".", 0) == 0) return "--set " + s->second;
+  }
   return where(file_, m);
 }
 

@@ -1,5 +1,10 @@
 // The qtsim command line in-process: operators on the authors' vector files, exit codes, strict configs.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
 #include <map>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +24,21 @@ std::string vec(const std::string& name) { return std::string(QTSIM_TEST_DATA) +
 
 int run(std::vector<std::string> args) { return test::run_cli(std::move(args)); }
 std::string scratch(const std::string& name) { return test::scratch_in("qtsim_cli_test", name); }
+
+// What a command prints on stderr (its error message), with its exit code.
+std::pair<int, std::string> stderr_of(std::vector<std::string> args) {
+  const std::string file = scratch("stderr.txt");
+  std::fflush(stderr);
+  const int saved = dup(2), fd = open(file.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+  dup2(fd, 2);
+  const int code = test::run_cli(std::move(args));
+  std::cerr.flush();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(fd);
+  return {code, test::slurp(file)};
+}
 
 std::string write_yaml(const std::string& name, const std::string& text) {
   const std::string p = scratch(name);
@@ -262,6 +282,8 @@ TEST_CASE("an error in a value given by --set names the --set, not a line of the
   // the last --set of a key is the one in effect, and the one named
   CHECK(error({"hw.array.rows=abc", "hw.array.rows=-3"}) == "--set hw.array.rows=-3: hw.array.rows: must be >= 1, got -3");
   CHECK(error({"hw.clock_mhz=.inf"}) == "--set hw.clock_mhz=.inf: hw.clock_mhz: expected a finite number, got '.inf'");
+  // an error of the map a --set went into names that --set: the array it made too big for the scratchpads
+  CHECK_THAT(error({"hw.array.rows=4096", "hw.array.cols=4096"}), Catch::StartsWith("--set hw.array.cols=4096: hw.array: weight scratchpad"));
   // a key of the file beside a --set still gets its line
   const std::string g = write_yaml("t.yaml", "hw: {preset: int8_16x16_ws, ppu_lanes: x}\nworkload: {model: deit_tiny}\n");
   try {
@@ -412,13 +434,21 @@ TEST_CASE("an --out that can never be written is refused before any work, naming
     CHECK_THROWS_WITH(sim::check_out_dir(locked + "/x"), Catch::Contains(locked + ": not writable"));
     fs::permissions(locked, fs::perms::owner_all);
   }
-  // Every command that writes a folder refuses it up front: the default job (golden, model, machine, RTL)
-  // would otherwise run for seconds first. The file is left as it was.
-  const std::string cfg = std::string(QTSIM_CONFIG_DIR) + "/gemm_deit_tiny_qkv.yaml";
-  CHECK(run({"run", "--out", file}) == 2);
-  CHECK(run({"compile", cfg, "--out", file}) == 2);
-  CHECK(run({"golden", cfg, "--out", file}) == 2);
-  CHECK(run({"eval", std::string(QTSIM_CONFIG_DIR) + "/fashion_vit.yaml", "--out", file}) == 2);
+  const std::string dangling = scratch("dangling");
+  fs::create_symlink(scratch("nothing_here"), dangling);
+  CHECK_THROWS_WITH(sim::check_out_dir(dangling), Catch::Contains("a symbolic link to nothing"));
+  // Every command that writes a folder refuses it up front, before it reads its config: a config that does
+  // not exist shows that nothing else was looked at. The file is left as it was.
+  const std::string none = scratch("no_such_config.yaml");
+  for (const char* cmd : {"run", "compile", "golden", "eval"}) {
+    INFO(cmd);
+    const auto [code, err] = stderr_of({cmd, none, "--out", file});
+    CHECK(code == 2);
+    CHECK_THAT(err, Catch::Contains("--out " + file + ": exists and is not a directory"));
+  }
+  const auto [code, err] = stderr_of({"run", "--out", file});  // the default job, which would run for seconds
+  CHECK(code == 2);
+  CHECK_THAT(err, Catch::Contains("exists and is not a directory"));
   CHECK(test::slurp(file) == "keep");
 }
 
@@ -431,6 +461,8 @@ TEST_CASE("a run the analytic model expects to exceed run.max_cycles is refused 
   CHECK(run({"run", cfg, "--set", "run.max_cycles=150000", "--set", "run.executors=[golden, model, machine]"}) == 2);
   CHECK(run({"run", cfg, "--set", "run.max_cycles=50000", "--force"}) == 0);
   CHECK(run({"run", cfg, "--set", "run.executors=[golden]", "--set", "run.max_cycles=1"}) == 0);  // nothing simulated
+  // a fault runs the machine, whatever the executors say
+  CHECK(run({"run", cfg, "--set", "run.executors=[golden]", "--set", "run.max_cycles=50000", "--fault", "dram:w:3:6"}) == 2);
   // the message names the key and the estimate
   try {
     sim::load_config(cfg, {"run.max_cycles=0"});

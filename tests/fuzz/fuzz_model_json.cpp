@@ -14,9 +14,10 @@ namespace {
 using namespace qtsim;
 
 std::string model_dir() {
-  const std::string json = fuzz::input_file("vit.json", nullptr, 0);
-  const std::string dir = json.substr(0, json.size() - 4) + "_dir";
+  const std::string dir = fuzz::scratch_path("vit_dir");
   mkdir(dir.c_str(), 0755);
+  fuzz::scratch().add(dir + "/model.safetensors");
+  fuzz::scratch().add(dir + "/model.json");
   std::map<std::string, golden::NpyArray> t;
   auto put = [&](const std::string& name, golden::Shape shape) {
     golden::NpyArray a;
@@ -40,7 +41,7 @@ std::string model_dir() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string dir = model_dir();
   const std::string json = fuzz::input_file("vit.json", data, size);
-  std::rename(json.c_str(), (dir + "/model.json").c_str());
+  if (std::rename(json.c_str(), (dir + "/model.json").c_str()) != 0) __builtin_trap();
   try {
     golden::load_vit(dir);
   } catch (const std::runtime_error&) {
