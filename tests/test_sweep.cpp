@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <tuple>
 
@@ -108,6 +109,29 @@ TEST_CASE("a sweep of ten million points loads without expanding them, and still
   const std::string bad = "base: base.yaml\nsweep:\n  - grid: {hw.array.rows: [" + rows + "], hw.array.cols: [" + cols + "]}\n" +
                           "  - grid: {hw.memory.dram_bytes_per_cycle: [" + bw.substr(0, bw.rfind(',')) + ", -5]}\n";  // -5 for 1000
   CHECK_THROWS_WITH(sim::load_sweep(write("huge_bad.yaml", bad)), Catch::Contains("huge_bad.yaml:4:") && Catch::Contains("dram_bytes_per_cycle: must be > 0"));
+}
+
+TEST_CASE("past 100,000 points a combination that fails to parse fails alone, and the rest of the sweep runs", "[sim][sweep]") {
+  // 320 x 320 = 102,400 arrays on the 64 KiB weight scratchpad: every value passes with the other axis at 1
+  // (checked at load), but a double-buffered R x C int8 tile needs 2 R C bytes, so 320 x 320 cannot map.
+  write("base.yaml", kGemmBase);
+  std::string v;
+  for (int i = 1; i <= 320; ++i) v += (i > 1 ? ", " : "") + std::to_string(i);
+  const std::string f = write("wide.yaml", "base: base.yaml\nsweep:\n  - grid: {hw.array.rows: [" + v + "], hw.array.cols: [" + v + "]}\n");
+  const sim::SweepSpec s = sim::load_sweep(f);
+  REQUIRE(s.points == 102'400);
+  CHECK_THROWS_WITH(s.config(102'399), Catch::Contains("too small for one 320x320 tile"));
+  const std::string out = scratch("wide_out");
+  CHECK(run({"sweep", f, "--out", out, "-j", "2"}) == 1);  // failed points, the others in the CSV
+  const Csv csv = read_csv(out + "/sweep.csv");
+  std::set<std::string> points;
+  for (size_t i = 0; i < csv.rows.size(); ++i) points.insert(csv.at(i, "point"));
+  CHECK(points.count("0"));        // 1 x 1
+  CHECK(points.count("102080"));   // 320 x 1
+  CHECK(points.count("319"));      // 1 x 320
+  CHECK(points.count("25727"));    // 81 x 128 = 10,368: 20,736 bytes, fits
+  CHECK(!points.count("102399"));  // 320 x 320
+  CHECK(csv.rows.size() < 102'400);
 }
 
 TEST_CASE("each sweep row equals the roofline of the same config set by --set", "[sim][sweep]") {
