@@ -67,6 +67,8 @@ std::array<Port, isa::kSpaces> ports_of(const std::vector<isa::Segment>& segs, i
   return ports;
 }
 
+bool all_done(const std::array<Port, isa::kSpaces>& ports) { return ports[0].done() && ports[1].done() && ports[2].done(); }
+
 int64_t words(const std::array<Port, isa::kSpaces>& ports) {
   int64_t n = 0;
   for (const Port& p : ports)
@@ -102,7 +104,7 @@ struct Slot {
   std::vector<int64_t> held;         // os: the SRAM word each edge register holds, rows then columns (-1: none)
   std::deque<AccWrite> acc_out;      // is: accumulator words the columns filled, oldest first
   bool busy() const { return instr >= 0; }
-  bool ports_done() const { return ports[0].done() && ports[1].done() && ports[2].done(); }
+  bool ports_done() const { return all_done(ports); }
 };
 
 struct Unit {
@@ -216,6 +218,10 @@ class Machine : public model::ClockedUnit {
   }
 
   uint8_t* sp(int s, int64_t addr) { return mem_.sp[static_cast<size_t>(s)].data() + addr; }
+  // A read port's move: the piece's bytes from the scratchpad into the unit's copy.
+  void copy_in(Unit& u, int s, const Piece& pc) {
+    std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
+  }
 
   void check_sp(const Slot& slot) const {
     for (int s = 0; s < 2 * isa::kSpaces; ++s)
@@ -295,9 +301,7 @@ class Machine : public model::ClockedUnit {
       const int64_t steps = a.steps;  // what the previous cycles computed
       if (a.executed) a.writes += advance(a.wports, a.writes, u, out, [&](int64_t k) { return steps * a.nw >= (k + 1) * a.cc; });
       const int64_t reads = a.reads;  // what the previous cycles read
-      a.reads += advance(a.ports, a.reads, u, [&](int s, const Piece& pc) {
-        std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
-      }, [](int64_t) { return true; });
+      a.reads += advance(a.ports, a.reads, u, [&](int s, const Piece& pc) { copy_in(u, s, pc); }, [](int64_t) { return true; });
       // 2. the datapath's step, on operands read in earlier cycles
       if (a.steps < a.cc && (a.steps + 1) * a.nr <= reads * a.cc) ++a.steps, u.granted = true;
     }
@@ -464,17 +468,14 @@ class Machine : public model::ClockedUnit {
       return;
     }
     if (!a.planned) plan_gemm_step(a, in), a.planned = true;
-    auto read = [&](int s, const Piece& pc) {
-      std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
-    };
+    auto read = [&](int s, const Piece& pc) { copy_in(u, s, pc); };
     auto always = [](int64_t) { return true; };
-    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
     advance(a.step_a, 0, u, read, always);
     // the accumulator's read-modify-write goes in the cycle the step completes, never ahead of its operands
-    if (done(a.step_a)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
+    if (all_done(a.step_a)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
     advance(a.step_wt, 0, u, read, always);
-    bool array = done(a.step_a) && done(a.step_acc);
-    const bool weights = done(a.step_wt);
+    bool array = all_done(a.step_a) && all_done(a.step_acc);
+    const bool weights = all_done(a.step_wt);
     std::vector<AccWrite> filled;
     if (is && a.seq->array_busy()) {
       filled = filled_words(a, in);
@@ -581,16 +582,20 @@ class Machine : public model::ClockedUnit {
     if (a.acc_out.empty()) return;
     AccWrite& w = a.acc_out.front();
     advance(w.ports, 0, u, [](int, const Piece&) {}, [](int64_t) { return true; });
-    if (!(w.ports[0].done() && w.ports[1].done() && w.ports[2].done())) return;
+    if (!all_done(w.ports)) return;
     const WsSequencer& s = *a.seq;
     if (s.k_tile(w.tile) == 0 && in[F::accumulate]) read_acc(u, w.lo, w.hi);
     if (s.k_tile(w.tile) == s.k_tiles() - 1) final_row(u, a.instr, in, w.m, w.n_lo, w.n_hi, w.lo, w.hi);
     a.acc_out.pop_front();
   }
-  std::pair<int64_t, int64_t> drain_bytes(const Instr& in, const WsSequencer& s, const WsSequencer::Row& d) const {
-    const int64_t cw = in[F::n] + in[F::ones], n0 = s.n_tile(d.tile) * hw_.array.cols;
-    const int64_t lo = in[F::c] + (d.row * cw + n0) * 4;
+  // Accumulator bytes of row m of C for the array's columns from n0 (a drained row).
+  std::pair<int64_t, int64_t> acc_row_bytes(const Instr& in, int64_t m, int64_t n0) const {
+    const int64_t cw = in[F::n] + in[F::ones];
+    const int64_t lo = in[F::c] + (m * cw + n0) * 4;
     return {lo, lo + std::min(hw_.array.cols, cw - n0) * 4};
+  }
+  std::pair<int64_t, int64_t> drain_bytes(const Instr& in, const WsSequencer& s, const WsSequencer::Row& d) const {
+    return acc_row_bytes(in, d.row, s.n_tile(d.tile) * hw_.array.cols);
   }
   // The accumulator row's read-modify-write. The first K tile reads what it accumulates onto; the last one
   // writes the row's final sums, computed by the golden GEMM on the row's operands the ports fetched (partial
@@ -626,16 +631,13 @@ class Machine : public model::ClockedUnit {
   void os_cycle(Unit& u, Slot& a) {
     const Instr& in = code(a.instr);
     if (!a.planned) plan_os_step(a, in), a.planned = true;
-    auto read = [&](int s, const Piece& pc) {
-      std::memcpy(u.copy.sp[static_cast<size_t>(s)].data() + pc.lo, sp(s, pc.lo), static_cast<size_t>(pc.hi - pc.lo));
-    };
+    auto read = [&](int s, const Piece& pc) { copy_in(u, s, pc); };
     auto always = [](int64_t) { return true; };
-    auto done = [](const std::array<Port, isa::kSpaces>& p) { return p[0].done() && p[1].done() && p[2].done(); };
     advance(a.step_a, 0, u, read, always);
     advance(a.step_wt, 0, u, read, always);
     // the drain's read-modify-write goes in the cycle the step completes, never ahead of the edges
-    if (done(a.step_a) && done(a.step_wt)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
-    const bool array = done(a.step_a) && done(a.step_wt) && done(a.step_acc);
+    if (all_done(a.step_a) && all_done(a.step_wt)) advance(a.step_acc, 0, u, [](int, const Piece&) {}, always);
+    const bool array = all_done(a.step_a) && all_done(a.step_wt) && all_done(a.step_acc);
     if (array) u.granted = true;  // a tile is in the array until the sequencer is done
     const OsSequencer::Drain d = a.os->drain();
     if (array && d.tile >= 0) {
@@ -651,9 +653,7 @@ class Machine : public model::ClockedUnit {
     if (array && !a.os->done()) plan_os_step(a, in);
   }
   std::pair<int64_t, int64_t> os_drain_bytes(const Instr& in, const OsSequencer& s, const OsSequencer::Drain& d) const {
-    const int64_t cw = in[F::n] + in[F::ones], n0 = s.n0(d.tile);
-    const int64_t lo = in[F::c] + ((s.m0(d.tile) + d.row) * cw + n0) * 4;
-    return {lo, lo + std::min(hw_.array.cols, cw - n0) * 4};
+    return acc_row_bytes(in, s.m0(d.tile) + d.row, s.n0(d.tile));
   }
   // An edge register holds one SRAM word of its operand row: a PE step whose bytes lie beyond it reads the
   // words it needs (a new tile's row starts empty). Rows of A enter from the left, rows of B (columns of the
