@@ -61,8 +61,14 @@ VitModel load_vit(const std::string& dir) {
   VitConfig& c = m.cfg;
   try {
     const auto& a = j.at("architecture");
-    c.image = a.at("image"), c.patch = a.at("patch"), c.dim = a.at("dim"), c.depth = a.at("depth");
-    c.heads = a.at("heads"), c.mlp = a.at("mlp"), c.classes = a.at("classes");
+    // whole numbers only: a float such as 2e33 has no int64 value (its conversion is undefined)
+    auto whole = [&](const char* key) {
+      const nlohmann::json& v = a.at(key);
+      if (!v.is_number_integer()) throw std::runtime_error(json_file + ": architecture." + key + " must be an integer, not " + v.dump());
+      return v.get<int64_t>();
+    };
+    c.image = whole("image"), c.patch = whole("patch"), c.dim = whole("dim"), c.depth = whole("depth");
+    c.heads = whole("heads"), c.mlp = whole("mlp"), c.classes = whole("classes");
     if (static_cast<float>(a.at("layernorm_eps").get<double>()) != kLayerNormEps)
       throw std::runtime_error(json_file + ": layernorm_eps must be 1e-6 (the golden's LayerNorm)");
     const auto& in = j.at("input");
